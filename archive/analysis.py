@@ -1,0 +1,171 @@
+"""German text analysis shared by every backend, so both find exactly the same words.
+
+Each word is folded (lower case, ``ä→ae ö→oe ü→ue ß→ss``, other accents dropped) and
+stemmed with Snowball German. Long words are also split into their parts with the German
+hunspell word list, so ``Antrag`` finds ``Bauantrag``: the parts go into their own field,
+which keeps phrase positions in the main field intact.
+
+The index side emits stems and parts; the query side emits stems only (a query for
+``Bauantrag`` should not match every ``Antrag``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+
+from ..errors import ConfigError
+
+ANALYSIS_VERSION = 1  # bump when the output changes: indexes must then be rebuilt
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
+DICT_CANDIDATES = ("/usr/share/hunspell/de_DE.dic", "/usr/share/hunspell/de_DE_frami.dic")
+_MIN_COMPOUND = 7  # shorter words are not split
+_MIN_HEAD = 3
+_MIN_TAIL = 4
+_LINKERS = ("", "s", "es", "n", "en", "e")  # Fugenelemente between compound parts
+
+_stemmer_local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    # Stemmer objects are not thread-safe; one per thread.
+    st = getattr(_stemmer_local, "stemmer", None)
+    if st is None:
+        st = _stemmer_local.stemmer = Stemmer.Stemmer("german")
+    return st
+
+
+def fold(word: str) -> str:
+    """Lower-case, spell umlauts and ß out, drop other accents: ``Müßig`` → ``muessig``."""
+    word = word.lower().translate(_FOLD)
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem(word: str) -> str:
+    """Fold and stem one word; words with digits (references, numbers) are kept as folded."""
+    folded = fold(word)
+    if any(c.isdigit() for c in folded):
+        return folded
+    return _stemmer().stemWord(folded)
+
+
+def dictionary_path() -> Path:
+    """The German word list used to split compounds (``AKTE_DECOMPOUND_DICT`` overrides)."""
+    configured = os.environ.get("AKTE_DECOMPOUND_DICT")
+    candidates = (configured,) if configured else DICT_CANDIDATES
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise ConfigError(
+        "no German word list for compound splitting found "
+        f"(looked for {', '.join(c for c in candidates if c)}); "
+        "install Debian's hunspell-de-de (scripts/setup.sh does) or set AKTE_DECOMPOUND_DICT"
+    )
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    """Folded dictionary words, and their stems.
+
+    The word list holds base forms only (``genehmigen``, not ``Genehmigung``); comparing
+    stems too lets inflected and derived parts count as words.
+    """
+    words = set()
+    with dictionary_path().open(encoding="utf-8", errors="replace") as fh:
+        next(fh, None)  # first line: the entry count
+        for line in fh:
+            entry = line.split("/", 1)[0].strip()
+            if len(entry) >= _MIN_HEAD and entry.isalpha():
+                words.add(fold(entry))
+    stemmer = Stemmer.Stemmer("german")
+    stems = {s for s in stemmer.stemWords(sorted(words)) if len(s) >= _MIN_HEAD}
+    return frozenset(words), frozenset(stems)
+
+
+def _is_word(part: str) -> bool:
+    words, stems = _lexicon()
+    if part in words or (part + "e") in words:  # "Miet|vertrag": Miete without its -e
+        return True
+    return _stemmer().stemWord(part) in stems
+
+
+@lru_cache(maxsize=200_000)
+def split_compound(folded: str) -> tuple[str, ...]:
+    """Split a folded word into known parts, longest tail first; () if it is no compound.
+
+    ``bauantragsformular`` → ``("bau", "antrag", "formular")``.
+    """
+    if len(folded) < _MIN_COMPOUND or not folded.isalpha():
+        return ()
+    for cut in range(_MIN_HEAD, len(folded) - _MIN_TAIL + 1):
+        tail = folded[cut:]
+        if not _is_word(tail):
+            continue
+        head_full = folded[:cut]
+        for linker in _LINKERS:
+            if linker and not head_full.endswith(linker):
+                continue
+            head = head_full[: len(head_full) - len(linker)] if linker else head_full
+            if len(head) < _MIN_HEAD:
+                continue
+            if _is_word(head):
+                return (head, tail)
+            inner = split_compound(head)
+            if inner:
+                return (*inner, tail)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzed:
+    """Index form of a text: stems in word order, and the stems of compound parts."""
+
+    body: str
+    parts: str
+
+
+def words(text: str) -> list[re.Match[str]]:
+    """The words of a text with their positions."""
+    return list(_WORD.finditer(text))
+
+
+def analyze_for_index(text: str) -> Analyzed:
+    """Index form of a text (see module docstring)."""
+    body: list[str] = []
+    parts: list[str] = []
+    for match in _WORD.finditer(text):
+        for piece in _pieces(match.group()):
+            body.append(stem(piece))
+            parts.extend(stem(p) for p in split_compound(fold(piece)))
+    return Analyzed(" ".join(body), " ".join(parts))
+
+
+def index_forms(word: str) -> set[str]:
+    """Every form under which one word is indexed (its stem and its parts' stems)."""
+    forms: set[str] = set()
+    for piece in _pieces(word):
+        forms.add(stem(piece))
+        forms.update(stem(p) for p in split_compound(fold(piece)))
+    return forms
+
+
+def analyze_query_word(word: str) -> list[str]:
+    """Query form of one word: hyphenated words become several stems, in order."""
+    return [stem(piece) for piece in _pieces(word)]
+
+
+def _pieces(word: str) -> list[str]:
+    # "Bau-Antrag" and "O'Neil" are indexed as their pieces: both spellings then match.
+    return [p for p in re.split(r"[-'’]", word) if p]

@@ -1,0 +1,105 @@
+"""The search backend interface, the index document, and the backend registry.
+
+Both backends index the same document built by :func:`index_document` from an
+``ArchiveRecord`` (analysed German text in ``body``/``parts``, raw page text for snippets)
+and answer the same ``SearchQuery``; the record id (the original's SHA-256) is the
+document id, so indexing is an upsert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
+
+from ..config import Settings
+from ..models import ArchiveRecord, SearchPage
+from .analysis import ANALYSIS_VERSION, analyze_for_index
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A search or listing request. ``text`` None lists records, newest first."""
+
+    text: str | None = None
+    doc_type: str | None = None
+    date_from: str | None = None  # ISO dates, inclusive, on the record date (ingest day)
+    date_to: str | None = None
+    reference: str | None = None  # exact Aktenzeichen
+    doc_date_from: str | None = None  # ISO dates, inclusive, on the document's own date
+    doc_date_to: str | None = None
+    needs_review: bool | None = None
+    limit: int = 10
+    cursor: str | None = None  # opaque, from SearchPage.cursor
+
+
+@dataclass(frozen=True, slots=True)
+class BulkReport:
+    """What an indexing call did; ``errors`` maps record ids to reasons."""
+
+    indexed: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class SearchBackend(Protocol):
+    """What every archive search backend does."""
+
+    name: str
+
+    def index(self, records: Iterable[ArchiveRecord]) -> BulkReport:
+        """Upsert records by id; per-record failures are reported, not raised."""
+        ...
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove documents by id (missing ids are ignored)."""
+        ...
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Ranked hits with snippets, or the newest records when ``query.text`` is None."""
+        ...
+
+    def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Hit counts per ``doc_type`` and per ``year`` for the query."""
+        ...
+
+    def ids(self) -> set[str]:
+        """Every indexed record id."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def index_document(record: ArchiveRecord) -> dict[str, Any]:
+    """The document both backends index for a record."""
+    text = "\f".join(p.text for p in record.pages)
+    analysed = analyze_for_index(text)
+    title = analyze_for_index(record.title)
+    cls = record.classification
+    return {
+        "id": record.id,
+        "title": record.title,
+        "title_terms": f"{title.body} {title.parts}".strip(),
+        "body": analysed.body,
+        "parts": analysed.parts,
+        "text": text,
+        "doc_type": cls.doc_type,
+        "needs_review": cls.needs_review,
+        "reference": cls.reference,
+        "doc_date": cls.doc_date,
+        "date": record.date,
+        "ingested_at": record.ingested_at,
+        "page_count": record.page_count,
+        "analysis_version": ANALYSIS_VERSION,
+    }
+
+
+def open_backend(settings: Settings) -> SearchBackend:
+    """The backend the settings name (registry: ``sqlite``, ``elasticsearch``)."""
+    if settings.backend == "elasticsearch":
+        from .elastic import ElasticBackend
+
+        return ElasticBackend(settings.elastic)
+    from .sqlite import SqliteBackend
+
+    return SqliteBackend(settings.archive_dir / "index.sqlite")

@@ -1,0 +1,122 @@
+"""The query language clerks type, parsed once for every backend, and snippet highlighting.
+
+Syntax: words are ANDed (``Bauantrag Müller``); ``"Antrag auf Erteilung"`` is a phrase;
+``A OR B`` accepts either; ``-word`` or ``-"a phrase"`` excludes. Words go through the same
+German analysis as indexed text (:mod:`.analysis`), so folding, stemming and compound parts
+behave identically in SQLite and Elasticsearch. Snippets are cut here too, from the stored
+page text, so both backends highlight the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from .analysis import analyze_query_word, index_forms, words
+
+MARK_OPEN, MARK_CLOSE = "«", "»"
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One query word (one stem) or a phrase (several stems in order)."""
+
+    stems: tuple[str, ...]
+
+    @property
+    def is_phrase(self) -> bool:
+        """True for a phrase of more than one stem."""
+        return len(self.stems) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """``must``: each clause is a tuple of alternatives; ``must_not``: excluded terms."""
+
+    must: tuple[tuple[Term, ...], ...]
+    must_not: tuple[Term, ...]
+
+    @property
+    def stems(self) -> frozenset[str]:
+        """Every stem a document is asked to contain (for highlighting)."""
+        return frozenset(s for clause in self.must for term in clause for s in term.stems)
+
+
+def _term(text: str) -> Term | None:
+    stems = [s for w in words(text) for s in analyze_query_word(w.group())]
+    return Term(tuple(stems)) if stems else None
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Parse a clerk's query; raises ConfigError for a query with no positive word."""
+    must: list[list[Term]] = []
+    must_not: list[Term] = []
+    join_next = False
+    for m in _TOKEN.finditer(query):
+        negate, phrase, word = m.group(1), m.group(2), m.group(3)
+        if word == "OR":
+            join_next = bool(must)
+            continue
+        if word is not None and word.startswith("-") and len(word) > 1:
+            negate, word = "-", word[1:]
+        term = _term(phrase if phrase is not None else word)
+        if term is None:
+            continue
+        if negate:
+            must_not.append(term)
+        elif join_next:
+            must[-1].append(term)
+        else:
+            must.append([term])
+        join_next = False
+    if not must:
+        raise ConfigError(f"search query {query!r} has no word to look for")
+    return ParsedQuery(tuple(tuple(c) for c in must), tuple(must_not))
+
+
+def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tuple[str, int | None]:
+    """The best window of about ``width`` words with matches marked «…», and its page.
+
+    ``text`` is the document's text with pages separated by form feeds.
+    """
+    pages = text.split("\f")
+    wanted = parsed.stems if parsed else frozenset()
+    best: tuple[int, int, int, list, list[bool]] | None = None  # (score, page, start, words, marks)
+    for number, page_text in enumerate(pages, start=1):
+        found = words(page_text)
+        if not found:
+            continue
+        marks = [bool(wanted and index_forms(w.group()) & wanted) for w in found]
+        for start in _window_starts(marks, width):
+            window = marks[start : start + width]
+            score = sum(window)
+            if best is None or score > best[0]:
+                best = (score, number, start, found, marks)
+        if best is None:
+            best = (0, number, 0, found, marks)
+    if best is None:
+        return "", None
+    score, number, start, found, marks = best
+    page_text = pages[number - 1]
+    end = min(len(found), start + width)
+    pieces, cursor = [], found[start].start()
+    for w, marked in zip(found[start:end], marks[start:end]):
+        pieces.append(page_text[cursor : w.start()])
+        pieces.append(f"{MARK_OPEN}{w.group()}{MARK_CLOSE}" if marked else w.group())
+        cursor = w.end()
+    snippet = " ".join("".join(pieces).split())
+    if start > 0:
+        snippet = "… " + snippet
+    if end < len(found):
+        snippet += " …"
+    return snippet, (number if score or len(pages) > 1 else number)
+
+
+def _window_starts(marks: list[bool], width: int) -> list[int]:
+    # Windows that begin a few words before each match; the first window if none matches.
+    hits = [i for i, m in enumerate(marks) if m]
+    if not hits:
+        return [0]
+    return sorted({max(0, min(i - 3, len(marks) - width)) for i in hits})

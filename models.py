@@ -1,0 +1,163 @@
+"""The artefacts that flow through the pipeline, one frozen dataclass per stage.
+
+``SourceFile`` (ingest) → ``OcrResult`` (ocr) → ``Classification`` (classify) →
+``ArchiveRecord`` (archive). Every artefact is keyed by the SHA-256 of the original bytes,
+holds tuples and plain types only (cheap to pickle into workers) and converts to and from
+plain JSON for the manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+PageSource = Literal["ocr", "text-layer"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """An input file that passed the ingest checks."""
+
+    path: str
+    sha256: str
+    size: int
+    media_type: str  # "application/pdf", "image/tiff", "image/png", "image/jpeg"
+    page_count: int
+    text_pages: tuple[int, ...] = ()  # 1-based pages that already carry a text layer
+
+    @property
+    def name(self) -> str:
+        """The file name the scan arrived with."""
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """Text of one page, and where it came from."""
+
+    number: int
+    text: str
+    source: PageSource
+    confidence: float | None  # mean Tesseract word confidence 0–100; None for text layers
+
+
+@dataclass(frozen=True, slots=True)
+class OcrResult:
+    """Per-page text of a document plus the archival PDF that carries it."""
+
+    source_sha256: str
+    pages: tuple[PageText, ...]
+    engine: str  # e.g. "tesseract 5.3.0 / ocrmypdf 17.13.0" or "text-layer"
+    archival_pdf: str | None  # path of a produced PDF/A; None: the original is kept as is
+
+    @property
+    def text(self) -> str:
+        """The whole document's text, pages separated by form feeds."""
+        return "\f".join(p.text for p in self.pages)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One extracted value and where in the text it was found."""
+
+    kind: str  # "date", "aktenzeichen", "iban", "amount"
+    value: str  # normalised: ISO date, compact IBAN, "1234.56 EUR", reference as written
+    raw: str  # as it stood in the text
+    page: int
+    start: int  # character offsets within that page's text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What the classify stage decided about a document."""
+
+    doc_type: str | None = None
+    confidence: float | None = None
+    needs_review: bool = False
+    method: str = "none"  # "none", "rule:<name>", "model:<version>", "manual"
+    fields: tuple[Field, ...] = ()
+    doc_date: str | None = None  # ISO date of the document itself, if found
+    reference: str | None = None  # the Aktenzeichen, if found
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRecord:
+    """A stored record: what the manifest holds and what the index is built from."""
+
+    id: str  # = sha256 of the original
+    sha256: str
+    source_name: str
+    media_type: str
+    size: int
+    page_count: int
+    ingested_at: str  # ISO 8601 UTC
+    title: str
+    original_object: str  # path relative to the archive root
+    archival_object: str | None  # relative path of the archival PDF; None = original serves
+    archival_sha256: str | None
+    pages: tuple[PageText, ...]
+    engine: str
+    classification: Classification = field(default_factory=Classification)
+    audit: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def doc_type(self) -> str | None:
+        """The document type, or None while unclassified."""
+        return self.classification.doc_type
+
+    @property
+    def date(self) -> str:
+        """The record's date for listing and filtering: the ingest day (YYYY-MM-DD)."""
+        return self.ingested_at[:10]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form, as written to the manifest."""
+        data = asdict(self)
+        data["doc_type"] = self.doc_type
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArchiveRecord:
+        """Rebuild a record from its manifest form."""
+        cls_data = dict(data.get("classification") or {})
+        cls_data["fields"] = tuple(Field(**f) for f in cls_data.get("fields", ()))
+        return cls(
+            id=data["id"],
+            sha256=data["sha256"],
+            source_name=data["source_name"],
+            media_type=data["media_type"],
+            size=data["size"],
+            page_count=data["page_count"],
+            ingested_at=data["ingested_at"],
+            title=data["title"],
+            original_object=data["original_object"],
+            archival_object=data.get("archival_object"),
+            archival_sha256=data.get("archival_sha256"),
+            pages=tuple(PageText(**p) for p in data["pages"]),
+            engine=data["engine"],
+            classification=Classification(**cls_data),
+            audit=tuple(data.get("audit", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked search result."""
+
+    id: str
+    title: str
+    doc_type: str | None
+    date: str
+    score: float
+    snippet: str  # with «…» around matched words
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of results plus the total count and a cursor for the next page."""
+
+    hits: tuple[SearchHit, ...]
+    total: int
+    cursor: str | None = None
