@@ -1,2 +1,319 @@
-def main():
-    print('hi')
+"""The ``akte`` command. The only place where errors become exit codes.
+
+Data and JSON go to stdout; progress bars, summaries of problems and errors to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
+
+from . import __version__
+from .archive.base import SearchQuery, open_backend
+from .archive.query import MARK_CLOSE, MARK_OPEN
+from .archive.store import ArchiveStore
+from .config import Settings, load_settings
+from .errors import AkteError, ExitCode, IntegrityError
+from .models import SearchHit
+
+app = typer.Typer(
+    help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+def handles_errors(func: Callable) -> Callable:
+    """Turn our typed errors into a message on stderr and the matching exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AkteError as exc:
+            err.print(f"[red]error:[/red] {escape(exc.message)}")
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                err.print_exception()
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def command(name: str | None = None, target: typer.Typer = app, **kwargs) -> Callable:
+    """``@app.command`` plus error handling."""
+
+    def decorate(func: Callable) -> Callable:
+        return target.command(name, **kwargs)(handles_errors(func))
+
+    return decorate
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The run's settings, built in the root callback."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = load_settings()
+    return root.obj
+
+
+@app.callback()
+@handles_errors
+def root(
+    ctx: typer.Context,
+    archive: Annotated[Optional[Path], typer.Option("--archive", "-a", help="Archive directory [env AKTE_ARCHIVE].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML) [env AKTE_CONFIG].")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="sqlite (default) or elasticsearch [env AKTE_BACKEND].")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Global options; the settings are built once here."""
+    if version:
+        out.print(f"aktenarchiv {__version__}")
+        raise typer.Exit(0)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = load_settings(archive, config, {"backend": backend})
+
+
+class _Rate(ProgressColumn):
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.2f} {self.unit}/s" if speed else f"– {self.unit}/s", style="cyan")
+
+
+class _BarProgress:
+    """Draws the pipeline's progress as a bar of pages on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = None
+
+    def start(self, files: int, pages: int) -> None:
+        self.task = self.progress.add_task(f"OCR {files} file(s)", total=pages)
+
+    def advance(self, pages: int, name: str) -> None:
+        self.progress.update(self.task, advance=pages, description=f"done: {name[:30]}")
+
+
+def _progress(unit: str = "pages") -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+        _Rate(unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=err, transient=False,
+    )
+
+
+@command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
+) -> None:
+    """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
+    from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED, ingest as run_ingest
+
+    settings = settings_of(ctx)
+    with _progress() as progress:
+        report = run_ingest(paths, settings, _BarProgress(progress))
+    if json_out:
+        out.print_json(data={
+            "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
+            "quarantined": report.count(QUARANTINED), "index_pending": report.index_pending,
+            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
+        })
+    rate = report.pages / report.seconds * 60 if report.seconds else 0
+    err.print(
+        f"[bold]archived {report.count(ARCHIVED)}[/bold] · duplicates {report.count(DUPLICATE)} · "
+        f"[{'red' if report.count(QUARANTINED) else 'green'}]quarantined {report.count(QUARANTINED)}[/] "
+        f"· {report.pages} pages in {report.seconds:.1f} s ({rate:.1f} pages/min) → {settings.archive_dir}"
+    )
+    for o in report.outcomes:
+        if o.status == DUPLICATE:
+            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
+    for o in report.outcomes:
+        if o.status == QUARANTINED:
+            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
+    if report.count(QUARANTINED):
+        err.print(f"  quarantined files are kept with their reason in {settings.archive_dir / 'quarantine'}")
+    if report.index_message:
+        err.print(f"[yellow]warning:[/yellow] {escape(report.index_message)}")
+    if report.index_pending:
+        err.print(f"[yellow]{report.index_pending} record(s) wait to be indexed[/yellow]: run `akte reindex --pending`")
+    raise typer.Exit(int(report.exit_code))
+
+
+def _hit_json(hit: SearchHit) -> dict[str, Any]:
+    return asdict(hit)
+
+
+def _print_hits(hits, total: int, what: str) -> None:
+    if not hits:
+        err.print(f"no {what}")
+        return
+    for rank, hit in enumerate(hits, start=1):
+        out.print(
+            f"[bold]{rank:>2}. {escape(hit.title)}[/bold]  [dim]{hit.id[:12]}[/dim]  "
+            f"{hit.doc_type or '–'}  {hit.date}" + (f"  score {hit.score:.2f}" if hit.score else "")
+        )
+        if hit.snippet:
+            snippet = escape(hit.snippet).replace(MARK_OPEN, f"[bold yellow]{MARK_OPEN}").replace(
+                MARK_CLOSE, f"{MARK_CLOSE}[/bold yellow]"
+            )
+            page = f"[dim]p.{hit.page}[/dim] " if hit.page else ""
+            out.print(f"    {page}{snippet}")
+    err.print(f"[dim]{len(hits)} of {total} {what}[/dim]")
+
+
+@command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", A OR B, -excluded.')],
+    doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Archived on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Archived on or before (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
+) -> None:
+    """Full-text search in German with highlighted snippets. Exit 5 if the index is unreachable."""
+    settings = settings_of(ctx)
+    q = SearchQuery(text=query, doc_type=doc_type, date_from=_iso(date_from, "--from"),
+                    date_to=_iso(date_to, "--to"), limit=limit)
+    backend = open_backend(settings)
+    try:
+        page = backend.search(q)
+    finally:
+        backend.close()
+    if json_out:
+        out.print_json(data=[_hit_json(h) for h in page.hits])
+    else:
+        _print_hits(page.hits, page.total, "hits")
+
+
+def _iso(value: str | None, flag: str) -> str | None:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-03-05", param_hint=flag) from None
+
+
+@command("list")
+def list_records(
+    ctx: typer.Context,
+    doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Print records as a JSON list.")] = False,
+) -> None:
+    """The records, newest first."""
+    settings = settings_of(ctx)
+    backend = open_backend(settings)
+    try:
+        page = backend.search(SearchQuery(doc_type=doc_type, limit=limit))
+    finally:
+        backend.close()
+    if json_out:
+        out.print_json(data=[_hit_json(h) for h in page.hits])
+    else:
+        _print_hits(page.hits, page.total, "records")
+
+
+@command()
+def show(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id or a unique prefix (≥ 6 characters).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
+) -> None:
+    """One record: metadata, per-page text and where its files are."""
+    settings = settings_of(ctx)
+    store = ArchiveStore(settings.archive_dir)
+    record = store.read_record(store.resolve(record_id))
+    data = record.to_json()
+    data["original_path"] = str(store.path(record.original_object))
+    data["archival_path"] = str(store.path(record.archival_object or record.original_object))
+    if json_out:
+        out.print_json(data=data)
+        return
+    out.print(f"[bold]{escape(record.title)}[/bold]")
+    for key in ("id", "source_name", "media_type", "page_count", "doc_type", "ingested_at", "engine",
+                "original_path", "archival_path"):
+        out.print(f"  {key:<13} {escape(str(data[key] if data[key] is not None else '–'))}")
+    cls = record.classification
+    if cls.reference or cls.doc_date:
+        out.print(f"  {'reference':<13} {cls.reference or '–'}   document date {cls.doc_date or '–'}")
+    for page in record.pages:
+        conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
+        out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
+        out.print(escape(page.text))
+
+
+@command()
+def get(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id or unique prefix.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
+    original: Annotated[bool, typer.Option("--original", help="The byte-exact original instead of the archival PDF.")] = False,
+) -> None:
+    """Hand out a record's archival PDF (or, with --original, the original file)."""
+    settings = settings_of(ctx)
+    store = ArchiveStore(settings.archive_dir)
+    record = store.read_record(store.resolve(record_id))
+    rel = record.original_object if original or not record.archival_object else record.archival_object
+    store.copy_out(rel, output)
+    err.print(f"wrote {output} ({'original' if rel == record.original_object else 'archival PDF/A'})")
+
+
+@command()
+def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Recompute every stored hash; report missing, altered and orphaned objects (exit 6 on any)."""
+    settings = settings_of(ctx)
+    store = ArchiveStore(settings.archive_dir)
+    total = sum(1 for _ in store.record_ids())
+    with _progress("records") as progress:
+        task = progress.add_task("verify", total=total)
+        report = store.verify(lambda: progress.advance(task))
+    if json_out:
+        out.print_json(data={**asdict(report), "ok": report.ok})
+    err.print(f"{report.records} records, {report.objects_checked} objects checked")
+    for label, items in (("missing", report.missing), ("altered", report.altered),
+                         ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
+        for item in items:
+            err.print(f"  [red]{label}[/red] {escape(item)}")
+    if not report.ok:
+        raise IntegrityError(
+            f"integrity check failed: {len(report.missing)} missing, {len(report.altered)} altered, "
+            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests"
+        )
+    err.print("[green]all objects intact[/green]")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
