@@ -49,6 +49,7 @@ class OcrResult:
     pages: tuple[PageText, ...]
     engine: str  # e.g. "tesseract 5.3.0 / ocrmypdf 17.13.0" or "text-layer"
     archival_pdf: str | None  # path of a produced PDF/A; None: the original is kept as is
+    archival_format: str | None = None  # "PDF/A-2B"; "PDF" if PDF/A could not be made
 
     @property
     def text(self) -> str:
@@ -100,6 +101,7 @@ class ArchiveRecord:
     engine: str
     classification: Classification = field(default_factory=Classification)
     audit: tuple[dict[str, Any], ...] = ()
+    archival_format: str | None = None
 
     @property
     def doc_type(self) -> str | None:
@@ -138,6 +140,7 @@ class ArchiveRecord:
             engine=data["engine"],
             classification=Classification(**cls_data),
             audit=tuple(data.get("audit", ())),
+            archival_format=data.get("archival_format"),
         )
 
 

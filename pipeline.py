@@ -111,6 +111,8 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
     report = BatchReport()
     with archive_lock(root):
         store.clean_partials()
+        # Work folders of a run that was killed: we hold the lock, so nobody uses them.
+        shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
         backend = _open_index(settings, report)
         try:
@@ -259,6 +261,7 @@ def _archive(source: SourceFile, ocr: OcrResult, settings: Settings, store, jour
         engine=ocr.engine,
         classification=classification,
         audit=(_transfer_note(source, settings),),
+        archival_format=ocr.archival_format,
     )
     store.write_record(record)
     journal.mark(source.sha256, source.path, "stored", record.id)

@@ -46,7 +46,7 @@ def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: in
     sidecars.mkdir(parents=True, exist_ok=True)
     output = workdir / "archival.pdf"
     mixed = source.media_type == PDF and bool(source.text_pages)
-    ocrmypdf_tool.run_ocrmypdf(
+    run = ocrmypdf_tool.run_ocrmypdf(
         input_file=src,
         output_file=output,
         sidecar_dir=sidecars,
@@ -69,4 +69,4 @@ def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: in
         data = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
         # No sidecar: Tesseract found nothing ("Empty page"), a blank sheet.
         pages.append(PageText(number, (data.get("text") or "").strip(), "ocr", data.get("confidence")))
-    return OcrResult(source.sha256, tuple(pages), engine_name(), str(output))
+    return OcrResult(source.sha256, tuple(pages), engine_name(), str(run.output), run.archival_format)

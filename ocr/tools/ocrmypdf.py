@@ -40,7 +40,7 @@ class OcrmypdfRun:
     """What one successful run produced."""
 
     output: Path
-    pdfa: bool  # False when ocrmypdf fell back to a regular PDF (exit 10)
+    archival_format: str  # "PDF/A-2B", or "PDF" when ocrmypdf could not make PDF/A
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +74,6 @@ def run_ocrmypdf(
     args = [
         sys.executable, "-m", "ocrmypdf",
         "--plugin", PLUGIN,
-        "--output-type", "pdfa-2",
         "--language", languages,
         "--jobs", str(jobs),
         "--tesseract-timeout", str(tesseract_timeout),
@@ -85,8 +84,11 @@ def run_ocrmypdf(
     if deskew:
         args.append("--deskew")
     if skip_text:
-        # Debian 12's Ghostscript breaks --skip-text with Ghostscript PDF/A (DESIGN.md).
-        args += ["--skip-text", "--pdfa-backend", "internal"]
+        # Debian 12's Ghostscript refuses --skip-text with a forced PDF/A output (DESIGN.md);
+        # "auto" makes PDF/A where it can and reports what it made (see pdfa_status).
+        args += ["--skip-text", "--output-type", "auto"]
+    else:
+        args += ["--output-type", "pdfa-2"]
     if image_dpi:
         args += ["--image-dpi", str(image_dpi)]
     args += [str(input_file), str(output_file)]
@@ -105,11 +107,20 @@ def run_ocrmypdf(
     if proc.stderr:
         log.debug("ocrmypdf stderr for %s:\n%s", input_file, proc.stderr)
     if proc.returncode == 0 or (proc.returncode == PDFA_CONVERSION_FAILED and output_file.exists()):
-        return OcrmypdfRun(output_file, pdfa=proc.returncode == 0)
+        return OcrmypdfRun(output_file, pdfa_status(output_file))
     if proc.returncode == 3:
         raise MissingToolError(f"ocrmypdf is missing a dependency: {_last_line(proc.stderr)}")
     what = _INPUT_FAILURES.get(proc.returncode, f"ocrmypdf exit code {proc.returncode}")
     raise ToolFailedError(f"{what}: {_last_line(proc.stderr)}")
+
+
+def pdfa_status(path: Path) -> str:
+    """``PDF/A-<part><conformance>`` as the file declares it, else ``PDF``."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        status = pdf.open_metadata().pdfa_status
+    return f"PDF/A-{status}" if status else "PDF"
 
 
 def _last_line(text: str) -> str:

@@ -1,0 +1,107 @@
+"""Shared fixtures: scans drawn with Pillow at test time, a born-digital PDF, settings, CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from typer.testing import CliRunner
+
+from aktenarchiv.config import Settings, load_settings
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+DPI = 150  # small pages OCR fast; 30 px text at 150 dpi is still read reliably
+
+LETTER = [
+    "Stadt Musterstadt - Bauamt",
+    "Bauantrag für das Grundstück Müllerstraße 12",
+    "Sehr geehrte Frau Müßig,",
+    "wir bestätigen den Eingang Ihres Bauantrags.",
+    "Die Prüfung dauert etwa vier Wochen.",
+]
+
+
+def draw_page(lines: list[str], size=(1240, 900), font_size=30) -> Image.Image:
+    """A white page with black text lines, like a clean 150-dpi scan."""
+    page = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, font_size)
+    y = 80
+    for line in lines:
+        draw.text((90, y), line, font=font, fill=0)
+        y += int(font_size * 1.8)
+    return page
+
+
+@pytest.fixture
+def make_scan(tmp_path):
+    """Factory: write pages of text as png/jpeg/tiff/pdf (image-only) and return the path."""
+
+    def make(name: str, *pages: list[str], folder: Path | None = None) -> Path:
+        images = [draw_page(lines) for lines in (pages or (LETTER,))]
+        target = (folder or tmp_path) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fmt = target.suffix.lower().lstrip(".")
+        if fmt in ("tif", "tiff"):
+            images[0].save(target, format="TIFF", save_all=True, append_images=images[1:],
+                           dpi=(DPI, DPI), compression="tiff_lzw")
+        elif fmt == "pdf":
+            images[0].save(target, format="PDF", save_all=True, append_images=images[1:], resolution=DPI)
+        elif fmt in ("jpg", "jpeg"):
+            images[0].convert("RGB").save(target, format="JPEG", quality=90, dpi=(DPI, DPI))
+        else:
+            images[0].save(target, format="PNG", dpi=(DPI, DPI))
+        return target
+
+    return make
+
+
+@pytest.fixture
+def make_text_pdf(tmp_path):
+    """Factory: a born-digital PDF (real text layer, fpdf2 with an embedded font)."""
+    from fpdf import FPDF
+
+    def make(name: str, *pages: list[str], folder: Path | None = None) -> Path:
+        pdf = FPDF(format="A4")
+        pdf.add_font("DejaVu", fname=FONT)
+        pdf.set_font("DejaVu", size=12)
+        for lines in pages or (LETTER,):
+            pdf.add_page()
+            for line in lines:
+                pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+        target = (folder or tmp_path) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pdf.output(str(target))
+        return target
+
+    return make
+
+
+@pytest.fixture
+def archive_dir(tmp_path) -> Path:
+    """An empty archive directory."""
+    return tmp_path / "archiv"
+
+
+@pytest.fixture
+def settings(archive_dir) -> Settings:
+    """Default settings on an empty archive, isolated from the caller's environment."""
+    return load_settings(archive_dir, environ={})
+
+
+@pytest.fixture
+def cli(archive_dir, monkeypatch):
+    """Run ``akte --archive <archive_dir> ...`` in-process; returns the result."""
+    from aktenarchiv.cli import app
+
+    for key in list(os.environ):
+        if key.startswith("AKTE_") and key not in ("AKTE_ES_URL", "AKTE_DECOMPOUND_DICT"):
+            monkeypatch.delenv(key)
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, ["--archive", str(archive_dir), *map(str, args)])
+
+    return run

@@ -1,0 +1,52 @@
+"""A batch killed with SIGKILL mid-way resumes: every file archived exactly once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from aktenarchiv.archive.base import SearchQuery, open_backend
+from aktenarchiv.archive.store import ArchiveStore
+from aktenarchiv.ingest.journal import Journal
+
+WORDS = ["Baugenehmigung", "Hundesteuer", "Sondernutzung", "Gewerbeanmeldung", "Wohngeld", "Grundsteuer"]
+
+
+def run_akte(archive, *args, **kwargs):
+    cmd = [sys.executable, "-m", "aktenarchiv.cli", "--archive", str(archive), *map(str, args)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kwargs)
+
+
+def test_kill_9_mid_batch_then_resume(tmp_path, make_scan, settings):
+    folder = tmp_path / "stapel"
+    for i, word in enumerate(WORDS):
+        make_scan(f"akte_{i}.png", [f"Vorgang {word}", f"Laufende Nummer {i}"], folder=folder)
+    archive = settings.archive_dir
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env["AKTE_OCR_WORKERS"] = "1"  # one document at a time: the kill lands between records
+
+    proc = run_akte(archive, "ingest", folder, env=env)
+    records = archive / "records"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(records.glob("*/*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = len(list(records.glob("*/*.json")))
+    assert 2 <= first < len(WORDS), "the kill should land mid-batch"
+
+    resumed = run_akte(archive, "ingest", folder, env=env)
+    _, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr.decode()
+
+    store = ArchiveStore(archive)
+    ids = list(store.record_ids())
+    assert len(ids) == len(WORDS) == len(set(ids))
+    assert store.verify().ok  # no orphaned or half-written objects left behind
+    journal = Journal(archive / "journal.sqlite")
+    assert journal.pending() == []
+    backend = open_backend(settings)
+    assert backend.ids() == set(ids)
+    for word in WORDS:
+        assert backend.search(SearchQuery(text=word)).total == 1, word

@@ -1,0 +1,95 @@
+"""Bad inputs are recognised by content, with a reason a clerk can act on."""
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from aktenarchiv.archive.store import sha256_file
+from aktenarchiv.config import OcrSettings
+from aktenarchiv.errors import QuarantineReason
+from aktenarchiv.ingest.sniff import PDF, PNG, TIFF, mislabelled, sniff
+
+
+def check(path, **overrides):
+    return sniff(path, sha256_file(path), path.stat().st_size, OcrSettings(**overrides))
+
+
+def reason(path, **overrides) -> str:
+    with pytest.raises(QuarantineReason) as info:
+        check(path, **overrides)
+    assert info.value.path == str(path)
+    return info.value.reason
+
+
+def test_zero_byte(tmp_path):
+    empty = tmp_path / "leer.pdf"
+    empty.write_bytes(b"")
+    with pytest.raises(QuarantineReason, match="empty file"):
+        sniff(empty, "0" * 64, 0, OcrSettings())
+
+
+def test_truncated_pdf(tmp_path, make_scan):
+    pdf = make_scan("ganz.pdf")
+    cut = tmp_path / "abgeschnitten.pdf"
+    cut.write_bytes(pdf.read_bytes()[: pdf.stat().st_size // 2])
+    assert "truncated PDF" in reason(cut)
+
+
+def test_corrupt_pdf(tmp_path):
+    bad = tmp_path / "kaputt.pdf"
+    bad.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 100 + b"\n%%EOF\n")
+    assert "corrupt PDF" in reason(bad)
+
+
+def test_encrypted_pdf(tmp_path, make_scan):
+    plain = make_scan("offen.pdf")
+    locked = tmp_path / "gesperrt.pdf"
+    with pikepdf.open(plain) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="o", user="geheim"))
+    assert "encrypted PDF" in reason(locked)
+
+
+def test_decompression_bomb(tmp_path):
+    bomb = tmp_path / "bombe.png"
+    Image.new("1", (20000, 20000), 1).save(bomb)  # tiny file, 400 megapixels
+    assert bomb.stat().st_size < 200_000
+    assert "decompression bomb" in reason(bomb)
+
+
+def test_unsupported_type_named_like_a_pdf(tmp_path):
+    fake = tmp_path / "brief.pdf"
+    fake.write_text("Dies ist nur Text.\n", encoding="utf-8")
+    assert "unsupported or mislabelled" in reason(fake)
+
+
+def test_office_document(tmp_path):
+    docx = tmp_path / "brief.docx"
+    docx.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    assert "ZIP container" in reason(docx)
+
+
+def test_truncated_image(tmp_path, make_scan):
+    png = make_scan("seite.png")
+    cut = tmp_path / "halb.png"
+    cut.write_bytes(png.read_bytes()[:2000])
+    assert "truncated" in reason(cut) or "corrupt" in reason(cut)
+
+
+def test_mislabelled_image_is_detected_by_content(make_scan, tmp_path):
+    png = make_scan("seite.png")
+    named_pdf = tmp_path / "scan.pdf"
+    named_pdf.write_bytes(png.read_bytes())
+    source = check(named_pdf)
+    assert source.media_type == PNG
+    assert mislabelled(source)
+
+
+def test_multipage_tiff_counts_pages(make_scan):
+    tif = make_scan("akte.tif", ["Seite eins"], ["Seite zwei"], ["Seite drei"])
+    source = check(tif)
+    assert (source.media_type, source.page_count) == (TIFF, 3)
+
+
+def test_born_digital_pdf_pages_have_text(make_text_pdf):
+    source = check(make_text_pdf("digital.pdf", ["Erste Seite mit genug Text darauf"], ["Zweite Seite mit genug Text"]))
+    assert (source.media_type, source.page_count, source.text_pages) == (PDF, 2, (1, 2))
