@@ -74,6 +74,12 @@ def settings_of(ctx: typer.Context) -> Settings:
     return root.obj
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"aktenarchiv {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 @handles_errors
 def root(
@@ -82,12 +88,11 @@ def root(
     config: Annotated[Optional[Path], typer.Option("--config", help="Settings file (TOML) [env AKTE_CONFIG].")] = None,
     backend: Annotated[Optional[str], typer.Option("--backend", help="sqlite (default) or elasticsearch [env AKTE_BACKEND].")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
 ) -> None:
     """Global options; the settings are built once here."""
-    if version:
-        out.print(f"aktenarchiv {__version__}")
-        raise typer.Exit(0)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = load_settings(archive, config, {"backend": backend})
 

@@ -35,7 +35,7 @@ def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: in
         workdir: an empty folder owned by this call.
         jobs: pages ocrmypdf may OCR at once for this document.
     """
-    src = Path(source.path)
+    src = Path(source.path).absolute()  # ocrmypdf runs in its own working directory
     all_text = source.media_type == PDF and len(source.text_pages) == source.page_count
     if all_text:
         texts = read_text_layer(src)
@@ -48,8 +48,8 @@ def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: in
     mixed = source.media_type == PDF and bool(source.text_pages)
     run = ocrmypdf_tool.run_ocrmypdf(
         input_file=src,
-        output_file=output,
-        sidecar_dir=sidecars,
+        output_file=output.absolute(),
+        sidecar_dir=sidecars.absolute(),
         languages=settings.languages,
         rotate_pages=settings.rotate_pages,
         deskew=settings.deskew and not mixed,  # deskew would re-render text pages as images

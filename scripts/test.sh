@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the whole test suite: set up (idempotent), start a local Elasticsearch node for the
+# backend tests, run pytest, stop the node again. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ -f scripts/elasticsearch.sh ] && [ -z "${AKTE_ES_URL:-}" ]; then
+  bash scripts/elasticsearch.sh start
+  trap 'bash scripts/elasticsearch.sh stop' EXIT
+  export AKTE_ES_URL=http://127.0.0.1:${AKTE_ES_PORT:-9200}
+fi
+.venv/bin/python -m pytest "$@"
