@@ -15,7 +15,7 @@ import shutil
 import socket
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,12 +196,16 @@ def _quarantine(store, journal, report, path: Path, sha: str | None, reason: str
 
 
 def _process(todo, settings: Settings, store, journal, backend, report, progress) -> None:
-    """OCR in a thread pool (each job drives child processes), store and index in order of completion."""
+    """Recognise in worker processes; classify, store and index here, in order of completion.
+
+    Workers only read inputs and write into their own work folders; every write to the
+    archive and the journal happens in this process, one record at a time.
+    """
     workers = max(1, min(settings.workers, len(todo) or 1))
     jobs = max(1, (os.cpu_count() or 1) // workers)
     workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(store.root)))
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             pending: dict[Future, SourceFile] = {}
             queue = list(reversed(todo))
             while queue or pending:
