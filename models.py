@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-PageSource = Literal["ocr", "text-layer"]
+PageSource = Literal["ocr", "text-layer", "imported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,22 @@ class SourceFile:
     def name(self) -> str:
         """The file name the scan arrived with."""
         return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportMeta:
+    """What a migration already knows about an input, kept instead of guessed again."""
+
+    origin: str = ""  # where the item came from: "metadata.csv row 17", "paperless document 42"
+    title: str | None = None
+    doc_type: str | None = None
+    reference: str | None = None
+    doc_date: str | None = None  # ISO date
+    extra: tuple[tuple[str, str], ...] = ()  # further fields, kept as given
+    text: str | None = None  # text to keep instead of OCRing again (pages split by form feeds)
+    archival_path: str | None = None  # an archival PDF made elsewhere, with a text layer
+    checksum: str | None = None  # expected MD5 or SHA-256 of the original (hex)
+    archival_checksum: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +118,7 @@ class ArchiveRecord:
     classification: Classification = field(default_factory=Classification)
     audit: tuple[dict[str, Any], ...] = ()
     archival_format: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # fields brought along by a migration
 
     @property
     def doc_type(self) -> str | None:
@@ -141,6 +158,7 @@ class ArchiveRecord:
             classification=Classification(**cls_data),
             audit=tuple(data.get("audit", ())),
             archival_format=data.get("archival_format"),
+            extra=tuple((str(k), str(v)) for k, v in data.get("extra", ())),
         )
 
 

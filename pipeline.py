@@ -2,13 +2,15 @@
 
 Every input ends in exactly one of: archived, duplicate of an existing record, or
 quarantined with its reason. The journal records each step, so a crash or ``kill -9``
-resumes on the next run with nothing lost and nothing archived twice.
+resumes on the next run with nothing lost and nothing archived twice. Migrations feed the
+same pipeline with items that carry metadata (:class:`ImportMeta`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import getpass
+import hashlib
 import os
 import re
 import shutil
@@ -17,7 +19,7 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
@@ -29,28 +31,32 @@ from .errors import ArchiveUnavailableError, ExitCode, MissingToolError, Quarant
 from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import mislabelled, sniff
-from .models import ArchiveRecord, OcrResult, SourceFile
-from .ocr.recognize import recognize
+from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
+from .ocr.recognize import recognize_item
 from .ocr.tools import tesseract
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
+WOULD_ARCHIVE = "would-archive"  # --dry-run
 _GENERIC_NAME = re.compile(r"^(scan|img|image|dok|doc|document|seite|page|file)?[\W_]*\d*$", re.I)
+
+Item = tuple[Path, ImportMeta | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one input file ended."""
+    """How one input ended."""
 
     path: str
-    status: str  # archived | duplicate | quarantined
+    status: str  # archived | duplicate | quarantined | would-archive
     record_id: str | None = None
     reason: str | None = None
     pages: int = 0
+    origin: str | None = None
 
 
 @dataclass
 class BatchReport:
-    """The result of one ``ingest`` run."""
+    """The result of one run."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     index_pending: int = 0
@@ -88,6 +94,19 @@ class _NoProgress:
         pass
 
 
+@dataclass
+class _Run:
+    """What one run works with; only the main process touches it."""
+
+    settings: Settings
+    store: ArchiveStore
+    journal: Journal
+    backend: SearchBackend | None
+    report: BatchReport
+    progress: ProgressSink
+    seen: dict[str, str] = field(default_factory=dict)
+
+
 @contextmanager
 def archive_lock(root: Path) -> Iterator[None]:
     """Hold the archive's write lock; another writer gets a clear error, not a race."""
@@ -100,34 +119,63 @@ def archive_lock(root: Path) -> Iterator[None]:
         yield
 
 
-def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None) -> BatchReport:
-    """Archive every file under ``paths``; returns what happened to each."""
-    progress = progress or _NoProgress()
-    started = time.monotonic()
-    tesseract.check_languages(settings.ocr.languages)
-    files = list(discover(list(paths)))
+@contextmanager
+def _open_run(settings: Settings, progress: ProgressSink | None) -> Iterator[_Run]:
     root = settings.archive_dir
     store = ArchiveStore(root)
     report = BatchReport()
+    started = time.monotonic()
     with archive_lock(root):
         store.clean_partials()
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
-        backend = _open_index(settings, report)
+        run = _Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
         try:
-            if backend is not None:
-                backend = index_pending(journal, store, backend, report)
-            todo = _check_inputs(files, settings.ocr, store, journal, backend, report)
-            progress.start(len(todo), sum(s.page_count for s in todo))
-            _process(todo, settings, store, journal, backend, report, progress)
+            if run.backend is not None:
+                run.backend = index_pending(journal, store, run.backend, report)
+            yield run
         finally:
+            report.index_pending = len(journal.pending())
             journal.close()
-            if backend is not None:
-                backend.close()
-    report.index_pending = len(Journal(root / "journal.sqlite").pending())
+            if run.backend is not None:
+                run.backend.close()
     report.seconds = time.monotonic() - started
-    return report
+
+
+def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None) -> BatchReport:
+    """Archive every file under ``paths``; returns what happened to each.
+
+    All inputs are checked first, so the progress bar knows the number of pages.
+    """
+    tesseract.check_languages(settings.ocr.languages)
+    files = list(discover(list(paths)))
+    with _open_run(settings, progress) as run:
+        todo = [checked for checked in (_check(run, path, None) for path in files) if checked]
+        run.progress.start(len(todo), sum(s.page_count for s, _ in todo))
+        _process(run, iter(todo), len(todo))
+    return run.report
+
+
+def ingest_items(
+    items: Iterable[Item], settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False
+) -> BatchReport:
+    """Archive a stream of (file, metadata) items, as migrations produce them.
+
+    Items are checked and processed as they come, with a bounded number in flight, so a
+    job of 100 000 items needs no more memory than one of ten.
+    """
+    tesseract.check_languages(settings.ocr.languages)
+    with _open_run(settings, progress) as run:
+        checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
+        if dry_run:
+            for source, meta in checked:
+                run.report.outcomes.append(Outcome(source.path, WOULD_ARCHIVE, source.sha256,
+                                                   pages=source.page_count, origin=meta and meta.origin))
+                run.progress.advance(source.page_count, Path(source.path).name)
+        else:
+            _process(run, checked)
+    return run.report
 
 
 def _open_index(settings: Settings, report: BatchReport) -> SearchBackend | None:
@@ -155,85 +203,120 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
     return backend
 
 
-def _check_inputs(files, ocr_settings, store, journal, backend, report) -> list[SourceFile]:
-    """Hash and check every input; settle duplicates and bad files right away."""
-    todo: list[SourceFile] = []
-    seen: dict[str, str] = {}
-    for path in files:
-        try:
-            size = path.stat().st_size
-            sha = sha256_file(path)
-        except OSError as exc:
-            reason = f"cannot read file: {exc.strerror or exc}"
-            store.quarantine(path, None, reason)
-            report.outcomes.append(Outcome(str(path), QUARANTINED, reason=reason))
-            continue
-        if sha in seen:
-            report.outcomes.append(Outcome(str(path), DUPLICATE, record_id=sha, reason=f"same bytes as {seen[sha]}"))
-            continue
-        seen[sha] = str(path)
-        entry = journal.get(sha)
-        if store.has_record(sha):
-            if entry is not None and entry.state in ("started", "stored"):
-                # A crash hit between writing the manifest and finishing: finish now.
-                _index_and_mark(sha, str(path), store.read_record(sha), journal, backend, report)
-                report.outcomes.append(Outcome(str(path), ARCHIVED, record_id=sha))
-            else:
-                report.outcomes.append(Outcome(str(path), DUPLICATE, record_id=sha, reason="already archived"))
-            continue
-        try:
-            todo.append(sniff(path, sha, size, ocr_settings))
-        except QuarantineReason as exc:
-            _quarantine(store, journal, report, path, sha, exc.reason)
-    return todo
+def _check(run: _Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
+    """Hash and check one input; settle duplicates and bad files right away (then None)."""
+    origin = meta.origin if meta else None
+    try:
+        size = path.stat().st_size
+        sha = sha256_file(path)
+    except OSError as exc:
+        _quarantine(run, path, None, f"cannot read file: {exc.strerror or exc}", origin)
+        return None
+    if sha in run.seen:
+        run.report.outcomes.append(Outcome(str(path), DUPLICATE, sha, f"same bytes as {run.seen[sha]}", origin=origin))
+        return None
+    run.seen[sha] = str(path)
+    entry = run.journal.get(sha)
+    if run.store.has_record(sha):
+        if entry is not None and entry.state in ("started", "stored"):
+            # A crash hit between writing the manifest and finishing: finish now.
+            _index(run, sha, str(path), run.store.read_record(sha))
+            run.report.outcomes.append(Outcome(str(path), ARCHIVED, sha, origin=origin))
+        else:
+            run.report.outcomes.append(Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
+        return None
+    try:
+        if meta is not None:
+            _check_checksums(path, sha, meta)
+        return sniff(path, sha, size, run.settings.ocr), meta
+    except QuarantineReason as exc:
+        _quarantine(run, path, sha, exc.reason, origin)
+        return None
 
 
-def _quarantine(store, journal, report, path: Path, sha: str | None, reason: str) -> None:
-    store.quarantine(path, sha, reason)
+def _check_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
+    """Compare the checksums a migration source recorded with what arrived."""
+    for label, expected, target in (("original", meta.checksum, path),
+                                    ("archival file", meta.archival_checksum, meta.archival_path)):
+        if not expected or target is None:
+            continue
+        expected = expected.lower()
+        algo = "md5" if len(expected) == 32 else "sha256"
+        actual = sha if (algo == "sha256" and target == path) else _digest(Path(target), algo)
+        if actual != expected:
+            raise QuarantineReason(
+                str(path), f"checksum mismatch for the {label}: source says {algo} {expected}, file has {actual}"
+            )
+
+
+def _digest(path: Path, algo: str) -> str:
+    digest = hashlib.new(algo)
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise QuarantineReason(str(path), f"cannot read {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest()
+
+
+def _quarantine(run: _Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
+    run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
     if sha:
-        journal.mark(sha, str(path), "quarantined", reason=reason)
-    report.outcomes.append(Outcome(str(path), QUARANTINED, reason=reason))
+        run.journal.mark(sha, str(path), "quarantined", reason=reason)
+    run.report.outcomes.append(Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
 
 
-def _process(todo, settings: Settings, store, journal, backend, report, progress) -> None:
+def _process(run: _Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
     """Recognise in worker processes; classify, store and index here, in order of completion.
 
     Workers only read inputs and write into their own work folders; every write to the
-    archive and the journal happens in this process, one record at a time.
+    archive and the journal happens in this process, one record at a time. With fewer
+    documents than workers, each document's OCR gets the spare cores (ocrmypdf --jobs).
     """
-    workers = max(1, min(settings.workers, len(todo) or 1))
+    workers = max(1, min(run.settings.workers, count or run.settings.workers))
     jobs = max(1, (os.cpu_count() or 1) // workers)
-    workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(store.root)))
+    workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(run.store.root)))
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending: dict[Future, SourceFile] = {}
-            queue = list(reversed(todo))
-            while queue or pending:
-                while queue and len(pending) < workers:
-                    source = queue.pop()
-                    journal.mark(source.sha256, source.path, "started")
+            pending: dict[Future, tuple[SourceFile, ImportMeta | None]] = {}
+            exhausted = False
+            while pending or not exhausted:
+                while not exhausted and len(pending) < workers * 2:
+                    nxt = next(checked, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    source, meta = nxt
+                    run.journal.mark(source.sha256, source.path, "started")
                     work = workroot / source.sha256
-                    pending[pool.submit(recognize, source, settings.ocr, work, jobs)] = source
+                    future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
+                    pending[future] = nxt
+                if not pending:
+                    break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    source = pending.pop(future)
-                    try:
-                        ocr = future.result()
-                    except MissingToolError:
-                        for other in pending:
-                            other.cancel()
-                        raise
-                    except ToolFailedError as exc:
-                        _quarantine(store, journal, report, Path(source.path), source.sha256, f"OCR failed: {exc.message}")
-                    except Exception as exc:  # never lose a file to a bug: keep it, say why
-                        reason = f"internal error during OCR: {type(exc).__name__}: {exc}"
-                        _quarantine(store, journal, report, Path(source.path), source.sha256, reason)
-                    else:
-                        backend = _archive(source, ocr, settings, store, journal, backend, report)
+                    source, meta = pending.pop(future)
+                    _finish(run, future, source, meta)
                     shutil.rmtree(workroot / source.sha256, ignore_errors=True)
-                    progress.advance(source.page_count, Path(source.path).name)
+                    run.progress.advance(source.page_count, Path(source.path).name)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
+
+
+def _finish(run: _Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:
+    origin = meta.origin if meta else None
+    try:
+        ocr = future.result()
+    except MissingToolError:
+        raise
+    except ToolFailedError as exc:
+        _quarantine(run, Path(source.path), source.sha256, f"OCR failed: {exc.message}", origin)
+    except Exception as exc:  # never lose a file to a bug: keep it, say why
+        reason = f"internal error during OCR: {type(exc).__name__}: {exc}"
+        _quarantine(run, Path(source.path), source.sha256, reason, origin)
+    else:
+        _archive(run, source, meta, ocr)
 
 
 def _workdir(root: Path) -> Path:
@@ -242,9 +325,16 @@ def _workdir(root: Path) -> Path:
     return work
 
 
-def _archive(source: SourceFile, ocr: OcrResult, settings: Settings, store, journal, backend, report):
-    """Classify, store and index one recognised document; returns the (maybe lost) backend."""
-    classification = classify_document(ocr, settings.classify)
+def _archive(run: _Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult) -> None:
+    """Classify, store and index one recognised document."""
+    classification = classify_document(ocr, run.settings.classify)
+    if meta is not None:
+        known = {k: v for k, v in (("doc_type", meta.doc_type), ("reference", meta.reference),
+                                   ("doc_date", meta.doc_date)) if v}
+        if meta.doc_type:
+            known.update(confidence=1.0, needs_review=False, method="import")
+        classification = replace(classification, **known)
+    store = run.store
     original = store.put_original(Path(source.path), source.sha256)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
@@ -257,39 +347,41 @@ def _archive(source: SourceFile, ocr: OcrResult, settings: Settings, store, jour
         size=source.size,
         page_count=source.page_count,
         ingested_at=now_iso(),
-        title=make_title(source, ocr),
+        title=(meta.title if meta and meta.title else None) or make_title(source, ocr),
         original_object=original,
         archival_object=archival,
         archival_sha256=archival_sha,
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(_transfer_note(source, settings),),
+        audit=(_transfer_note(source, meta, run.settings),),
         archival_format=ocr.archival_format,
+        extra=meta.extra if meta else (),
     )
     store.write_record(record)
-    journal.mark(source.sha256, source.path, "stored", record.id)
-    report.outcomes.append(Outcome(source.path, ARCHIVED, record_id=record.id, pages=source.page_count))
-    return _index_and_mark(source.sha256, source.path, record, journal, backend, report)
+    run.journal.mark(source.sha256, source.path, "stored", record.id)
+    run.report.outcomes.append(Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
+                                       origin=meta.origin if meta else None))
+    _index(run, source.sha256, source.path, record)
 
 
-def _index_and_mark(sha, path, record, journal, backend, report):
-    if backend is None:
-        return None
+def _index(run: _Run, sha: str, path: str, record: ArchiveRecord) -> None:
+    if run.backend is None:
+        return
     try:
-        result = backend.index([record])
+        result = run.backend.index([record])
     except ArchiveUnavailableError as exc:
-        report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
-        return None
+        run.report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
+        run.backend = None
+        return
     if not result.errors:
-        journal.mark(sha, path, "archived", record.id)
-    return backend
+        run.journal.mark(sha, path, "archived", record.id)
 
 
-def _transfer_note(source: SourceFile, settings: Settings) -> dict:
+def _transfer_note(source: SourceFile, meta: ImportMeta | None, settings: Settings) -> dict:
     """Who archived what, when and how (the core of a RESISCAN transfer note)."""
     note = {
-        "event": "ingested",
+        "event": "imported" if meta else "ingested",
         "at": now_iso(),
         "source_path": source.path,
         "user": getpass.getuser(),
@@ -300,6 +392,10 @@ def _transfer_note(source: SourceFile, settings: Settings) -> dict:
             "deskew": settings.ocr.deskew,
         },
     }
+    if meta is not None:
+        note["origin"] = meta.origin
+        if meta.checksum:
+            note["source_checksum_verified"] = meta.checksum
     if mislabelled(source):
         note["note"] = f"file name does not match its content ({source.media_type})"
     return note

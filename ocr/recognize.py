@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import OcrSettings
 from ..ingest.sniff import PDF
-from ..models import OcrResult, PageText, SourceFile
+from ..models import ImportMeta, OcrResult, PageText, SourceFile
 from .textlayer import read_text_layer
 from .tools import ocrmypdf as ocrmypdf_tool
 from .tools import tesseract
@@ -70,3 +70,25 @@ def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: in
         # No sidecar: Tesseract found nothing ("Empty page"), a blank sheet.
         pages.append(PageText(number, (data.get("text") or "").strip(), "ocr", data.get("confidence")))
     return OcrResult(source.sha256, tuple(pages), engine_name(), str(run.output), run.archival_format)
+
+
+def recognize_item(
+    source: SourceFile, meta: ImportMeta | None, settings: OcrSettings, workdir: Path, jobs: int = 1
+) -> OcrResult:
+    """Like :func:`recognize`, but keeps what a migration brings instead of OCRing again.
+
+    An archival PDF made elsewhere (e.g. by paperless-ngx) is kept and its text layer read;
+    else text that came with the item is kept page by page; else the file is recognised.
+    """
+    if meta is not None and meta.archival_path:
+        archival = Path(meta.archival_path).absolute()
+        texts = read_text_layer(archival)
+        pages = tuple(PageText(n, texts[n], "text-layer", None) for n in sorted(texts))
+        fmt = ocrmypdf_tool.pdfa_status(archival)
+        return OcrResult(source.sha256, pages, f"imported ({meta.origin})", str(archival), fmt)
+    if meta is not None and meta.text is not None:
+        chunks = meta.text.split("\f")
+        chunks += [""] * (source.page_count - len(chunks))
+        pages = tuple(PageText(n, t.strip(), "imported", None) for n, t in enumerate(chunks, start=1))
+        return OcrResult(source.sha256, pages, f"imported ({meta.origin})", None)
+    return recognize(source, settings, workdir, jobs)
