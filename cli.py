@@ -315,10 +315,12 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
     err.print("[green]all objects intact[/green]")
 
 
+from .cli_admin import migrate_app  # noqa: E402  (registers on the app defined above)
+
+app.add_typer(migrate_app, name="migrate")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
 
-
-if __name__ == "__main__":
-    main()

@@ -95,7 +95,7 @@ class _NoProgress:
 
 
 @dataclass
-class _Run:
+class Run:
     """What one run works with; only the main process touches it."""
 
     settings: Settings
@@ -120,7 +120,8 @@ def archive_lock(root: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _open_run(settings: Settings, progress: ProgressSink | None) -> Iterator[_Run]:
+def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterator[Run]:
+    """Lock the archive, open journal and index, index what is pending; yields the run."""
     root = settings.archive_dir
     store = ArchiveStore(root)
     report = BatchReport()
@@ -130,7 +131,7 @@ def _open_run(settings: Settings, progress: ProgressSink | None) -> Iterator[_Ru
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
-        run = _Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
+        run = Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
         try:
             if run.backend is not None:
                 run.backend = index_pending(journal, store, run.backend, report)
@@ -150,7 +151,7 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
     """
     tesseract.check_languages(settings.ocr.languages)
     files = list(discover(list(paths)))
-    with _open_run(settings, progress) as run:
+    with open_run(settings, progress) as run:
         todo = [checked for checked in (_check(run, path, None) for path in files) if checked]
         run.progress.start(len(todo), sum(s.page_count for s, _ in todo))
         _process(run, iter(todo), len(todo))
@@ -166,7 +167,7 @@ def ingest_items(
     job of 100 000 items needs no more memory than one of ten.
     """
     tesseract.check_languages(settings.ocr.languages)
-    with _open_run(settings, progress) as run:
+    with open_run(settings, progress) as run:
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
             for source, meta in checked:
@@ -203,7 +204,7 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
     return backend
 
 
-def _check(run: _Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
+def _check(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
     """Hash and check one input; settle duplicates and bad files right away (then None)."""
     origin = meta.origin if meta else None
     try:
@@ -260,14 +261,14 @@ def _digest(path: Path, algo: str) -> str:
     return digest.hexdigest()
 
 
-def _quarantine(run: _Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
+def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
     run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
     if sha:
         run.journal.mark(sha, str(path), "quarantined", reason=reason)
     run.report.outcomes.append(Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
 
 
-def _process(run: _Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
+def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
     """Recognise in worker processes; classify, store and index here, in order of completion.
 
     Workers only read inputs and write into their own work folders; every write to the
@@ -304,7 +305,7 @@ def _process(run: _Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]],
         shutil.rmtree(workroot, ignore_errors=True)
 
 
-def _finish(run: _Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:
+def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:
     origin = meta.origin if meta else None
     try:
         ocr = future.result()
@@ -325,7 +326,7 @@ def _workdir(root: Path) -> Path:
     return work
 
 
-def _archive(run: _Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult) -> None:
+def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult) -> None:
     """Classify, store and index one recognised document."""
     classification = classify_document(ocr, run.settings.classify)
     if meta is not None:
@@ -359,13 +360,18 @@ def _archive(run: _Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrRes
         extra=meta.extra if meta else (),
     )
     store.write_record(record)
-    run.journal.mark(source.sha256, source.path, "stored", record.id)
+    commit(run, source.path, record)
     run.report.outcomes.append(Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
                                        origin=meta.origin if meta else None))
-    _index(run, source.sha256, source.path, record)
 
 
-def _index(run: _Run, sha: str, path: str, record: ArchiveRecord) -> None:
+def commit(run: Run, path: str, record: ArchiveRecord) -> None:
+    """Journal a record whose manifest was just written, then index it."""
+    run.journal.mark(record.id, path, "stored", record.id)
+    _index(run, record.id, path, record)
+
+
+def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
     if run.backend is None:
         return
     try:

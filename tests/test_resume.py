@@ -14,7 +14,7 @@ WORDS = ["Baugenehmigung", "Hundesteuer", "Sondernutzung", "Gewerbeanmeldung", "
 
 
 def run_akte(archive, *args, **kwargs):
-    cmd = [sys.executable, "-m", "aktenarchiv.cli", "--archive", str(archive), *map(str, args)]
+    cmd = [sys.executable, "-m", "aktenarchiv", "--archive", str(archive), *map(str, args)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kwargs)
 
 

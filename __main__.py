@@ -1,0 +1,5 @@
+"""``python -m aktenarchiv`` runs the ``akte`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""Administrator commands of ``akte``: ``migrate …`` (and the index maintenance beside it).
+
+Registered on the main app by ``cli.py``; errors are mapped to exit codes there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from . import migrate as jobs
+from .cli import _progress, command, err, out, settings_of
+
+migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
+                          no_args_is_help=True)
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would happen; change nothing.")]
+Workers = Annotated[Optional[int], typer.Option("--workers", min=1, help="Items processed at once (default: one per core).")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")]
+
+
+class _ItemProgress:
+    """A bar counting items (the pipeline reports pages; a migration counts items)."""
+
+    def __init__(self, progress, total: int, label: str) -> None:
+        self.progress = progress
+        self.task = progress.add_task(label, total=total)
+
+    def start(self, files: int, pages: int) -> None:
+        pass
+
+    def advance(self, pages: int = 0, name: str = "") -> None:
+        self.progress.advance(self.task)
+
+
+def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
+    if json_out:
+        out.print_json(data=report.to_json())
+    table = Table(title=f"migrate {report.job}{' (dry run)' if report.dry_run else ''}", show_edge=False)
+    table.add_column("status")
+    table.add_column("items", justify="right")
+    for status, n in sorted(report.counts().items()):
+        table.add_row(status, str(n))
+    err.print(table)
+    failed = [i for i in report.items if i["status"] == jobs.FAILED]
+    for item in failed[:200]:
+        where = item.get("origin") or item.get("path") or item.get("id")
+        err.print(f"  [red]failed[/red] {escape(str(where))}: {escape(str(item.get('reason')))}")
+    if len(failed) > 200:
+        err.print(f"  … and {len(failed) - 200} more failures (use --json for the full list)")
+    for note in report.notes:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}")
+    err.print(f"[dim]{len(report.items)} items in {report.seconds:.1f} s[/dim]")
+    raise typer.Exit(int(report.exit_code))
+
+
+@command("import-folder", target=migrate_app)
+def import_folder(
+    ctx: typer.Context,
+    src: Annotated[Path, typer.Argument(help="Folder of legacy scans/PDFs (searched recursively).")],
+    metadata: Annotated[Optional[Path], typer.Option("--metadata", help="CSV or JSON: path, type, Aktenzeichen, date, title, …")] = None,
+    dry_run: DryRun = False, workers: Workers = None, json_out: JsonOut = False,
+) -> None:
+    """Import a legacy file share, with metadata mapped from a spreadsheet."""
+    settings = settings_of(ctx)
+    with _progress("items") as progress:
+        sink = _ItemProgress(progress, jobs.count_folder_items(src) if src.is_dir() else 0, "import-folder")
+        report = jobs.import_folder(src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink)
+    _finish(report, json_out)
+
+
+@command("import-paperless", target=migrate_app)
+def import_paperless(
+    ctx: typer.Context,
+    export_dir: Annotated[Path, typer.Argument(metavar="EXPORT_DIR", help="Folder written by paperless-ngx's document_exporter.")],
+    dry_run: DryRun = False, workers: Workers = None, json_out: JsonOut = False,
+) -> None:
+    """Import a paperless-ngx export: types, correspondents, tags, custom fields, text, checksums."""
+    settings = settings_of(ctx)
+    total = jobs.count_paperless(export_dir)
+    with _progress("items") as progress:
+        sink = _ItemProgress(progress, total, "import-paperless")
+        report = jobs.import_paperless(export_dir, settings, workers=workers, dry_run=dry_run, progress=sink)
+    _finish(report, json_out)
+
+
+@command("export", target=migrate_app)
+def export(
+    ctx: typer.Context,
+    dest: Annotated[Path, typer.Argument(help="Export folder (created; an existing export is updated).")],
+    dry_run: DryRun = False, workers: Workers = None, json_out: JsonOut = False,
+) -> None:
+    """Export the whole archive: originals, archival PDFs, manifests with hashes, the model."""
+    settings = settings_of(ctx)
+    from .archive.store import ArchiveStore
+
+    total = sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
+    with _progress("records") as progress:
+        task = progress.add_task("export", total=total)
+        report = jobs.export(dest, settings, workers=workers, dry_run=dry_run, progress=lambda: progress.advance(task))
+    _finish(report, json_out)
+
+
+@command("import", target=migrate_app)
+def import_(
+    ctx: typer.Context,
+    src: Annotated[Path, typer.Argument(help="A folder written by `akte migrate export`.")],
+    dry_run: DryRun = False, workers: Workers = None, json_out: JsonOut = False,
+) -> None:
+    """Import an aktenarchiv export into this archive; every object is verified after writing."""
+    settings = settings_of(ctx)
+    total = jobs.count_archive_export(src)
+    with _progress("records") as progress:
+        task = progress.add_task("import", total=total)
+        report = jobs.import_archive(src, settings, workers=workers, dry_run=dry_run,
+                                     progress=lambda: progress.advance(task))
+    _finish(report, json_out)
