@@ -104,26 +104,37 @@ class _Rate(ProgressColumn):
 
     def render(self, task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:.2f} {self.unit}/s" if speed else f"– {self.unit}/s", style="cyan")
+        unit = task.fields.get("unit", self.unit)
+        return Text(f"{speed:.2f} {unit}/s" if speed else f"– {unit}/s", style="cyan")
 
 
-class _BarProgress:
-    """Draws the pipeline's progress as a bar of pages on stderr."""
+class BarProgress:
+    """Draws the pipeline's progress phases as bars on stderr."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, fixed_total: int | None = None, label: str = "") -> None:
         self.progress = progress
         self.task = None
+        if fixed_total is not None:  # migrations: one bar of items for the whole job
+            self.task = progress.add_task(label, total=fixed_total)
+            self.fixed = True
+        else:
+            self.fixed = False
 
-    def start(self, files: int, pages: int) -> None:
-        self.task = self.progress.add_task(f"OCR {files} file(s)", total=pages)
+    def phase(self, label: str, total: int, unit: str) -> None:
+        if self.fixed:
+            return
+        if self.task is not None:
+            self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(label, total=total, unit=unit)
 
-    def advance(self, pages: int, name: str) -> None:
-        self.progress.update(self.task, advance=pages, description=f"done: {name[:30]}")
+    def advance(self, amount: int, name: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, advance=amount)
 
 
 def _progress(unit: str = "pages") -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         _Rate(unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
         console=err, transient=False,
     )
@@ -140,7 +151,7 @@ def ingest(
 
     settings = settings_of(ctx)
     with _progress() as progress:
-        report = run_ingest(paths, settings, _BarProgress(progress))
+        report = run_ingest(paths, settings, BarProgress(progress))
     if json_out:
         out.print_json(data={
             "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),

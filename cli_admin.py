@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import migrate as jobs
-from .cli import _progress, command, err, out, settings_of
+from .cli import BarProgress, _progress, command, err, out, settings_of
 
 migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
                           no_args_is_help=True)
@@ -21,20 +21,6 @@ migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx ex
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would happen; change nothing.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, help="Items processed at once (default: one per core).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")]
-
-
-class _ItemProgress:
-    """A bar counting items (the pipeline reports pages; a migration counts items)."""
-
-    def __init__(self, progress, total: int, label: str) -> None:
-        self.progress = progress
-        self.task = progress.add_task(label, total=total)
-
-    def start(self, files: int, pages: int) -> None:
-        pass
-
-    def advance(self, pages: int = 0, name: str = "") -> None:
-        self.progress.advance(self.task)
 
 
 def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
@@ -68,7 +54,7 @@ def import_folder(
     """Import a legacy file share, with metadata mapped from a spreadsheet."""
     settings = settings_of(ctx)
     with _progress("items") as progress:
-        sink = _ItemProgress(progress, jobs.count_folder_items(src) if src.is_dir() else 0, "import-folder")
+        sink = BarProgress(progress, jobs.count_folder_items(src) if src.is_dir() else 0, "import-folder")
         report = jobs.import_folder(src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink)
     _finish(report, json_out)
 
@@ -83,7 +69,7 @@ def import_paperless(
     settings = settings_of(ctx)
     total = jobs.count_paperless(export_dir)
     with _progress("items") as progress:
-        sink = _ItemProgress(progress, total, "import-paperless")
+        sink = BarProgress(progress, total, "import-paperless")
         report = jobs.import_paperless(export_dir, settings, workers=workers, dry_run=dry_run, progress=sink)
     _finish(report, json_out)
 

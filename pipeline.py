@@ -79,18 +79,23 @@ class BatchReport:
 
 
 class ProgressSink(Protocol):
-    """Where the pipeline reports progress (the CLI draws a bar from it)."""
+    """Where the pipeline reports progress (the CLI draws bars from it).
 
-    def start(self, files: int, pages: int) -> None: ...
+    ``phase`` starts a new bar of ``total`` units; ``advance`` moves the current one.
+    ``ingest`` counts files while checking, then pages while recognising; migrations
+    count items throughout.
+    """
 
-    def advance(self, pages: int, name: str) -> None: ...
+    def phase(self, label: str, total: int, unit: str) -> None: ...
+
+    def advance(self, amount: int, name: str) -> None: ...
 
 
 class _NoProgress:
-    def start(self, files: int, pages: int) -> None:
+    def phase(self, label: str, total: int, unit: str) -> None:
         pass
 
-    def advance(self, pages: int, name: str) -> None:
+    def advance(self, amount: int, name: str) -> None:
         pass
 
 
@@ -104,7 +109,13 @@ class Run:
     backend: SearchBackend | None
     report: BatchReport
     progress: ProgressSink
+    per_item: bool = False  # progress counts items (migrations) instead of pages
     seen: dict[str, str] = field(default_factory=dict)
+
+    def advance(self, source: SourceFile | None, path: Path | str) -> None:
+        """Report one input as finished."""
+        amount = 1 if self.per_item else (source.page_count if source else 0)
+        self.progress.advance(amount, Path(path).name)
 
 
 @contextmanager
@@ -152,8 +163,14 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
     tesseract.check_languages(settings.ocr.languages)
     files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
-        todo = [checked for checked in (_check(run, path, None) for path in files) if checked]
-        run.progress.start(len(todo), sum(s.page_count for s, _ in todo))
+        run.progress.phase("checking", len(files), "files")
+        todo = []
+        for path in files:
+            checked = _check(run, path, None)
+            if checked:
+                todo.append(checked)
+            run.progress.advance(1, path.name)
+        run.progress.phase(f"OCR {len(todo)} file(s)", sum(s.page_count for s, _ in todo), "pages")
         _process(run, iter(todo), len(todo))
     return run.report
 
@@ -168,12 +185,13 @@ def ingest_items(
     """
     tesseract.check_languages(settings.ocr.languages)
     with open_run(settings, progress) as run:
+        run.per_item = True
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
             for source, meta in checked:
                 run.report.outcomes.append(Outcome(source.path, WOULD_ARCHIVE, source.sha256,
                                                    pages=source.page_count, origin=meta and meta.origin))
-                run.progress.advance(source.page_count, Path(source.path).name)
+                run.advance(source, source.path)
         else:
             _process(run, checked)
     return run.report
@@ -206,6 +224,13 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
 
 def _check(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
     """Hash and check one input; settle duplicates and bad files right away (then None)."""
+    checked = _check_one(run, path, meta)
+    if checked is None and run.per_item:
+        run.advance(None, path)
+    return checked
+
+
+def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
     origin = meta.origin if meta else None
     try:
         size = path.stat().st_size
@@ -300,7 +325,7 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
                     source, meta = pending.pop(future)
                     _finish(run, future, source, meta)
                     shutil.rmtree(workroot / source.sha256, ignore_errors=True)
-                    run.progress.advance(source.page_count, Path(source.path).name)
+                    run.advance(source, source.path)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
 
