@@ -14,6 +14,7 @@ from datetime import date
 from typing import Iterable
 
 from ..models import Field, PageText
+from .rules import fold
 
 # Month names as written in German letters, with abbreviations and the OCR form that loses
 # the umlaut ("Marz"). Keys are lower-case without a trailing dot.
@@ -63,13 +64,16 @@ _DATE_LABELS = ("datum", "date", "gesendet", "erstellt", "ausgestellt")
 _WEEKDAYS = {"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "am", "den"}
 _PLACE_PREFIX = re.compile(r"^\s*[A-ZÄÖÜ][\wäöüß.\- ]{1,40},\s*(\S{1,4}\s+)?$")  # "den", OCR "d.en"
 
-# Labels that introduce *our* file reference. "Ihr Zeichen" (the sender's reference) is left
-# out on purpose: it is someone else's numbering and must not become the record's reference.
-_AZ = re.compile(
-    r"(?:\bAz\b[.,]?|\bAktenzeichen\b|\bUnser Zeichen\b|\bUnser Az\b[.,]?|\bGeschäftszeichen\b|"
-    r"\bGeschaftszeichen\b|\bGz\b[.,]?|\bGesch\.-Z\b[.,]?)\s*[:.]?\s*"
-    r"(?P<ref>[A-Z0-9][A-Za-z0-9]*(?:[./\-][A-Za-z0-9]+)+|\d{4,})"
-)
+# A file reference has the shape of a plan code and a case number ("63.2-4711/24",
+# "32-2024-0815", "II/3-123.45") or is a long number; it only counts after a label that
+# introduces *our* reference. "Ihr Zeichen" (the other side's numbering) is refused on purpose.
+_REF_SHAPE = re.compile(r"(?<![\w./\-])(?P<ref>[A-Z0-9][A-Za-z0-9]*(?:[./\-][A-Za-z0-9]+)+|\d{4,})(?![\w/\-]|\.\w)")
+# Long labels, with how many OCR slips (edits) each may carry and still count. One slip,
+# not two: "Kassenzeichen" (a payment number) is two edits from "Aktenzeichen".
+_REF_LABELS = {"aktenzeichen": 1, "unserzeichen": 1, "geschaftszeichen": 1, "unseraz": 1}
+# Short labels must be whole words: "Az.", "Az:", "Gz.", OCR's "G z." and "Gesch.-Z.".
+_REF_SHORT = re.compile(r"(?:^|[^A-Za-zÄÖÜäöüß])(?:a\s?z|g\s?z|gesch\.?-?\s?z)[\s.,:;|']*$", re.IGNORECASE)
+_THEIRS = ("ihr", "ihre", "ihres")
 
 # Country code, check digits, then groups of four (spaces optional) and a short tail.
 _IBAN = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?![A-Z0-9])")
@@ -158,15 +162,44 @@ def find_ibans(text: str, page: int = 1) -> list[Field]:
     return found
 
 
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (small strings only: labels of a few letters)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _reference_label(before: str) -> bool:
+    """Does the line before a reference-shaped token end in one of our reference labels?
+
+    Tolerates OCR slips in long labels ("Geschäftszeicben", "Aktenzeich en") but never a
+    label preceded by "Ihr"/"Ihre" (the sender's own numbering).
+    """
+    if _REF_SHORT.search(before):
+        return not fold(before).rstrip(" .,:;|'").rsplit(None, 2)[-2:-1] in ([w] for w in _THEIRS)
+    tail = re.search(r"[A-Za-zÄÖÜäöüß\s.,:;|'\-]{0,30}$", before).group(0)
+    letters = re.sub(r"[^a-z]", "", fold(tail).replace("rn", "m"))
+    for label, slips in _REF_LABELS.items():
+        for size in range(len(label) - slips, len(label) + slips + 1):
+            if size <= len(letters) and _edits(letters[-size:], label) <= slips:
+                return not letters[:-size].endswith(_THEIRS)
+    return False
+
+
 def find_references(text: str, page: int = 1) -> list[Field]:
     """Aktenzeichen that stand after a label such as ``Az.:`` or ``Unser Zeichen``."""
     found = []
-    for match in _AZ.finditer(text):
+    for match in _REF_SHAPE.finditer(text):
         ref = match.group("ref")
-        if not any(ch.isdigit() for ch in ref) or not 3 <= len(ref) <= 40:
+        # A run of letters means OCR glued a word onto the number ("11.20-188Eingang").
+        if not any(ch.isdigit() for ch in ref) or not 3 <= len(ref) <= 40 or re.search(r"[A-Za-z]{4}", ref):
             continue
-        start = match.start("ref")
-        found.append(Field("aktenzeichen", ref, ref, page, start, start + len(ref)))
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if _reference_label(text[line_start:match.start()]):
+            found.append(Field("aktenzeichen", ref, ref, page, match.start(), match.end()))
     return found
 
 

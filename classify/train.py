@@ -15,7 +15,6 @@ from typing import Callable, Iterable, Sequence
 
 from ..errors import InputFileError, ModelError
 from ..models import ArchiveRecord
-from .corpus import generate_corpus
 from .model import TextModel, train_model
 
 TEXT_SUFFIXES = {".txt"}
@@ -87,6 +86,10 @@ def corrected_records(records: Iterable[ArchiveRecord]) -> list[LabelledText]:
 
 def base_corpus(n: int = 3000, *, seed: int = 0, taxonomy: Sequence[str] | None = None) -> list[LabelledText]:
     """Generated training documents (training layouts/phrasings only)."""
+    # Imported here so that ``python -m aktenarchiv.classify.corpus`` does not find the
+    # module already imported through the package's __init__.
+    from .corpus import generate_corpus
+
     docs = generate_corpus(n, seed=seed, held_out=False)
     return [LabelledText(text, t.doc_type, f"generated/{i}") for i, (text, t) in enumerate(docs)
             if taxonomy is None or t.doc_type in taxonomy]
