@@ -183,9 +183,11 @@ def _reference_label(before: str) -> bool:
     tail = re.search(r"[A-Za-zÄÖÜäöüß\s.,:;|'\-]{0,30}$", before).group(0)
     letters = re.sub(r"[^a-z]", "", fold(tail).replace("rn", "m"))
     for label, slips in _REF_LABELS.items():
-        for size in range(len(label) - slips, len(label) + slips + 1):
-            if size <= len(letters) and _edits(letters[-size:], label) <= slips:
-                return not letters[:-size].endswith(_THEIRS)
+        # The closest-fitting cut decides where the label starts, so "Ihr" before it is seen.
+        fits = sorted((_edits(letters[-size:], label), abs(size - len(label)), size)
+                      for size in range(len(label) - slips, min(len(label) + slips, len(letters)) + 1))
+        if fits and fits[0][0] <= slips:
+            return not letters[:-fits[0][2]].endswith(_THEIRS)
     return False
 
 

@@ -239,3 +239,9 @@ def test_public_api_is_pinned():
         "resolve_model_path", "save_model", "shipped_model_path", "suggested_type", "train_from_examples",
     ])
     assert all(hasattr(classify, name) for name in classify.__all__)
+
+
+def test_empty_page_is_never_filed(shipped):
+    """A page OCR could not read (blank, too degraded) goes to review, not to a type."""
+    cls = classify_document(ocr_result(""), SETTINGS, model=shipped)
+    assert cls.needs_review and cls.doc_type is None and cls.fields == ()

@@ -93,13 +93,27 @@ def test_document_date_fallback_is_a_date_opening_a_header_line():
         ("Unser Zeichen II/3-123.45", "II/3-123.45"),
         ("Geschäftszeichen: 10.97-47.", "10.97-47"),
         ("Gz. 66-2025-3786, bitte angeben", "66-2025-3786"),
+        ("Geschäftszeicben: III/8-797.79", "III/8-797.79"),  # one OCR slip in the label
+        ("Aktenz eichen: 51-9962/21", "51-9962/21"),  # label broken apart by OCR
+        ("G z.: 32-2023-2590", "32-2023-2590"),
     ],
 )
 def test_aktenzeichen_after_labels(text, ref):
     assert _values(find_references(text)) == [ref]
 
 
-@pytest.mark.parametrize("text", ["Ihr Zeichen: 4711/24", "Az.: folgt", "Aktenzeichen: Bauamt", "Telefon 0815-4711"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ihr Zeichen: 4711/24",
+        "Ihr Geschäftszeichen: 12-3456/24",  # the sender's numbering, not ours
+        "Kassenzeichen: 677468",  # a payment number, two edits from "Aktenzeichen"
+        "Az.: folgt",
+        "Aktenzeichen: Bauamt",
+        "Telefon 0815-4711",
+        "Az. 11.20-188Eingang",  # OCR glued a word to the number
+    ],
+)
 def test_no_reference_without_our_label_or_digits(text):
     assert find_references(text) == []
 
