@@ -22,7 +22,7 @@ from ..archive.store import ArchiveStore, sha256_file
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
 from ..models import ArchiveRecord
-from .evaluate import evaluate
+from .evaluate import evaluate, held_out_metrics
 from .model import save_model
 from .stage import archive_model_path, load_stage_model, resolve_model_path, suggested_type
 from .train import base_corpus, corrected_records, describe_examples, load_labelled_dir, train_from_examples
@@ -107,6 +107,7 @@ def train(
     base: bool = typer.Option(True, "--base/--no-base", help="Include the generated base corpus."),
     base_n: int = typer.Option(3000, "--base-n", help="Generated documents in the base corpus."),
     out: Optional[Path] = typer.Option(None, "--out", help="Model file (default: <archive>/model/classifier.zip)."),
+    eval_n: int = typer.Option(300, "--eval-n", help="Held-out generated documents to measure (0: none)."),
 ) -> None:
     """Train the archive's model from labelled folders and clerks' corrections."""
     settings = _settings(ctx)
@@ -120,10 +121,12 @@ def train(
     _err(f"training on {len(examples)} documents ({len(corrections)} corrections): {describe_examples(examples)}")
     model = train_from_examples(examples, source=f"akte train: base={base_n if base else 0}, "
                                 f"dir={labelled_dir}, corrections={len(corrections)}")
+    metrics = held_out_metrics(model, settings.classify, eval_n) if eval_n else {}
     target = out or (Path(settings.classify.model_path) if settings.classify.model_path
                      else archive_model_path(settings.archive_dir))
-    meta = save_model(model, target)
-    typer.echo(json.dumps({"model": str(target), "labels": meta["labels"], "counts": meta["counts"]}))
+    meta = save_model(model, target, metrics=metrics)
+    typer.echo(json.dumps({"model": str(target), "labels": meta["labels"], "counts": meta["counts"],
+                           "metrics": metrics}, ensure_ascii=False))
 
 
 @app.command()

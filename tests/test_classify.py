@@ -207,9 +207,10 @@ def test_label_then_train_changes_the_prediction(tmp_path):
     assert stored.audit[-1]["to_type"] == "urkunde" and stored.audit[-1]["from_method"].startswith("model:")
     assert runner.invoke(commands.app, ["review", "--json"], obj=settings).stdout.strip() == ""
 
-    trained = runner.invoke(commands.app, ["train", "--base-n", "600"], obj=settings)
+    trained = runner.invoke(commands.app, ["train", "--base-n", "600", "--eval-n", "60"], obj=settings)
     assert trained.exit_code == 0, trained.output
     after_model = load_model(resolve_model_path(SETTINGS, settings.archive_dir))
+    assert after_model.meta["counts"]["urkunde"] > 3 and after_model.meta["metrics"]["n"] == 60
     assert classify_document(probe, SETTINGS, model=after_model).doc_type == "urkunde"
 
 
