@@ -70,18 +70,12 @@ def suggested_type(classification: Classification) -> str | None:
     return tail or None if sep else None
 
 
-def classify_text(text: str, settings: ClassifySettings, model: TextModel | None) -> tuple[str | None, float | None, bool, str]:
-    """``(doc_type, confidence, needs_review, method)`` for one text (rules, then model)."""
-    hit = match_rules(text, compile_rules(settings.rules, settings.taxonomy))
-    if hit is not None:
-        return hit[0], 1.0, False, f"rule:{hit[0]}"
-    if model is None:
-        return None, None, True, "none"
-    # Only types the office's taxonomy knows may be filed; a model trained on another
-    # taxonomy can still suggest, but never decide, a type outside it.
-    ranked = [(t, p) for t, p in model.rank(text)]
+def _decide(ranked: list[tuple[str, float]], settings: ClassifySettings, model_id: str) -> tuple[str | None, float, bool, str]:
+    """``(doc_type, confidence, needs_review, method)`` from the model's ranked labels."""
     best, confidence = ranked[0]
-    method = f"model:{model.model_id}"
+    method = f"model:{model_id}"
+    # Only types of the office's taxonomy may be filed; a model trained on another taxonomy
+    # can still suggest, but never decide, a type outside it.
     if confidence < settings.review_threshold or best not in settings.taxonomy:
         return None, round(confidence, 4), True, f"{method}{_SUGGEST}{best}"
     return best, round(confidence, 4), False, method
@@ -96,7 +90,8 @@ def classify_document(
         ocr: the OCR stage's result (per-page text).
         settings: the classify slice of the settings (taxonomy, threshold, rules, model path).
         model: a loaded model; when None the model of ``resolve_model_path(settings, None)``
-            is loaded (cached), i.e. ``settings.model_path`` or the shipped default.
+            is loaded (cached), i.e. ``settings.model_path`` or the shipped default. It is
+            not loaded at all when a rule decides.
 
     Raises:
         ModelError: no model was given and the configured one cannot be loaded.
@@ -105,9 +100,11 @@ def classify_document(
     fields, doc_date, reference = extract_fields(ocr.pages)
     text = ocr.text
     hit = match_rules(text, compile_rules(settings.rules, settings.taxonomy))
-    if hit is None and model is None:
-        model = load_stage_model(settings, None)
-    doc_type, confidence, needs_review, method = classify_text(text, settings, model)
+    if hit is not None:
+        doc_type, confidence, needs_review, method = hit[0], 1.0, False, f"rule:{hit[0]}"
+    else:
+        model = model if model is not None else load_stage_model(settings, None)
+        doc_type, confidence, needs_review, method = _decide(model.rank(text), settings, model.model_id)
     return Classification(
         doc_type=doc_type,
         confidence=confidence,

@@ -176,8 +176,12 @@ def test_model_path_resolution(tmp_path, small_model):
     save_model(small_model, archive_model_path(tmp_path))
     assert resolve_model_path(SETTINGS, tmp_path) == tmp_path / "model" / "classifier.zip"
     assert resolve_model_path(replace(SETTINGS, model_path="own.zip"), tmp_path) == tmp_path / "own.zip"
+    missing = replace(SETTINGS, model_path=str(tmp_path / "missing.zip"))
     with pytest.raises(ModelError):
-        classify_document(ocr_result("Antrag"), replace(SETTINGS, model_path=str(tmp_path / "missing.zip")))
+        classify_document(ocr_result("Antrag"), missing)
+    # a rule decides without loading any model
+    ruled = replace(missing, rules=(("antrag", ("antrag",), ()),))
+    assert classify_document(ocr_result("Antrag"), ruled).doc_type == "antrag"
 
 
 # A kind of document the generated corpus never shows; the office files it as "urkunde".
