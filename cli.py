@@ -208,13 +208,18 @@ def search(
     doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
     date_from: Annotated[Optional[str], typer.Option("--from", help="Archived on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="Archived on or before (YYYY-MM-DD).")] = None,
+    reference: Annotated[Optional[str], typer.Option("--ref", help="Exact Aktenzeichen, e.g. 63.2-4711/24.")] = None,
+    doc_date_from: Annotated[Optional[str], typer.Option("--date-from", help="Document dated on or after (YYYY-MM-DD).")] = None,
+    doc_date_to: Annotated[Optional[str], typer.Option("--date-to", help="Document dated on or before (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
 ) -> None:
     """Full-text search in German with highlighted snippets. Exit 5 if the index is unreachable."""
     settings = settings_of(ctx)
     q = SearchQuery(text=query, doc_type=doc_type, date_from=_iso(date_from, "--from"),
-                    date_to=_iso(date_to, "--to"), limit=limit)
+                    date_to=_iso(date_to, "--to"), reference=reference,
+                    doc_date_from=_iso(doc_date_from, "--date-from"), doc_date_to=_iso(doc_date_to, "--date-to"),
+                    limit=limit)
     backend = open_backend(settings)
     try:
         page = backend.search(q)
@@ -241,6 +246,7 @@ def _iso(value: str | None, flag: str) -> str | None:
 def list_records(
     ctx: typer.Context,
     doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
+    reference: Annotated[Optional[str], typer.Option("--ref", help="Exact Aktenzeichen.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 20,
     json_out: Annotated[bool, typer.Option("--json", help="Print records as a JSON list.")] = False,
 ) -> None:
@@ -248,7 +254,7 @@ def list_records(
     settings = settings_of(ctx)
     backend = open_backend(settings)
     try:
-        page = backend.search(SearchQuery(doc_type=doc_type, limit=limit))
+        page = backend.search(SearchQuery(doc_type=doc_type, reference=reference, limit=limit))
     finally:
         backend.close()
     if json_out:
@@ -326,9 +332,14 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
     err.print("[green]all objects intact[/green]")
 
 
-from .cli_admin import migrate_app  # noqa: E402  (registers on the app defined above)
+from .classify import commands as _classify_commands  # noqa: E402
+from .cli_admin import migrate_app  # noqa: E402  (its commands use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
+# The classification commands stand at the top level (akte label, train, review,
+# classify-eval); registered here so that their errors, too, become exit codes.
+for _info in _classify_commands.app.registered_commands:
+    command(_info.name)(_info.callback)
 
 
 def main() -> None:

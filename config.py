@@ -62,7 +62,7 @@ class ClassifySettings:
 
     taxonomy: tuple[str, ...] = DEFAULT_TAXONOMY
     review_threshold: float = 0.6
-    model_path: str | None = None  # None: <archive>/model/classifier.json, else the shipped one
+    model_path: str | None = None  # None: <archive>/model/classifier.zip if trained, else the shipped one
     rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (type, keywords, regexes)
 
 

@@ -25,7 +25,7 @@ from typing import Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend, open_backend
 from .archive.store import ArchiveStore, sha256_file
-from .classify.stage import classify_document
+from .classify.stage import classify_document, load_stage_model
 from .config import Settings
 from .errors import ArchiveUnavailableError, ExitCode, MissingToolError, QuarantineReason, ToolFailedError
 from .ingest.discover import discover
@@ -161,6 +161,7 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
     All inputs are checked first, so the progress bar knows the number of pages.
     """
     tesseract.check_languages(settings.ocr.languages)
+    load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
     files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
         run.progress.phase("checking", len(files), "files")
@@ -184,6 +185,7 @@ def ingest_items(
     job of 100 000 items needs no more memory than one of ten.
     """
     tesseract.check_languages(settings.ocr.languages)
+    load_stage_model(settings.classify, settings.archive_dir)
     with open_run(settings, progress) as run:
         run.per_item = True
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
@@ -353,7 +355,8 @@ def _workdir(root: Path) -> Path:
 
 def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult) -> None:
     """Classify, store and index one recognised document."""
-    classification = classify_document(ocr, run.settings.classify)
+    model = load_stage_model(run.settings.classify, run.settings.archive_dir)  # cached per file
+    classification = classify_document(ocr, run.settings.classify, model=model)
     if meta is not None:
         known = {k: v for k, v in (("doc_type", meta.doc_type), ("reference", meta.reference),
                                    ("doc_date", meta.doc_date)) if v}

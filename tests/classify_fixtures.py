@@ -17,10 +17,6 @@ from aktenarchiv.models import ArchiveRecord, Classification, OcrResult, PageTex
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
-requires_tesseract = pytest.mark.skipif(
-    shutil.which("tesseract") is None or not Path(FONT).is_file(), reason="tesseract or DejaVu font missing"
-)
-
 # Four letters as an office receives them; phrased independently of the corpus templates.
 LETTERS = {
     "rechnung": """

@@ -26,7 +26,7 @@ from aktenarchiv.config import ClassifySettings, DEFAULT_TAXONOMY
 from aktenarchiv.errors import ConfigError, ModelError
 from aktenarchiv.models import Classification
 
-from .classify_fixtures import LETTERS, make_archive, ocr_letters, ocr_result, requires_tesseract
+from .classify_fixtures import LETTERS, make_archive, ocr_letters, ocr_result
 
 SETTINGS = ClassifySettings()
 
@@ -49,7 +49,6 @@ def test_shipped_model_knows_the_taxonomy_and_its_metrics(shipped):
     assert shipped_model_path().stat().st_size < 5_000_000
 
 
-@requires_tesseract
 def test_real_ocr_letters_are_classified_and_fields_found(tmp_path, shipped):
     texts = ocr_letters(tmp_path, LETTERS)
     results = {t: classify_document(ocr_result(text), SETTINGS, model=shipped) for t, text in texts.items()}
