@@ -33,7 +33,9 @@ from ..config import ElasticSettings
 from ..errors import ArchiveUnavailableError
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from .base import BulkReport, SearchQuery, index_document
+from .analysis import ANALYSIS_VERSION
 from .elastic_schema import (
+    MAPPING_VERSION,
     build_query,
     decode_cursor,
     encode_cursor,
@@ -99,7 +101,8 @@ class ElasticBackend:
             **auth,
         )
         with self._guard("connect"):
-            self.client.indices.put_index_template(name=self.alias, **index_template(settings.index_prefix))
+            template = index_template(settings.index_prefix)
+            self.client.indices.put_index_template(name=self.alias, **template)
             if not self.client.indices.exists_alias(name=self.alias):
                 self._create_first_index()
 
@@ -260,6 +263,21 @@ class ElasticBackend:
 
     # ---- rebuilding ----------------------------------------------------------------------
 
+    def is_current(self) -> bool:
+        """False when the aliased index was built with older mappings or text analysis.
+
+        Such an index still answers, but may miss words the current analysis would find:
+        rebuild it with :meth:`reindex_into_new_version`.
+        """
+        with self._guard("read mappings"):
+            mappings = self.client.indices.get_mapping(index=self.alias)
+        wanted = {"mapping_version": MAPPING_VERSION, "analysis_version": ANALYSIS_VERSION}
+        for info in mappings.values():
+            meta = info["mappings"].get("_meta") or {}
+            if any(meta.get(key) != value for key, value in wanted.items()):
+                return False
+        return True
+
     def reindex_into_new_version(
         self,
         records: Iterable[ArchiveRecord],
@@ -296,6 +314,8 @@ class ElasticBackend:
             target = numbers[newest] if resumed else self._version_name(newest + 1)
             done: set[str] = set()
             if resumed:
+                # The interrupted run may have stopped before its closing refresh.
+                self.client.indices.refresh(index=target)
                 done = self._ids_in(target)
             else:
                 self.client.indices.create(index=target)
@@ -327,11 +347,15 @@ def _version_of(index_name: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _reason(result: dict[str, Any]) -> str:
+def _reason(result: dict[str, Any], limit: int = 300) -> str:
+    # The node quotes offending values in its reasons; cap them so a 40 kB field does not
+    # end up in every report and journal line.
     error = result.get("error")
     if isinstance(error, dict):
-        return f"{error.get('type')}: {error.get('reason')}"
-    return str(error or f"status {result.get('status')}")
+        reason = f"{error.get('type')}: {error.get('reason')}"
+    else:
+        reason = str(error or f"status {result.get('status')}")
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
 __all__ = ["ElasticBackend", "ReindexReport", "redact_url"]
