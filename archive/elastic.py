@@ -18,7 +18,6 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 from elasticsearch import (
     AuthenticationException,
@@ -30,7 +29,7 @@ from elasticsearch import (
 )
 
 from ..config import ElasticSettings
-from ..errors import ArchiveUnavailableError
+from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from .base import BulkReport, SearchQuery, index_document
 from .analysis import ANALYSIS_VERSION
@@ -47,14 +46,15 @@ from .query import make_snippet, parse_query
 
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
 _SOURCE = ["id", "title", "doc_type", "date", "text"]
+_USERINFO = re.compile(r"(^|//)[^/]*@")
 
 
 def redact_url(url: str) -> str:
-    """The URL without user info, safe to print."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL without user info (``user:password@``), safe to print.
+
+    Works on text rather than a parsed URL, so malformed URLs are redacted too.
+    """
+    return _USERINFO.sub(r"\1", url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,11 @@ class ElasticBackend:
     def __init__(self, settings: ElasticSettings) -> None:
         """Connect, and create the index template and first index when missing.
 
+        Opening an existing index costs one request and needs read rights only; the template
+        is written when the first index is created and by every reindex.
+
         Raises:
+            ConfigError: the URL is malformed.
             ArchiveUnavailableError: the cluster cannot be reached or refuses the credentials.
         """
         self.settings = settings
@@ -93,17 +97,20 @@ class ElasticBackend:
             auth["basic_auth"] = (settings.username, settings.password or "")
         if settings.ca_cert:
             auth["ca_certs"] = settings.ca_cert
-        self.client = Elasticsearch(
-            settings.url,
-            request_timeout=settings.timeout,
-            retry_on_timeout=True,
-            max_retries=2,
-            **auth,
-        )
+        try:
+            self.client = Elasticsearch(
+                settings.url,
+                request_timeout=settings.timeout,
+                retry_on_timeout=True,
+                max_retries=2,
+                **auth,
+            )
+        except ValueError as exc:  # e.g. no scheme; the client quotes the raw URL
+            reason = str(exc).replace(settings.url, self.url)
+            raise ConfigError(f"Elasticsearch URL {self.url!r}: {reason}") from None
         with self._guard("connect"):
-            template = index_template(settings.index_prefix)
-            self.client.indices.put_index_template(name=self.alias, **template)
             if not self.client.indices.exists_alias(name=self.alias):
+                self._put_template()
                 self._create_first_index()
 
     def __repr__(self) -> str:
@@ -123,6 +130,10 @@ class ElasticBackend:
             raise ArchiveUnavailableError(
                 f"Elasticsearch at {self.url} is unreachable ({action}): {exc.message}"
             ) from None
+
+    def _put_template(self) -> None:
+        template = index_template(self.settings.index_prefix)
+        self.client.indices.put_index_template(name=self.alias, **template)
 
     def _create_first_index(self) -> None:
         name = self._version_name(1)
@@ -270,9 +281,11 @@ class ElasticBackend:
         rebuild it with :meth:`reindex_into_new_version`.
         """
         with self._guard("read mappings"):
-            mappings = self.client.indices.get_mapping(index=self.alias)
+            return self._built_by_this_code(self.alias)
+
+    def _built_by_this_code(self, index: str) -> bool:
         wanted = {"mapping_version": MAPPING_VERSION, "analysis_version": ANALYSIS_VERSION}
-        for info in mappings.values():
+        for info in self.client.indices.get_mapping(index=index).values():
             meta = info["mappings"].get("_meta") or {}
             if any(meta.get(key) != value for key, value in wanted.items()):
                 return False
@@ -312,19 +325,26 @@ class ElasticBackend:
             newest = max(numbers) if numbers else 0
             resumed = bool(numbers) and not versions[numbers[newest]]
             target = numbers[newest] if resumed else self._version_name(newest + 1)
+            if resumed and not self._built_by_this_code(target):
+                # Left by an interrupted run of older code: its mappings are stale, start over.
+                self.client.indices.delete(index=target)
+                resumed = False
             done: set[str] = set()
             if resumed:
                 # The interrupted run may have stopped before its closing refresh.
                 self.client.indices.refresh(index=target)
                 done = self._ids_in(target)
             else:
-                self.client.indices.create(index=target)
+                self._put_template()  # new versions get the mappings of this code
+                # Nobody searches the new version before the switch: skip periodic refreshes.
+                self.client.indices.create(index=target, settings={"refresh_interval": "-1"})
         todo = (r for r in records if r.id not in done or _tick(progress))
         report = self._bulk_index(todo, target, progress)
         if report.errors:
             return ReindexReport(target, report, switched=False, resumed=resumed)
         old = tuple(n for n in versions if n != target)
         with self._guard("switch alias"):
+            self.client.indices.put_settings(index=target, settings={"refresh_interval": None})
             actions: list[dict[str, Any]] = [
                 {"remove": {"index": n, "alias": self.alias}} for n in old if versions[n]
             ]

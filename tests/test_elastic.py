@@ -11,8 +11,9 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from aktenarchiv.archive.base import SearchQuery, index_document
-from aktenarchiv.archive.elastic import redact_url
+from aktenarchiv.archive.elastic import ElasticBackend, redact_url
 from aktenarchiv.archive.elastic_schema import decode_cursor, encode_cursor, es_document
+from aktenarchiv.config import ElasticSettings
 from aktenarchiv.errors import ConfigError
 from backend_corpus import CORPUS, ID, keys
 
@@ -105,6 +106,19 @@ def test_interrupted_reindex_resumes(make_es_backend, es_client) -> None:
     assert backend.search(SearchQuery(text="Antrag")).total == 2
 
 
+@pytest.mark.es
+def test_reindex_does_not_resume_into_stale_mappings(make_es_backend, es_client) -> None:
+    backend = make_es_backend()
+    backend.index(RECORDS)
+    # A leftover of an interrupted rebuild by older code (its mapping version 0).
+    stale = f"{backend.alias}-v2"
+    es_client.indices.create(index=stale, mappings={"_meta": {"mapping_version": 0}})
+    report = backend.reindex_into_new_version(RECORDS)
+    assert report.switched and not report.resumed and report.index == stale
+    assert backend.is_current()
+    assert backend.ids() == set(ID.values())
+
+
 def test_cursor_round_trip_and_rejects_garbage() -> None:
     assert decode_cursor(encode_cursor([1.25, "abc"], 20)) == ([1.25, "abc"], 20)
     with pytest.raises(ConfigError):
@@ -113,6 +127,22 @@ def test_cursor_round_trip_and_rejects_garbage() -> None:
         decode_cursor("10")  # an SQLite offset cursor
 
 
-def test_redact_url_drops_credentials() -> None:
-    assert redact_url("https://u:p@es.example:9243/base") == "https://es.example:9243/base"
-    assert redact_url("http://127.0.0.1:9200") == "http://127.0.0.1:9200"
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://u:p@es.example:9243/base", "https://es.example:9243/base"),
+        ("http://127.0.0.1:9200", "http://127.0.0.1:9200"),
+        ("u:geheim@host:9200", "host:9200"),
+        ("http://u:ge@heim@host:9200/x@y", "http://host:9200/x@y"),
+        ("http://[::1]:9200", "http://[::1]:9200"),
+    ],
+)
+def test_redact_url_drops_credentials(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize("url", ["u:geheim@host:9200", "http://u:geheim@host:kein-port"])
+def test_malformed_url_is_a_config_error_without_secrets(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        ElasticBackend(ElasticSettings(url=url))
+    assert "geheim" not in str(info.value)
