@@ -1,0 +1,381 @@
+"""The Elasticsearch search backend: same interface and same answers as :mod:`.sqlite`.
+
+Layout on the cluster, for an index prefix ``akte``:
+
+* index template ``akte-records`` for ``akte-records-v*`` (mappings in :mod:`.elastic_schema`);
+* versioned indexes ``akte-records-v1``, ``akte-records-v2`` …;
+* the alias ``akte-records``, pointing at exactly one of them; every read and write goes
+  through it, so :meth:`ElasticBackend.reindex_into_new_version` can rebuild the index
+  from the archive store and switch the alias atomically while searches go on.
+
+The record id is the document ``_id``, so indexing is an upsert. Secrets from the settings
+(API key, password) go to the client only; messages name the URL without credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from elasticsearch import (
+    AuthenticationException,
+    AuthorizationException,
+    BadRequestError,
+    Elasticsearch,
+    TransportError,
+    helpers,
+)
+
+from ..config import ElasticSettings
+from ..errors import ArchiveUnavailableError, ConfigError
+from ..models import ArchiveRecord, SearchHit, SearchPage
+from .base import BulkReport, SearchQuery, index_document
+from .analysis import ANALYSIS_VERSION
+from .elastic_schema import (
+    MAPPING_VERSION,
+    build_query,
+    decode_cursor,
+    encode_cursor,
+    es_document,
+    index_template,
+    sort_for,
+)
+from .query import make_snippet, parse_query
+
+_COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
+_SOURCE = ["id", "title", "doc_type", "date", "text"]
+_USERINFO = re.compile(r"(^|//)[^/]*@")
+
+
+def redact_url(url: str) -> str:
+    """The URL without user info (``user:password@``), safe to print.
+
+    Works on text rather than a parsed URL, so malformed URLs are redacted too.
+    """
+    return _USERINFO.sub(r"\1", url)
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    """Outcome of :meth:`ElasticBackend.reindex_into_new_version`.
+
+    ``switched`` is False when some records failed: the alias then still points at the
+    old index, and the new one is kept so that the next call resumes filling it.
+    """
+
+    index: str
+    bulk: BulkReport
+    switched: bool
+    resumed: bool = False
+    deleted: tuple[str, ...] = field(default=())
+
+
+class ElasticBackend:
+    """Search backend on an Elasticsearch 8.x cluster (``AKTE_BACKEND=elasticsearch``)."""
+
+    name = "elasticsearch"
+
+    def __init__(self, settings: ElasticSettings) -> None:
+        """Connect, and create the index template and first index when missing.
+
+        Opening an existing index costs one request and needs read rights only; the template
+        is written when the first index is created and by every reindex.
+
+        Raises:
+            ConfigError: the URL is malformed.
+            ArchiveUnavailableError: the cluster cannot be reached or refuses the credentials.
+        """
+        self.settings = settings
+        self.url = redact_url(settings.url)
+        self.alias = f"{settings.index_prefix}-records"
+        auth: dict[str, Any] = {}
+        if settings.api_key:
+            auth["api_key"] = settings.api_key
+        elif settings.username:
+            auth["basic_auth"] = (settings.username, settings.password or "")
+        if settings.ca_cert:
+            auth["ca_certs"] = settings.ca_cert
+        try:
+            self.client = Elasticsearch(
+                settings.url,
+                request_timeout=settings.timeout,
+                retry_on_timeout=True,
+                max_retries=2,
+                **auth,
+            )
+        except ValueError as exc:  # e.g. no scheme; the client quotes the raw URL
+            reason = str(exc).replace(settings.url, self.url)
+            raise ConfigError(f"Elasticsearch URL {self.url!r}: {reason}") from None
+        with self._guard("connect"):
+            if not self.client.indices.exists_alias(name=self.alias):
+                self._put_template()
+                self._create_first_index()
+
+    def __repr__(self) -> str:
+        return f"ElasticBackend(url={self.url!r}, alias={self.alias!r})"
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        # Translate the client's transport and auth failures in one place; other API errors
+        # (bad requests) are programming errors and keep their own type.
+        try:
+            yield
+        except (AuthenticationException, AuthorizationException) as exc:
+            raise ArchiveUnavailableError(
+                f"Elasticsearch at {self.url} refused the credentials ({action}): {exc.message}"
+            ) from None
+        except TransportError as exc:
+            raise ArchiveUnavailableError(
+                f"Elasticsearch at {self.url} is unreachable ({action}): {exc.message}"
+            ) from None
+
+    def _put_template(self) -> None:
+        template = index_template(self.settings.index_prefix)
+        self.client.indices.put_index_template(name=self.alias, **template)
+
+    def _create_first_index(self) -> None:
+        name = self._version_name(1)
+        try:
+            self.client.indices.create(index=name, aliases={self.alias: {"is_write_index": True}})
+        except BadRequestError as exc:
+            # Another process created it between our check and this call: fine.
+            if exc.error != "resource_already_exists_exception":
+                raise
+
+    def _version_name(self, version: int) -> str:
+        return f"{self.alias}-v{version}"
+
+    def _versions(self) -> dict[str, bool]:
+        """Existing versioned indexes of this prefix → whether the alias points at it."""
+        found = self.client.indices.get_alias(index=f"{self.alias}-v*", ignore_unavailable=True)
+        return {name: self.alias in (info.get("aliases") or {}) for name, info in found.items()}
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def index(self, records: Iterable[ArchiveRecord]) -> BulkReport:
+        """Upsert records by id with ``streaming_bulk``; per-record failures are reported."""
+        return self._bulk_index(records, self.alias)
+
+    def _bulk_index(
+        self,
+        records: Iterable[ArchiveRecord],
+        target: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkReport:
+        actions = (
+            {"_index": target, "_id": r.id, "_source": es_document(index_document(r))}
+            for r in records
+        )
+        count, errors = 0, {}
+        with self._guard("bulk index"):
+            # raise_on_error=False: one rejected document must not stop the chunks after it.
+            for ok, item in helpers.streaming_bulk(
+                self.client, actions, raise_on_error=False, max_retries=3, chunk_size=500
+            ):
+                result = item.get("index", {})
+                if ok:
+                    count += 1
+                else:
+                    errors[str(result.get("_id"))] = _reason(result)
+                if progress is not None:
+                    progress(1)
+            self.client.indices.refresh(index=target)
+        return BulkReport(count, errors)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove documents by id; ids that are not indexed are ignored."""
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids)
+        with self._guard("delete"):
+            results = helpers.streaming_bulk(
+                self.client, actions, raise_on_error=False, max_retries=3
+            )
+            # 404: the id was not indexed, which is what the caller wants anyway.
+            failures = [
+                item["delete"]
+                for ok, item in results
+                if not ok and item["delete"].get("status") != 404
+            ]
+            self.client.indices.refresh(index=self.alias)
+        if failures:
+            reasons = "; ".join(f"{f.get('_id')}: {_reason(f)}" for f in failures[:5])
+            raise ArchiveUnavailableError(f"Elasticsearch at {self.url}: delete failed: {reasons}")
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Ranked hits with snippets (or the newest records without text), paged by cursor.
+
+        The cursor carries the last hit's sort values for ``search_after``, so paging stays
+        cheap however deep it goes.
+        """
+        parsed = parse_query(query.text) if query.text else None
+        after, seen = decode_cursor(query.cursor) if query.cursor else (None, 0)
+        with self._guard("search"):
+            resp = self.client.search(
+                index=self.alias,
+                query=build_query(query, parsed),
+                sort=sort_for(parsed),
+                size=query.limit,
+                search_after=after,
+                track_total_hits=True,
+                source_includes=_SOURCE,
+            )
+        total = resp["hits"]["total"]["value"]
+        raw_hits = resp["hits"]["hits"]
+        hits = []
+        for h in raw_hits:
+            src = h["_source"]
+            snippet, page = make_snippet(src["text"], parsed)
+            score = round(float(h["_score"] or 0.0), 4) if parsed else 0.0
+            hits.append(
+                SearchHit(
+                    src["id"], src["title"], src.get("doc_type"), src["date"], score, snippet, page
+                )
+            )
+        seen += len(raw_hits)
+        cursor = encode_cursor(raw_hits[-1]["sort"], seen) if raw_hits and seen < total else None
+        return SearchPage(tuple(hits), total, cursor)
+
+    def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Hit counts per document type (unclassified as ``""``) and per year of the record date."""
+        parsed = parse_query(query.text) if query.text else None
+        aggs = {
+            "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
+            "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},
+        }
+        with self._guard("counts"):
+            resp = self.client.search(
+                index=self.alias, query=build_query(query, parsed), size=0, aggs=aggs
+            )
+        result: dict[str, dict[str, int]] = {}
+        for name in ("doc_type", "year"):
+            buckets = resp["aggregations"][name]["buckets"]
+            # Same order as SQLite's "ORDER BY count DESC, key".
+            ordered = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))
+            result[name] = {b["key"]: b["doc_count"] for b in ordered}
+        return result
+
+    def ids(self) -> set[str]:
+        """Every indexed record id (scrolls through the whole index)."""
+        return self._ids_in(self.alias)
+
+    def _ids_in(self, index: str) -> set[str]:
+        with self._guard("list ids"):
+            hits = helpers.scan(
+                self.client, index=index, query={"query": {"match_all": {}}, "_source": False}
+            )
+            return {h["_id"] for h in hits}
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    # ---- rebuilding ----------------------------------------------------------------------
+
+    def is_current(self) -> bool:
+        """False when the aliased index was built with older mappings or text analysis.
+
+        Such an index still answers, but may miss words the current analysis would find:
+        rebuild it with :meth:`reindex_into_new_version`.
+        """
+        with self._guard("read mappings"):
+            return self._built_by_this_code(self.alias)
+
+    def _built_by_this_code(self, index: str) -> bool:
+        wanted = {"mapping_version": MAPPING_VERSION, "analysis_version": ANALYSIS_VERSION}
+        for info in self.client.indices.get_mapping(index=index).values():
+            meta = info["mappings"].get("_meta") or {}
+            if any(meta.get(key) != value for key, value in wanted.items()):
+                return False
+        return True
+
+    def reindex_into_new_version(
+        self,
+        records: Iterable[ArchiveRecord],
+        progress: Callable[[int], None] | None = None,
+    ) -> ReindexReport:
+        """Rebuild the index from ``records`` in a new version and switch the alias atomically.
+
+        Steps: create ``<prefix>-records-v<N+1>`` (current mappings from the template), bulk
+        every record into it, then move the alias in one ``_aliases`` call (remove from all
+        versions + add to the new one) and delete the old versions. Searches see the old index
+        until the switch and the complete new one after it; writes made meanwhile through the
+        alias land in the old index, so re-run ``index`` for records ingested during a rebuild.
+
+        Resumable: an interrupted rebuild leaves a newest version that the alias does not point
+        at. The next call reuses it and skips the ids it already holds.
+
+        Args:
+            records: every record of the archive store (the source of truth).
+            progress: called with 1 per record handled (skipped ones included), e.g. to
+                advance a progress bar.
+
+        Returns:
+            A :class:`ReindexReport`; ``switched`` is False (alias unchanged, new index kept
+            for a resumed run) when some records failed to index.
+
+        Raises:
+            ArchiveUnavailableError: the cluster is unreachable (rerun to resume).
+        """
+        with self._guard("reindex"):
+            versions = self._versions()
+            numbers = {_version_of(n): n for n in versions}
+            newest = max(numbers) if numbers else 0
+            resumed = bool(numbers) and not versions[numbers[newest]]
+            target = numbers[newest] if resumed else self._version_name(newest + 1)
+            if resumed and not self._built_by_this_code(target):
+                # Left by an interrupted run of older code: its mappings are stale, start over.
+                self.client.indices.delete(index=target)
+                resumed = False
+            done: set[str] = set()
+            if resumed:
+                # The interrupted run may have stopped before its closing refresh.
+                self.client.indices.refresh(index=target)
+                done = self._ids_in(target)
+            else:
+                self._put_template()  # new versions get the mappings of this code
+                # Nobody searches the new version before the switch: skip periodic refreshes.
+                self.client.indices.create(index=target, settings={"refresh_interval": "-1"})
+        todo = (r for r in records if r.id not in done or _tick(progress))
+        report = self._bulk_index(todo, target, progress)
+        if report.errors:
+            return ReindexReport(target, report, switched=False, resumed=resumed)
+        old = tuple(n for n in versions if n != target)
+        with self._guard("switch alias"):
+            self.client.indices.put_settings(index=target, settings={"refresh_interval": None})
+            actions: list[dict[str, Any]] = [
+                {"remove": {"index": n, "alias": self.alias}} for n in old if versions[n]
+            ]
+            actions.append({"add": {"index": target, "alias": self.alias, "is_write_index": True}})
+            self.client.indices.update_aliases(actions=actions)
+            if old:
+                self.client.indices.delete(index=",".join(old))
+        return ReindexReport(target, report, switched=True, resumed=resumed, deleted=old)
+
+
+def _tick(progress: Callable[[int], None] | None) -> bool:
+    # Count a skipped record as handled; returns False so the generator filter drops it.
+    if progress is not None:
+        progress(1)
+    return False
+
+
+def _version_of(index_name: str) -> int:
+    match = re.search(r"-v(\d+)$", index_name)
+    return int(match.group(1)) if match else 0
+
+
+def _reason(result: dict[str, Any], limit: int = 300) -> str:
+    # The node quotes offending values in its reasons; cap them so a 40 kB field does not
+    # end up in every report and journal line.
+    error = result.get("error")
+    if isinstance(error, dict):
+        reason = f"{error.get('type')}: {error.get('reason')}"
+    else:
+        reason = str(error or f"status {result.get('status')}")
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
+__all__ = ["ElasticBackend", "ReindexReport", "redact_url"]

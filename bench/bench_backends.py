@@ -1,0 +1,198 @@
+"""Benchmark both search backends on the same synthetic German records, in one run.
+
+Measures bulk indexing throughput (records/s, German analysis included, since both backends
+pay it) and search latency p50/p95 over a fixed mix of queries (words, compounds, OR,
+phrases, exclusions, filters, listings), for each corpus size.
+
+Usage (Elasticsearch must be running: ``bash scripts/elasticsearch.sh start``)::
+
+    python bench/bench_backends.py --sizes 10000,100000
+    python bench/bench_backends.py --sizes 10000 --backends sqlite
+
+Results go to stdout as a table and to ``bench/out/backends-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+from elasticsearch import Elasticsearch
+
+from aktenarchiv.archive.base import SearchBackend, SearchQuery, index_document
+from aktenarchiv.archive.elastic import ElasticBackend
+from aktenarchiv.archive.sqlite import SqliteBackend
+from aktenarchiv.config import ElasticSettings
+from aktenarchiv.models import ArchiveRecord, Classification, PageText
+
+# Word stock for synthetic letters; compounds and umlauts on purpose, so compound splitting
+# and folding cost what they cost on real records.
+WORDS = (
+    "Antrag Bauantrag Bescheid Gebührenbescheid Rechnung Vertrag Mietvertrag Widerspruch"
+    " Protokoll Urkunde Genehmigung Baugenehmigung Straße Hauptstraße Gemeinde Stadtverwaltung"
+    " Bürger Bürgerin Müller Schröder Schmidt Weiß Gebühr Zahlung Frist Monat Jahr Sitzung"
+    " Gemeinderat Haushalt Kindergarten Schule Friedhof Grundstück Flurstück Eigentümer"
+    " Wohnung Miete Kündigung Anhörung Entscheidung Begründung Rechtsbehelfsbelehrung Bauamt"
+    " Ordnungsamt Steuer Grundsteuer Hundesteuer Abfallgebühren Wasserversorgung Abwasser"
+    " Straßenreinigung Winterdienst Beleuchtung Spielplatz Feuerwehr Einsatz Rechnungsprüfung"
+    " Personalakte Arbeitsvertrag Gehalt Urlaub Antragsteller Unterlagen Nachweis Anlage"
+).split()
+FILLER = (
+    "der die das und mit für von auf im in zu den dem des ist wird wurde sind nach über bei"
+    " sehr geehrte Damen Herren hiermit bitte freundlichen Grüßen gemäß sowie bis zum"
+).split()
+DOC_TYPES = ("antrag", "bescheid", "rechnung", "vertrag", "widerspruch", "protokoll", None)
+QUERIES = (
+    "Antrag", "Müller", "Mueller", "Strasse", "Genehmigung", "Gebühren", "Bescheid Frist",
+    "Miete OR Kündigung", '"Sehr geehrte Damen"', "Grundsteuer -Hundesteuer", "Feuerwehr Einsatz",
+    "Winterdienst", "Vertrag Gehalt", "Spielplatz OR Friedhof OR Schule",
+)
+
+
+def synthetic_records(count: int, seed: int) -> Iterator[ArchiveRecord]:
+    """``count`` records of 80–400 words each, reproducible from ``seed``."""
+    rng = random.Random(seed)
+    start = datetime(2015, 1, 1, tzinfo=timezone.utc)
+    for n in range(count):
+        sha = f"{rng.getrandbits(256):064x}"
+        length = rng.randint(80, 400)
+        words = [rng.choice(WORDS if rng.random() < 0.45 else FILLER) for _ in range(length)]
+        pages = tuple(
+            PageText(i + 1, " ".join(words[i * 200 : (i + 1) * 200]), "ocr", 90.0)
+            for i in range((len(words) + 199) // 200)
+        )
+        when = start + timedelta(minutes=rng.randrange(0, 11 * 365 * 24 * 60))
+        yield ArchiveRecord(
+            id=sha, sha256=sha, source_name=f"scan-{n:06d}.pdf", media_type="application/pdf",
+            size=rng.randint(50_000, 900_000), page_count=len(pages),
+            ingested_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            title=" ".join(rng.sample(WORDS, 3)), original_object=f"objects/{sha[:2]}/{sha}",
+            archival_object=None, archival_sha256=None, pages=pages, engine="bench",
+            classification=Classification(
+                doc_type=rng.choice(DOC_TYPES),
+                reference=f"{rng.randint(10, 99)}.{rng.randint(1, 9)}-{rng.randint(1, 9999)}/24",
+                doc_date=(when - timedelta(days=rng.randint(0, 30))).date().isoformat(),
+                needs_review=rng.random() < 0.1,
+            ),
+        )
+
+
+def query_mix(seed: int, count: int) -> list[SearchQuery]:
+    """Searches as clerks type them, a quarter with filters, plus some listings."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.1:
+            out.append(SearchQuery(doc_type=rng.choice(DOC_TYPES[:-1])))
+        elif roll < 0.35:
+            year = rng.randint(2015, 2025)
+            out.append(SearchQuery(text=rng.choice(QUERIES), doc_type=rng.choice(DOC_TYPES[:-1]),
+                                   date_from=f"{year}-01-01", date_to=f"{year}-12-31"))
+        else:
+            out.append(SearchQuery(text=rng.choice(QUERIES)))
+    return out
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of ``values``."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))]
+
+
+def measure(
+    backend: SearchBackend, records: list[ArchiveRecord], queries: list[SearchQuery]
+) -> dict:
+    """Index ``records`` into an empty ``backend``, then time each query (after a warm-up)."""
+    began = time.perf_counter()
+    report = backend.index(records)
+    index_s = time.perf_counter() - began
+    if report.errors:
+        raise SystemExit(f"{backend.name}: {len(report.errors)} records failed to index")
+    for q in queries[:20]:
+        backend.search(q)
+    latencies = []
+    for q in queries:
+        t0 = time.perf_counter()
+        backend.search(q)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return {
+        "backend": backend.name, "records": len(records), "index_seconds": round(index_s, 2),
+        "docs_per_second": round(len(records) / index_s), "queries": len(queries),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+    }
+
+
+def run_elastic(url: str, records: list[ArchiveRecord], queries: list[SearchQuery]) -> dict:
+    """Measure on a throw-away index prefix that is deleted afterwards."""
+    prefix = f"akte-bench-{uuid.uuid4().hex[:8]}"
+    backend = ElasticBackend(ElasticSettings(url=url, index_prefix=prefix))
+    try:
+        return measure(backend, records, queries)
+    finally:
+        client: Elasticsearch = backend.client
+        names = list(client.indices.get(index=f"{backend.alias}-v*"))
+        client.indices.delete(index=",".join(names))
+        client.indices.delete_index_template(name=backend.alias)
+        backend.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; prints a table and writes the JSON results."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000", help="comma-separated record counts")
+    ap.add_argument("--backends", default="sqlite,elasticsearch")
+    ap.add_argument("--queries", type=int, default=300, help="timed searches per size and backend")
+    ap.add_argument("--seed", type=int, default=20241125)
+    ap.add_argument("--es-url", default="http://127.0.0.1:9200")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    args = ap.parse_args(argv)
+
+    results = []
+    queries = query_mix(args.seed, args.queries)
+    for size in (int(s) for s in args.sizes.split(",")):
+        t0 = time.perf_counter()
+        records = list(synthetic_records(size, args.seed))
+        print(f"{size} records generated in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        # German analysis alone (Python, shared by both backends), for reading the rates below.
+        index_document(records[0])  # loads the compound dictionary outside the timing
+        t0 = time.perf_counter()
+        for record in records:
+            index_document(record)
+        rate = round(size / (time.perf_counter() - t0))
+        results.append({"backend": "analysis only", "records": size, "docs_per_second": rate,
+                        "p50_ms": "-", "p95_ms": "-"})
+        for name in args.backends.split(","):
+            if name == "sqlite":
+                with tempfile.TemporaryDirectory() as tmp:
+                    sqlite = SqliteBackend(Path(tmp) / "index.sqlite")
+                    results.append(measure(sqlite, records, queries))
+                    sqlite.close()
+            else:
+                results.append(run_elastic(args.es_url, records, queries))
+            print(json.dumps(results[-1]), file=sys.stderr)
+
+    print(f"{'backend':14} {'records':>8} {'docs/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for r in results:
+        print(f"{r['backend']:14} {r['records']:>8} {r['docs_per_second']:>8} "
+              f"{r['p50_ms']:>8} {r['p95_ms']:>8}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (out / f"backends-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

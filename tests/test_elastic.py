@@ -1,0 +1,148 @@
+"""Elasticsearch-only behaviour: bulk error reports, index versions, alias switch, resume.
+
+The shared behaviour of both backends is in ``test_backends.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from aktenarchiv.archive.base import SearchQuery, index_document
+from aktenarchiv.archive.elastic import ElasticBackend, redact_url
+from aktenarchiv.archive.elastic_schema import decode_cursor, encode_cursor, es_document
+from aktenarchiv.config import ElasticSettings
+from aktenarchiv.errors import ConfigError
+from backend_corpus import CORPUS, ID, keys
+
+pytest_plugins = ("es_fixtures",)
+
+RECORDS = list(CORPUS.values())
+
+
+def aliased(client: Elasticsearch, alias: str) -> list[str]:
+    """The indexes an alias points at."""
+    return sorted(client.indices.get_alias(name=alias))
+
+
+@pytest.mark.es
+def test_layout_template_alias_and_strict_mappings(make_es_backend, es_client) -> None:
+    backend = make_es_backend()
+    assert aliased(es_client, backend.alias) == [f"{backend.alias}-v1"]
+    assert es_client.indices.exists_index_template(name=backend.alias)
+    mapping = es_client.indices.get_mapping(index=backend.alias)[f"{backend.alias}-v1"]
+    assert mapping["mappings"]["dynamic"] == "strict"
+    assert backend.is_current()
+    make_es_backend()  # a second process opening the same index changes nothing
+    assert aliased(es_client, backend.alias) == [f"{backend.alias}-v1"]
+
+
+@pytest.mark.es
+def test_bulk_reports_per_item_errors_and_carries_on(make_es_backend) -> None:
+    backend = make_es_backend()
+    # A keyword longer than Lucene's 32 766-byte term limit is rejected by the node.
+    broken = replace(
+        CORPUS["rechnung"],
+        classification=replace(CORPUS["rechnung"].classification, reference="X" * 40_000),
+    )
+    others = [r for r in RECORDS if r.id != broken.id]
+    report = backend.index([broken, *others])
+    assert report.indexed == len(others)
+    assert list(report.errors) == [broken.id]
+    reason = report.errors[broken.id]
+    assert reason.startswith("document_parsing_exception") and "[reference]" in reason
+    assert len(reason) <= 300
+    assert backend.ids() == {r.id for r in others}
+
+
+@pytest.mark.es
+def test_reindex_switches_alias_atomically(make_es_backend, es_client) -> None:
+    backend = make_es_backend()
+    backend.index(RECORDS)
+    kept = [r for r in RECORDS if r.doc_type != "bescheid"]
+    ticks: list[int] = []
+    report = backend.reindex_into_new_version(kept, progress=ticks.append)
+    assert report.switched and not report.resumed
+    assert report.index == f"{backend.alias}-v2"
+    assert report.deleted == (f"{backend.alias}-v1",)
+    assert report.bulk.indexed == len(kept) == len(ticks)
+    assert aliased(es_client, backend.alias) == [report.index]
+    assert not es_client.indices.exists(index=f"{backend.alias}-v1")
+    assert backend.ids() == {r.id for r in kept}
+    assert set(keys(backend, "Mueller")) == {"bauantrag"}
+    backend.index([CORPUS["gebuehren"]])  # writes go through the alias to the new version
+    assert es_client.count(index=report.index)["count"] == len(RECORDS)
+
+
+@pytest.mark.es
+def test_interrupted_reindex_resumes(make_es_backend, es_client) -> None:
+    backend = make_es_backend()
+    backend.index(RECORDS)
+
+    def interrupted():
+        yield from RECORDS[:3]
+        raise KeyboardInterrupt  # e.g. Ctrl-C while reading the archive store
+
+    with pytest.raises(KeyboardInterrupt):
+        backend.reindex_into_new_version(interrupted())
+    # The old version still serves everything; the new one exists but is not aliased.
+    assert aliased(es_client, backend.alias) == [f"{backend.alias}-v1"]
+    assert backend.ids() == set(ID.values())
+    new = f"{backend.alias}-v2"
+    assert es_client.indices.exists(index=new)
+    # Pretend the interrupted run got two records across before it stopped.
+    for record in RECORDS[:2]:
+        es_client.index(index=new, id=record.id, document=es_document(index_document(record)))
+
+    ticks: list[int] = []
+    report = backend.reindex_into_new_version(RECORDS, progress=ticks.append)
+    assert report.resumed and report.switched and report.index == new
+    assert report.bulk.indexed == len(RECORDS) - 2  # the two already there were skipped
+    assert len(ticks) == len(RECORDS)
+    assert aliased(es_client, backend.alias) == [new]
+    assert backend.ids() == set(ID.values())
+    assert backend.search(SearchQuery(text="Antrag")).total == 2
+
+
+@pytest.mark.es
+def test_reindex_does_not_resume_into_stale_mappings(make_es_backend, es_client) -> None:
+    backend = make_es_backend()
+    backend.index(RECORDS)
+    # A leftover of an interrupted rebuild by older code (its mapping version 0).
+    stale = f"{backend.alias}-v2"
+    es_client.indices.create(index=stale, mappings={"_meta": {"mapping_version": 0}})
+    report = backend.reindex_into_new_version(RECORDS)
+    assert report.switched and not report.resumed and report.index == stale
+    assert backend.is_current()
+    assert backend.ids() == set(ID.values())
+
+
+def test_cursor_round_trip_and_rejects_garbage() -> None:
+    assert decode_cursor(encode_cursor([1.25, "abc"], 20)) == ([1.25, "abc"], 20)
+    with pytest.raises(ConfigError):
+        decode_cursor("nicht-von-uns")
+    with pytest.raises(ConfigError):
+        decode_cursor("10")  # an SQLite offset cursor
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://u:p@es.example:9243/base", "https://es.example:9243/base"),
+        ("http://127.0.0.1:9200", "http://127.0.0.1:9200"),
+        ("u:geheim@host:9200", "host:9200"),
+        ("http://u:ge@heim@host:9200/x@y", "http://host:9200/x@y"),
+        ("http://[::1]:9200", "http://[::1]:9200"),
+    ],
+)
+def test_redact_url_drops_credentials(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize("url", ["u:geheim@host:9200", "http://u:geheim@host:kein-port"])
+def test_malformed_url_is_a_config_error_without_secrets(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        ElasticBackend(ElasticSettings(url=url))
+    assert "geheim" not in str(info.value)
