@@ -190,7 +190,7 @@ def _print_hits(hits, total: int, what: str) -> None:
     for rank, hit in enumerate(hits, start=1):
         out.print(
             f"[bold]{rank:>2}. {escape(hit.title)}[/bold]  [dim]{hit.id[:12]}[/dim]  "
-            f"{hit.doc_type or '–'}  {hit.date}" + (f"  score {hit.score:.2f}" if hit.score else "")
+            f"{hit.doc_type or '–'}  {hit.date}" + (f"  score {hit.score:.3g}" if what == "hits" else "")
         )
         if hit.snippet:
             snippet = escape(hit.snippet).replace(MARK_OPEN, f"[bold yellow]{MARK_OPEN}").replace(
@@ -333,7 +333,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
 
 
 from .classify import commands as _classify_commands  # noqa: E402
-from .cli_admin import migrate_app  # noqa: E402  (its commands use the helpers above)
+from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
 # The classification commands stand at the top level (akte label, train, review,

@@ -105,3 +105,40 @@ def import_(
         report = jobs.import_archive(src, settings, workers=workers, dry_run=dry_run,
                                      progress=lambda: progress.advance(task))
     _finish(report, json_out)
+
+
+@command("reindex")
+def reindex(
+    ctx: typer.Context,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="Rebuild this backend's index (sqlite or elasticsearch).")] = None,
+    pending: Annotated[bool, typer.Option("--pending", help="Only index records waiting since an outage.")] = False,
+) -> None:
+    """Rebuild the search index from the archive store (new version, atomic switch, resumable)."""
+    from dataclasses import replace
+
+    from .archive.store import ArchiveStore
+    from .errors import ConfigError
+
+    settings = settings_of(ctx)
+    if backend:
+        if backend not in ("sqlite", "elasticsearch"):
+            raise ConfigError(f"backend {backend!r}: use 'sqlite' or 'elasticsearch'")
+        settings = replace(settings, backend=backend)
+    total = 0 if pending else sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
+    with _progress("records") as progress:
+        task = progress.add_task(f"reindex {settings.backend}", total=total, visible=not pending)
+        outcome = jobs.reindex(settings, pending_only=pending, progress=lambda n: progress.advance(task, n))
+    err.print(f"{outcome.pending_indexed} pending record(s) indexed into {outcome.backend}")
+    report = outcome.report
+    if report is None:
+        return
+    for record_id, reason in list(report.bulk.errors.items())[:50]:
+        err.print(f"  [red]failed[/red] {record_id[:12]}: {escape(reason)}")
+    if not report.switched:
+        from .errors import ArchiveUnavailableError
+
+        raise ArchiveUnavailableError(
+            f"{len(report.bulk.errors)} record(s) failed; the old index stays live, run `akte reindex` again to resume"
+        )
+    resumed = " (resumed)" if report.resumed else ""
+    err.print(f"[green]rebuilt[/green] {outcome.backend} index {report.index}{resumed}: {outcome.records} records indexed")

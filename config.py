@@ -47,7 +47,7 @@ class OcrSettings:
 class ElasticSettings:
     """Connection to an Elasticsearch cluster (``AKTE_BACKEND=elasticsearch``)."""
 
-    url: str = "http://127.0.0.1:9200"
+    url: str = field(default="http://127.0.0.1:9200", repr=False)  # may carry user:password
     api_key: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)

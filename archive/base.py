@@ -9,7 +9,7 @@ document id, so indexing is an upsert.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from ..config import Settings
 from ..models import ArchiveRecord, SearchPage
@@ -40,6 +40,21 @@ class BulkReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    """Outcome of ``reindex_into_new_version`` (both backends).
+
+    ``switched`` is False when some records failed: searches then still use the old index,
+    and the new one is kept so that the next call resumes filling it.
+    """
+
+    index: str
+    bulk: BulkReport
+    switched: bool
+    resumed: bool = False
+    deleted: tuple[str, ...] = field(default=())
+
+
 class SearchBackend(Protocol):
     """What every archive search backend does."""
 
@@ -63,6 +78,12 @@ class SearchBackend(Protocol):
 
     def ids(self) -> set[str]:
         """Every indexed record id."""
+        ...
+
+    def reindex_into_new_version(
+        self, records: Iterable[ArchiveRecord], progress: Callable[[int], None] | None = None
+    ) -> ReindexReport:
+        """Rebuild the whole index from ``records`` beside the live one, then switch atomically."""
         ...
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ from elasticsearch import (
 from ..config import ElasticSettings
 from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
-from .base import BulkReport, SearchQuery, index_document
+from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .analysis import ANALYSIS_VERSION
 from .elastic_schema import (
     MAPPING_VERSION,
@@ -55,21 +55,6 @@ def redact_url(url: str) -> str:
     Works on text rather than a parsed URL, so malformed URLs are redacted too.
     """
     return _USERINFO.sub(r"\1", url)
-
-
-@dataclass(frozen=True, slots=True)
-class ReindexReport:
-    """Outcome of :meth:`ElasticBackend.reindex_into_new_version`.
-
-    ``switched`` is False when some records failed: the alias then still points at the
-    old index, and the new one is kept so that the next call resumes filling it.
-    """
-
-    index: str
-    bulk: BulkReport
-    switched: bool
-    resumed: bool = False
-    deleted: tuple[str, ...] = field(default=())
 
 
 class ElasticBackend:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+import os
+from itertools import islice
+from typing import Any, Callable, Iterable
 
 from ..errors import ArchiveUnavailableError
 from ..models import ArchiveRecord, SearchHit, SearchPage
-from .base import BulkReport, SearchQuery, index_document
+from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .query import ParsedQuery, Term, make_snippet, parse_query
 
 _SCHEMA = """
@@ -166,7 +168,7 @@ class SqliteBackend:
         hits = []
         for id_, title, doc_type, date, sc, text in rows:
             snippet, page = make_snippet(text, parsed)
-            hits.append(SearchHit(id_, title, doc_type, date, round(float(sc), 4), snippet, page))
+            hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
 
@@ -184,6 +186,41 @@ class SqliteBackend:
     def ids(self) -> set[str]:
         """Every indexed id."""
         return {row[0] for row in self.db.execute("SELECT id FROM docs")}
+
+    def reindex_into_new_version(
+        self, records: Iterable[ArchiveRecord], progress: Callable[[int], None] | None = None
+    ) -> ReindexReport:
+        """Rebuild the index in ``<index>.rebuild`` from ``records``, then rename it into place.
+
+        Searches keep using the old file until the rename, which is atomic. Resumable: an
+        interrupted rebuild leaves its file behind and the next call skips the ids it holds.
+        """
+        target = self.path.with_name(self.path.name + ".rebuild")
+        resumed = target.exists()
+        fresh = SqliteBackend(target)
+        done = fresh.ids()
+        indexed, errors = 0, {}
+        todo = iter(records)
+        while batch := list(islice(todo, 500)):
+            new = [r for r in batch if r.id not in done]
+            report = fresh.index(new)
+            indexed += report.indexed
+            errors.update(report.errors)
+            if progress:
+                progress(len(batch))
+        if errors:
+            fresh.close()
+            return ReindexReport(str(target), BulkReport(indexed, errors), switched=False, resumed=resumed)
+        # Leave no write-ahead log beside the file that is renamed into place.
+        fresh.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fresh.db.execute("PRAGMA journal_mode=DELETE")
+        fresh.close()
+        self.db.close()
+        for suffix in ("-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        os.replace(target, self.path)
+        self.__init__(self.path)
+        return ReindexReport(str(self.path), BulkReport(indexed, errors), switched=True, resumed=resumed)
 
     def close(self) -> None:
         """Close the database."""
