@@ -212,6 +212,8 @@ def search(
     doc_date_from: Annotated[Optional[str], typer.Option("--date-from", help="Document dated on or after (YYYY-MM-DD).")] = None,
     doc_date_to: Annotated[Optional[str], typer.Option("--date-to", help="Document dated on or before (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
+    cursor: Annotated[Optional[str], typer.Option("--cursor", help="Continue after the previous page (printed on stderr).")] = None,
+    counts: Annotated[bool, typer.Option("--counts", help="Also count the hits per type and year.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
 ) -> None:
     """Full-text search in German with highlighted snippets. Exit 5 if the index is unreachable."""
@@ -219,16 +221,23 @@ def search(
     q = SearchQuery(text=query, doc_type=doc_type, date_from=_iso(date_from, "--from"),
                     date_to=_iso(date_to, "--to"), reference=reference,
                     doc_date_from=_iso(doc_date_from, "--date-from"), doc_date_to=_iso(doc_date_to, "--date-to"),
-                    limit=limit)
+                    limit=limit, cursor=cursor)
     backend = open_backend(settings)
     try:
         page = backend.search(q)
+        facets = backend.counts(q) if counts else None
     finally:
         backend.close()
     if json_out:
         out.print_json(data=[_hit_json(h) for h in page.hits])
     else:
         _print_hits(page.hits, page.total, "hits")
+    if facets:
+        for name, values in facets.items():
+            shown = ", ".join(f"{key or 'unclassified'}: {n}" for key, n in values.items())
+            err.print(f"[dim]per {name.replace('doc_type', 'type')}:[/dim] {escape(shown)}")
+    if page.cursor:
+        err.print(f"[dim]more: add --cursor {page.cursor}[/dim]")
 
 
 def _iso(value: str | None, flag: str) -> str | None:

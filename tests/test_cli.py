@@ -52,6 +52,10 @@ def test_ingest_search_show_get_list(cli, make_scan, make_text_pdf, tmp_path):
 
     listed = json.loads(cli("list", "--json").stdout)
     assert len(listed) == 2
+    first = cli("search", "Stadt", "--limit", "1", "--json", "--counts")
+    assert "more: add --cursor 1" in first.stderr and "per type:" in first.stderr
+    second = cli("search", "Stadt", "--limit", "1", "--json", "--cursor", "1")
+    assert json.loads(first.stdout)[0]["id"] != json.loads(second.stdout)[0]["id"]
     human = cli("search", "Bauantrag")
     assert "bauantrag" in human.stdout and "«" in human.stdout
 
