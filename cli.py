@@ -6,9 +6,7 @@ Data and JSON go to stdout; progress bars, summaries of problems and errors to s
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -16,8 +14,15 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from . import __version__
@@ -25,7 +30,7 @@ from .archive.base import SearchQuery, open_backend
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.store import ArchiveStore
 from .config import Settings, load_settings
-from .errors import AkteError, ExitCode, IntegrityError
+from .errors import AkteError, IntegrityError
 from .models import SearchHit
 
 app = typer.Typer(
@@ -147,7 +152,8 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
-    from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED, ingest as run_ingest
+    from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
+    from .pipeline import ingest as run_ingest
 
     settings = settings_of(ctx)
     with _progress() as progress:

@@ -19,7 +19,16 @@ from .errors import ExitCode
 from .ingest.discover import discover
 from .ingest.legacy import Failed, iter_folder_items
 from .ingest.paperless import count_documents, iter_paperless_items
-from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED, WOULD_ARCHIVE, ProgressSink, commit, ingest_items, open_run
+from .pipeline import (
+    ARCHIVED,
+    DUPLICATE,
+    QUARANTINED,
+    WOULD_ARCHIVE,
+    ProgressSink,
+    commit,
+    ingest_items,
+    open_run,
+)
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped-as-duplicate", "failed"
 _STATUS = {ARCHIVED: IMPORTED, DUPLICATE: SKIPPED, QUARANTINED: FAILED, WOULD_ARCHIVE: "would-import"}

@@ -9,12 +9,8 @@ same pipeline with items that carry metadata (:class:`ImportMeta`).
 from __future__ import annotations
 
 import fcntl
-import getpass
-import hashlib
 import os
-import re
 import shutil
-import socket
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -27,17 +23,24 @@ from .archive.base import SearchBackend, open_backend
 from .archive.store import ArchiveStore, sha256_file
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
-from .errors import ArchiveUnavailableError, ExitCode, MissingToolError, QuarantineReason, ToolFailedError
+from .errors import (
+    ArchiveUnavailableError,
+    ExitCode,
+    MissingToolError,
+    QuarantineReason,
+    ToolFailedError,
+)
+from .ingest.checksums import verify_checksums
 from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
-from .ingest.sniff import mislabelled, sniff
+from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import recognize_item
 from .ocr.tools import tesseract
+from .ocr.transfer import make_title, transfer_note
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
 WOULD_ARCHIVE = "would-archive"  # --dry-run
-_GENERIC_NAME = re.compile(r"^(scan|img|image|dok|doc|document|seite|page|file)?[\W_]*\d*$", re.I)
 
 Item = tuple[Path, ImportMeta | None]
 
@@ -255,37 +258,11 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
     try:
         if meta is not None:
-            _check_checksums(path, sha, meta)
+            verify_checksums(path, sha, meta)
         return sniff(path, sha, size, run.settings.ocr), meta
     except QuarantineReason as exc:
         _quarantine(run, path, sha, exc.reason, origin)
         return None
-
-
-def _check_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
-    """Compare the checksums a migration source recorded with what arrived."""
-    for label, expected, target in (("original", meta.checksum, path),
-                                    ("archival file", meta.archival_checksum, meta.archival_path)):
-        if not expected or target is None:
-            continue
-        expected = expected.lower()
-        algo = "md5" if len(expected) == 32 else "sha256"
-        actual = sha if (algo == "sha256" and target == path) else _digest(Path(target), algo)
-        if actual != expected:
-            raise QuarantineReason(
-                str(path), f"checksum mismatch for the {label}: source says {algo} {expected}, file has {actual}"
-            )
-
-
-def _digest(path: Path, algo: str) -> str:
-    digest = hashlib.new(algo)
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    except OSError as exc:
-        raise QuarantineReason(str(path), f"cannot read {path}: {exc.strerror or exc}") from None
-    return digest.hexdigest()
 
 
 def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
@@ -383,7 +360,7 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(_transfer_note(source, meta, run.settings),),
+        audit=(transfer_note(source, meta, run.settings.ocr),),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
     )
@@ -410,38 +387,3 @@ def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
         return
     if not result.errors:
         run.journal.mark(sha, path, "archived", record.id)
-
-
-def _transfer_note(source: SourceFile, meta: ImportMeta | None, settings: Settings) -> dict:
-    """Who archived what, when and how (the core of a RESISCAN transfer note)."""
-    note = {
-        "event": "imported" if meta else "ingested",
-        "at": now_iso(),
-        "source_path": source.path,
-        "user": getpass.getuser(),
-        "host": socket.gethostname(),
-        "ocr": {
-            "languages": settings.ocr.languages,
-            "rotate_pages": settings.ocr.rotate_pages,
-            "deskew": settings.ocr.deskew,
-        },
-    }
-    if meta is not None:
-        note["origin"] = meta.origin
-        if meta.checksum:
-            note["source_checksum_verified"] = meta.checksum
-    if mislabelled(source):
-        note["note"] = f"file name does not match its content ({source.media_type})"
-    return note
-
-
-def make_title(source: SourceFile, ocr: OcrResult) -> str:
-    """A readable title: the file name, unless a scanner made it up; then the first text line."""
-    stem = Path(source.name).stem
-    if not _GENERIC_NAME.match(stem):
-        return re.sub(r"[_]+", " ", stem).strip()
-    for line in ocr.text.splitlines():
-        line = " ".join(line.split())
-        if sum(c.isalpha() for c in line) >= 4:
-            return line[:80]
-    return stem

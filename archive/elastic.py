@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from elasticsearch import (
@@ -31,8 +30,8 @@ from elasticsearch import (
 from ..config import ElasticSettings
 from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
-from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .analysis import ANALYSIS_VERSION
+from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .elastic_schema import (
     MAPPING_VERSION,
     build_query,

@@ -7,10 +7,10 @@ weighted above the body and compound parts below it.
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 import os
+import sqlite3
 from itertools import islice
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import ArchiveUnavailableError

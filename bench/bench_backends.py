@@ -26,13 +26,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
-from elasticsearch import Elasticsearch
-
 from aktenarchiv.archive.base import SearchBackend, SearchQuery, index_document
 from aktenarchiv.archive.elastic import ElasticBackend
 from aktenarchiv.archive.sqlite import SqliteBackend
 from aktenarchiv.config import ElasticSettings
 from aktenarchiv.models import ArchiveRecord, Classification, PageText
+from elasticsearch import Elasticsearch
 
 # Word stock for synthetic letters; compounds and umlauts on purpose, so compound splitting
 # and folding cost what they cost on real records.

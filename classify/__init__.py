@@ -15,7 +15,12 @@ from .stage import (
     shipped_model_path,
     suggested_type,
 )
-from .train import LabelledText, corrected_records, load_labelled_dir, train_from_examples
+from .train import (
+    LabelledText,
+    corrected_records,
+    load_labelled_dir,
+    train_from_examples,
+)
 
 __all__ = [
     "STAGE_VERSION",

@@ -296,7 +296,6 @@ NO_SALUTATION = {"protokoll", "urkunde", "sonstiges", "vertrag"}
 # The second set of phrasings is appended here; FRAMES are re-exported for the generator.
 from ._phrases_extra import EXTRA_BODIES, EXTRA_SUBJECTS, FRAMES  # noqa: E402
 
-
 for _type, _more in EXTRA_SUBJECTS.items():
     SUBJECTS[_type].extend(_more)
 for _type, _more in EXTRA_BODIES.items():

@@ -24,8 +24,19 @@ from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileE
 from ..models import ArchiveRecord
 from .evaluate import evaluate, held_out_metrics
 from .model import save_model
-from .stage import archive_model_path, load_stage_model, resolve_model_path, suggested_type
-from .train import base_corpus, corrected_records, describe_examples, load_labelled_dir, train_from_examples
+from .stage import (
+    archive_model_path,
+    load_stage_model,
+    resolve_model_path,
+    suggested_type,
+)
+from .train import (
+    base_corpus,
+    corrected_records,
+    describe_examples,
+    load_labelled_dir,
+    train_from_examples,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import pytest
 
 from aktenarchiv.archive.base import open_backend
 from aktenarchiv.archive.store import ArchiveStore

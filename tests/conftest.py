@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from aktenarchiv.config import Settings, load_settings
 from PIL import Image, ImageDraw, ImageFont
 from typer.testing import CliRunner
-
-from aktenarchiv.config import Settings, load_settings
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DPI = 150  # small pages OCR fast; 30 px text at 150 dpi is still read reliably

@@ -16,10 +16,9 @@ import uuid
 from typing import Callable, Iterator
 
 import pytest
-from elasticsearch import ApiError, Elasticsearch, TransportError
-
 from aktenarchiv.archive.elastic import ElasticBackend
 from aktenarchiv.config import ElasticSettings
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 ES_URL = os.environ.get("AKTE_ES_URL", "http://127.0.0.1:9200")
 

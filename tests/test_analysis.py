@@ -1,8 +1,13 @@
 """German analysis and query parsing, shared by both backends."""
 
 import pytest
-
-from aktenarchiv.archive.analysis import analyze_for_index, fold, index_forms, split_compound, stem
+from aktenarchiv.archive.analysis import (
+    analyze_for_index,
+    fold,
+    index_forms,
+    split_compound,
+    stem,
+)
 from aktenarchiv.archive.query import make_snippet, parse_query
 from aktenarchiv.errors import ConfigError
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from aktenarchiv.archive.base import SearchBackend, SearchQuery
 from aktenarchiv.archive.elastic import ElasticBackend
 from aktenarchiv.archive.sqlite import SqliteBackend

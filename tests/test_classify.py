@@ -7,8 +7,6 @@ import zipfile
 from dataclasses import replace
 
 import pytest
-from typer.testing import CliRunner
-
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.classify import commands
 from aktenarchiv.classify.corpus import generate_corpus, write_labelled_dir
@@ -22,9 +20,10 @@ from aktenarchiv.classify.stage import (
     suggested_type,
 )
 from aktenarchiv.classify.train import LabelledText, base_corpus, train_from_examples
-from aktenarchiv.config import ClassifySettings, DEFAULT_TAXONOMY
+from aktenarchiv.config import DEFAULT_TAXONOMY, ClassifySettings
 from aktenarchiv.errors import ConfigError, ModelError
 from aktenarchiv.models import Classification
+from typer.testing import CliRunner
 
 from .classify_fixtures import LETTERS, make_archive, ocr_letters, ocr_result
 

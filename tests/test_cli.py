@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from aktenarchiv.cli import app
 
 

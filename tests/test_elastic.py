@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from elasticsearch import Elasticsearch
-
 from aktenarchiv.archive.base import SearchQuery, index_document
 from aktenarchiv.archive.elastic import ElasticBackend, redact_url
 from aktenarchiv.archive.elastic_schema import decode_cursor, encode_cursor, es_document
 from aktenarchiv.config import ElasticSettings
 from aktenarchiv.errors import ConfigError
 from backend_corpus import CORPUS, ID, keys
+from elasticsearch import Elasticsearch
 
 pytest_plugins = ("es_fixtures",)
 

@@ -7,17 +7,14 @@ so it runs only against a node that script manages.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.ingest.journal import Journal
-
 
 pytest_plugins = ("es_fixtures",)
 pytestmark = pytest.mark.es

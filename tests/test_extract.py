@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from aktenarchiv.classify.corpus import generate_corpus, iban_with_check
 from aktenarchiv.classify.extract import (
     extract_fields,

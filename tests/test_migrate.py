@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from aktenarchiv.archive.base import SearchQuery, open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
@@ -166,9 +165,8 @@ def test_export_then_import_into_a_non_empty_archive(cli, legacy, tmp_path, make
     again = json.loads(cli("migrate", "export", dest, "--json").stdout)
     assert again["counts"] == {"skipped-unchanged": 4}  # incremental
 
-    from typer.testing import CliRunner
-
     from aktenarchiv.cli import app
+    from typer.testing import CliRunner
 
     other = tmp_path / "anderes-archiv"
     make_scan("eigenes/brief.png", ["Ein eigener Brief im anderen Archiv"])

@@ -2,12 +2,11 @@
 
 import pikepdf
 import pytest
-from PIL import Image
-
 from aktenarchiv.archive.store import sha256_file
 from aktenarchiv.config import OcrSettings
 from aktenarchiv.errors import QuarantineReason
 from aktenarchiv.ingest.sniff import PDF, PNG, TIFF, mislabelled, sniff
+from PIL import Image
 
 
 def check(path, **overrides):

@@ -1,0 +1,39 @@
+"""Checksums that a migration source recorded, compared with the bytes that arrived.
+
+paperless-ngx exports carry MD5 sums; other sources may give SHA-256. A mismatch means the
+copy was damaged on its way and the item must not be archived as if it were the original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..errors import QuarantineReason
+from ..models import ImportMeta
+
+
+def verify_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
+    """Compare the checksums a migration source recorded with what arrived."""
+    for label, expected, target in (("original", meta.checksum, path),
+                                    ("archival file", meta.archival_checksum, meta.archival_path)):
+        if not expected or target is None:
+            continue
+        expected = expected.lower()
+        algo = "md5" if len(expected) == 32 else "sha256"
+        actual = sha if (algo == "sha256" and target == path) else digest(Path(target), algo)
+        if actual != expected:
+            raise QuarantineReason(
+                str(path), f"checksum mismatch for the {label}: source says {algo} {expected}, file has {actual}"
+            )
+
+
+def digest(path: Path, algo: str) -> str:
+    digest = hashlib.new(algo)
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise QuarantineReason(str(path), f"cannot read {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest()
