@@ -6,7 +6,9 @@ Data and JSON go to stdout; progress bars, summaries of problems and errors to s
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -69,6 +71,14 @@ def command(name: str | None = None, target: typer.Typer = app, **kwargs) -> Cal
         return target.command(name, **kwargs)(handles_errors(func))
 
     return decorate
+
+
+def emit_json(data: Any) -> None:
+    """Write JSON to stdout as it is encoded: a report of 100 000 items never sits in memory
+    as one string (rich's pretty printer would also build styled text for every token)."""
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -159,7 +169,7 @@ def ingest(
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
     if json_out:
-        out.print_json(data={
+        emit_json({
             "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
             "quarantined": report.count(QUARANTINED), "index_pending": report.index_pending,
             "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
@@ -235,7 +245,7 @@ def search(
     finally:
         backend.close()
     if json_out:
-        out.print_json(data=[_hit_json(h) for h in page.hits])
+        emit_json([_hit_json(h) for h in page.hits])
     else:
         _print_hits(page.hits, page.total, "hits")
     if facets:
@@ -273,7 +283,7 @@ def list_records(
     finally:
         backend.close()
     if json_out:
-        out.print_json(data=[_hit_json(h) for h in page.hits])
+        emit_json([_hit_json(h) for h in page.hits])
     else:
         _print_hits(page.hits, page.total, "records")
 
@@ -292,7 +302,7 @@ def show(
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
     if json_out:
-        out.print_json(data=data)
+        emit_json(data)
         return
     out.print(f"[bold]{escape(record.title)}[/bold]")
     for key in ("id", "source_name", "media_type", "page_count", "doc_type", "ingested_at", "engine",
@@ -333,7 +343,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
     if json_out:
-        out.print_json(data={**asdict(report), "ok": report.ok})
+        emit_json({**asdict(report), "ok": report.ok})
     err.print(f"{report.records} records, {report.objects_checked} objects checked")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):

@@ -5,6 +5,7 @@ Registered on the main app by ``cli.py``; errors are mapped to exit codes there.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import migrate as jobs
-from .cli import BarProgress, _progress, command, err, out, settings_of
+from .cli import BarProgress, _progress, command, err, settings_of
 
 migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
                           no_args_is_help=True)
@@ -25,22 +26,21 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print the final report as
 
 def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
     if json_out:
-        out.print_json(data=report.to_json())
+        report.write_json(sys.stdout)
     table = Table(title=f"migrate {report.job}{' (dry run)' if report.dry_run else ''}", show_edge=False)
     table.add_column("status")
     table.add_column("items", justify="right")
-    for status, n in sorted(report.counts().items()):
+    for status, n in sorted(report.counts.items()):
         table.add_row(status, str(n))
     err.print(table)
-    failed = [i for i in report.items if i["status"] == jobs.FAILED]
-    for item in failed[:200]:
+    for item in report.failures:
         where = item.get("origin") or item.get("path") or item.get("id")
         err.print(f"  [red]failed[/red] {escape(str(where))}: {escape(str(item.get('reason')))}")
-    if len(failed) > 200:
-        err.print(f"  … and {len(failed) - 200} more failures (use --json for the full list)")
+    if report.count(jobs.FAILED) > len(report.failures):
+        err.print(f"  … and {report.count(jobs.FAILED) - len(report.failures)} more failures")
     for note in report.notes:
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
-    err.print(f"[dim]{len(report.items)} items in {report.seconds:.1f} s[/dim]")
+    err.print(f"[dim]{report.total} items in {report.seconds:.1f} s; every item: {report.path}[/dim]")
     raise typer.Exit(int(report.exit_code))
 
 

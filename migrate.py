@@ -7,10 +7,13 @@ items are keyed by the SHA-256 of their bytes, so each ends in the archive exact
 
 from __future__ import annotations
 
+import json
+import os
 import time
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable, Iterator
 
 from .archive.store import ArchiveStore
 from .archive.transfer import count_export, export_archive, import_export
@@ -34,52 +37,101 @@ IMPORTED, SKIPPED, FAILED = "imported", "skipped-as-duplicate", "failed"
 _STATUS = {ARCHIVED: IMPORTED, DUPLICATE: SKIPPED, QUARANTINED: FAILED, WOULD_ARCHIVE: "would-import"}
 
 
-@dataclass
 class MigrationReport:
-    """The final report of a job: one entry per item."""
+    """The final report of a job: one line per item in ``<archive>/reports/<job>-<time>.jsonl``.
 
-    job: str
-    items: list[dict] = field(default_factory=list)
-    seconds: float = 0.0
-    dry_run: bool = False
-    notes: list[str] = field(default_factory=list)
+    Only the counts and the first failures stay in memory, so a job of 100 000 items
+    reports in constant memory; ``iter_items`` reads the full list back.
+    """
+
+    KEEP_FAILURES = 200
+
+    def __init__(self, job: str, archive_dir: Path, dry_run: bool = False) -> None:
+        from .ingest.journal import now_iso
+
+        self.job, self.dry_run, self.seconds = job, dry_run, 0.0
+        self.notes: list[str] = []
+        self.counts: Counter = Counter()
+        self.failures: list[dict] = []
+        stamp = now_iso().replace(":", "").replace("+0000", "Z")
+        self.path = archive_dir / "reports" / f"{job}-{stamp}-{os.getpid()}.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "w", encoding="utf-8")
+        self._started = time.monotonic()
+
+    def add(self, status: str, *, path: str | None = None, id: str | None = None,
+            origin: str | None = None, reason: str | None = None) -> None:
+        """Record one item's outcome."""
+        item = {"status": status, "path": path, "id": id, "origin": origin, "reason": reason}
+        self.counts[status] += 1
+        if status == FAILED and len(self.failures) < self.KEEP_FAILURES:
+            self.failures.append(item)
+        self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+    def close(self) -> MigrationReport:
+        """Finish the report file; returns self."""
+        self.seconds = time.monotonic() - self._started
+        self._fh.close()
+        return self
 
     def count(self, status: str) -> int:
         """How many items ended with ``status``."""
-        return sum(1 for item in self.items if item["status"] == status)
+        return self.counts[status]
 
-    def counts(self) -> dict[str, int]:
-        """Items per status."""
-        out: dict[str, int] = {}
-        for item in self.items:
-            out[item["status"]] = out.get(item["status"], 0) + 1
-        return out
+    @property
+    def total(self) -> int:
+        """Items reported."""
+        return sum(self.counts.values())
 
     @property
     def exit_code(self) -> ExitCode:
         """PARTIAL when any item failed."""
         return ExitCode.PARTIAL if self.count(FAILED) else ExitCode.OK
 
-    def to_json(self) -> dict:
-        """The report as JSON."""
-        return {"job": self.job, "dry_run": self.dry_run, "seconds": round(self.seconds, 2),
-                "counts": self.counts(), "notes": self.notes, "items": self.items}
+    def iter_items(self) -> Iterator[dict]:
+        """Every item, read back from the report file."""
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+    def write_json(self, out: IO[str]) -> None:
+        """The report as one JSON object, the item list streamed from the file."""
+        head = {"job": self.job, "dry_run": self.dry_run, "seconds": round(self.seconds, 2),
+                "counts": dict(self.counts), "notes": self.notes, "report_file": str(self.path)}
+        out.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "items": [')
+        for n, item in enumerate(self.iter_items()):
+            out.write(("," if n else "") + "\n    " + json.dumps(item, ensure_ascii=False))
+        out.write("\n  ]\n}\n")
 
 
 def _with_workers(settings: Settings, workers: int | None) -> Settings:
     return settings if not workers else replace(settings, ocr=replace(settings.ocr, workers=workers))
 
 
-def _from_pipeline(job: str, batch, failures: list[Failed], dry_run: bool) -> MigrationReport:
-    report = MigrationReport(job, dry_run=dry_run, seconds=batch.seconds)
-    for o in batch.outcomes:
-        report.items.append({"status": _STATUS[o.status], "path": o.path, "id": o.record_id,
-                             "origin": o.origin, "reason": o.reason})
-    for f in failures:
-        report.items.append({"status": FAILED, "path": f.path, "id": None, "origin": f.origin, "reason": f.reason})
+def _pipeline_job(job: str, items, failures: list[Failed], settings: Settings, dry_run: bool,
+                  progress: ProgressSink | None) -> MigrationReport:
+    report = MigrationReport(job, settings.archive_dir, dry_run)
+
+    def sink(o) -> None:
+        report.add(_STATUS[o.status], path=o.path, id=o.record_id, origin=o.origin, reason=o.reason)
+
+    def drain() -> None:  # failures found while reading the source, reported as they come
+        while failures:
+            f = failures.pop(0)
+            report.add(FAILED, path=f.path, origin=f.origin, reason=f.reason)
+            if progress is not None:
+                progress.advance(1, f.path)
+
+    def watched():
+        for item in items:
+            drain()
+            yield item
+        drain()
+
+    batch = ingest_items(watched(), settings, progress, dry_run=dry_run, sink=sink)
     if batch.index_message:
         report.notes.append(batch.index_message)
-    return report
+    return report.close()
 
 
 def count_folder_items(src: Path) -> int:
@@ -93,8 +145,7 @@ def import_folder(src: Path, metadata: Path | None, settings: Settings, *, worke
     settings = _with_workers(settings, workers)
     failures: list[Failed] = []
     items = iter_folder_items(src, metadata, settings.classify.taxonomy, failures)
-    batch = ingest_items(items, settings, progress, dry_run=dry_run)
-    return _from_pipeline("import-folder", batch, failures, dry_run)
+    return _pipeline_job("import-folder", items, failures, settings, dry_run, progress)
 
 
 def import_paperless(export: Path, settings: Settings, *, workers: int | None = None,
@@ -103,8 +154,7 @@ def import_paperless(export: Path, settings: Settings, *, workers: int | None = 
     settings = _with_workers(settings, workers)
     failures: list[Failed] = []
     items = iter_paperless_items(export, settings.classify.taxonomy, failures)
-    batch = ingest_items(items, settings, progress, dry_run=dry_run)
-    return _from_pipeline("import-paperless", batch, failures, dry_run)
+    return _pipeline_job("import-paperless", items, failures, settings, dry_run, progress)
 
 
 def count_paperless(export: Path) -> int:
@@ -115,28 +165,36 @@ def count_paperless(export: Path) -> int:
 def export(dest: Path, settings: Settings, *, workers: int | None = None, dry_run: bool = False,
            progress: Callable[[], None] | None = None) -> MigrationReport:
     """``migrate export``: a complete, portable, self-describing copy of the archive."""
-    started = time.monotonic()
     store = ArchiveStore(settings.archive_dir)
-    result = export_archive(store, dest, workers=workers or settings.workers, dry_run=dry_run, progress=progress)
-    report = MigrationReport("export", dry_run=dry_run)
+    report = MigrationReport("export", settings.archive_dir, dry_run)
     status = {"exported": "exported", "skipped": "skipped-unchanged", "failed": FAILED, "would-export": "would-export"}
-    report.items = [{"status": status[s], "id": rid, "reason": reason} for rid, s, reason in result.items]
-    report.seconds = time.monotonic() - started
-    return report
+
+    def on_item(record_id: str, outcome: str, reason: str | None) -> None:
+        report.add(status[outcome], id=record_id, reason=reason)
+        if progress:
+            progress()
+
+    export_archive(store, dest, on_item, workers=workers or settings.workers, dry_run=dry_run)
+    return report.close()
 
 
 def import_archive(src: Path, settings: Settings, *, workers: int | None = None, dry_run: bool = False,
                    progress: Callable[[], None] | None = None) -> MigrationReport:
     """``migrate import``: bring the records of an export into this archive, verified."""
-    with open_run(settings) as run:
-        result = import_export(src, run.store, lambda record: commit(run, f"export:{src}", record),
-                               workers=workers or settings.workers, dry_run=dry_run, progress=progress)
-    report = MigrationReport("import", dry_run=dry_run, seconds=run.report.seconds)
+    report = MigrationReport("import", settings.archive_dir, dry_run)
     status = {"imported": IMPORTED, "duplicate": SKIPPED, "failed": FAILED, "would-import": "would-import"}
-    report.items = [{"status": status[s], "id": rid, "reason": reason} for rid, s, reason in result.items]
+
+    def on_item(record_id: str, outcome: str, reason: str | None) -> None:
+        report.add(status[outcome], id=record_id, reason=reason)
+        if progress:
+            progress()
+
+    with open_run(settings) as run:
+        import_export(src, run.store, lambda record: commit(run, f"export:{src}", record), on_item,
+                      workers=workers or settings.workers, dry_run=dry_run)
     if run.report.index_message:
         report.notes.append(run.report.index_message)
-    return report
+    return report.close()
 
 
 def count_archive_export(src: Path) -> int:

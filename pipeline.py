@@ -13,11 +13,12 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend, open_backend
 from .archive.store import ArchiveStore, sha256_file
@@ -59,21 +60,33 @@ class Outcome:
 
 @dataclass
 class BatchReport:
-    """The result of one run."""
+    """The result of one run.
+
+    Outcomes are kept in ``outcomes``, or, when ``sink`` is set (long migrations), handed
+    to it one by one and only counted here, so memory does not grow with the job.
+    """
 
     outcomes: list[Outcome] = field(default_factory=list)
     index_pending: int = 0
     index_message: str | None = None
     seconds: float = 0.0
+    sink: Callable[[Outcome], None] | None = None
+    counts: Counter = field(default_factory=Counter)
+    pages: int = 0  # pages of the inputs archived in this run
+
+    def add(self, outcome: Outcome) -> None:
+        """Record how one input ended."""
+        self.counts[outcome.status] += 1
+        if outcome.status == ARCHIVED:
+            self.pages += outcome.pages
+        if self.sink is not None:
+            self.sink(outcome)
+        else:
+            self.outcomes.append(outcome)
 
     def count(self, status: str) -> int:
         """How many inputs ended with ``status``."""
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def pages(self) -> int:
-        """Pages of the inputs archived in this run."""
-        return sum(o.pages for o in self.outcomes if o.status == ARCHIVED)
+        return self.counts[status]
 
     @property
     def exit_code(self) -> ExitCode:
@@ -180,7 +193,8 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
 
 
 def ingest_items(
-    items: Iterable[Item], settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False
+    items: Iterable[Item], settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False,
+    sink: Callable[[Outcome], None] | None = None,
 ) -> BatchReport:
     """Archive a stream of (file, metadata) items, as migrations produce them.
 
@@ -191,10 +205,11 @@ def ingest_items(
     load_stage_model(settings.classify, settings.archive_dir)
     with open_run(settings, progress) as run:
         run.per_item = True
+        run.report.sink = sink
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
             for source, meta in checked:
-                run.report.outcomes.append(Outcome(source.path, WOULD_ARCHIVE, source.sha256,
+                run.report.add(Outcome(source.path, WOULD_ARCHIVE, source.sha256,
                                                    pages=source.page_count, origin=meta and meta.origin))
                 run.advance(source, source.path)
         else:
@@ -244,7 +259,7 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         _quarantine(run, path, None, f"cannot read file: {exc.strerror or exc}", origin)
         return None
     if sha in run.seen:
-        run.report.outcomes.append(Outcome(str(path), DUPLICATE, sha, f"same bytes as {run.seen[sha]}", origin=origin))
+        run.report.add(Outcome(str(path), DUPLICATE, sha, f"same bytes as {run.seen[sha]}", origin=origin))
         return None
     run.seen[sha] = str(path)
     entry = run.journal.get(sha)
@@ -252,9 +267,9 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         if entry is not None and entry.state in ("started", "stored"):
             # A crash hit between writing the manifest and finishing: finish now.
             _index(run, sha, str(path), run.store.read_record(sha))
-            run.report.outcomes.append(Outcome(str(path), ARCHIVED, sha, origin=origin))
+            run.report.add(Outcome(str(path), ARCHIVED, sha, origin=origin))
         else:
-            run.report.outcomes.append(Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
+            run.report.add(Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
         return None
     try:
         if meta is not None:
@@ -269,7 +284,7 @@ def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str 
     run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
     if sha:
         run.journal.mark(sha, str(path), "quarantined", reason=reason)
-    run.report.outcomes.append(Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
+    run.report.add(Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
 
 
 def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
@@ -366,7 +381,7 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
     )
     store.write_record(record)
     commit(run, source.path, record)
-    run.report.outcomes.append(Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
+    run.report.add(Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
                                        origin=meta.origin if meta else None))
 
 

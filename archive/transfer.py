@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -31,15 +31,7 @@ VERSION = 1
 DESCRIPTOR = "akte-export.json"
 
 
-@dataclass
-class TransferReport:
-    """What an export or import did, item by item (``items``: (id, status, reason))."""
-
-    items: list[tuple[str, str, str | None]] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        """How many items ended with ``status``."""
-        return sum(1 for _, s, _ in self.items if s == status)
+ItemSink = Callable[[str, str, "str | None"], None]  # (record id, status, reason)
 
 
 def _bounded_map(func: Callable, items: Iterator, workers: int) -> Iterator:
@@ -54,11 +46,10 @@ def _bounded_map(func: Callable, items: Iterator, workers: int) -> Iterator:
             yield future.result()
 
 
-def export_archive(store: ArchiveStore, dest: Path, *, workers: int = 2, dry_run: bool = False,
-                   progress: Callable[[], None] | None = None) -> TransferReport:
-    """Export every record of ``store`` into ``dest`` (incrementally)."""
+def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, workers: int = 2,
+                   dry_run: bool = False) -> None:
+    """Export every record of ``store`` into ``dest`` (incrementally); each outcome goes to ``on_item``."""
     target = ArchiveStore(dest)
-    report = TransferReport()
 
     def one(record_id: str) -> tuple[str, str, str | None]:
         try:
@@ -85,9 +76,7 @@ def export_archive(store: ArchiveStore, dest: Path, *, workers: int = 2, dry_run
         return record_id, "exported", None
 
     for item in _bounded_map(one, store.record_ids(), workers):
-        report.items.append(item)
-        if progress:
-            progress()
+        on_item(*item)
     if not dry_run:
         model = store.root / "model"
         if model.is_dir():
@@ -102,7 +91,6 @@ def export_archive(store: ArchiveStore, dest: Path, *, workers: int = 2, dry_run
 
         descriptor["exported_at"] = now_iso()
         atomic_write_bytes(dest / DESCRIPTOR, json.dumps(descriptor, indent=1).encode())
-    return report
 
 
 def _same(dst: Path, src: Path) -> bool:
@@ -129,15 +117,14 @@ def count_export(src: Path) -> int:
     return sum(1 for _ in open_export(src).record_ids())
 
 
-def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRecord], None], *,
-                  workers: int = 2, dry_run: bool = False,
-                  progress: Callable[[], None] | None = None) -> TransferReport:
-    """Copy every record of the export ``src`` into ``store``, verified; new records go to ``on_record``.
+def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRecord], None],
+                  on_item: ItemSink, *, workers: int = 2, dry_run: bool = False) -> None:
+    """Copy every record of the export ``src`` into ``store``, verified.
 
-    ``on_record`` (called in this thread, one record at a time) indexes and journals.
+    New records go to ``on_record`` (called in this thread, one at a time: it indexes and
+    journals); every outcome goes to ``on_item``.
     """
     source = open_export(src)
-    report = TransferReport()
     from ..ingest.journal import now_iso
 
     def one(record_id: str):
@@ -171,7 +158,4 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
         if record is not None:
             store.write_record(record)  # manifest last: the record now exists
             on_record(record)
-        report.items.append((record_id, status, reason))
-        if progress:
-            progress()
-    return report
+        on_item(record_id, status, reason)
