@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -367,7 +368,13 @@ for _info in _classify_commands.app.registered_commands:
     command(_info.name)(_info.callback)
 
 
+def _terminate(signum, frame) -> None:
+    # A service manager's SIGTERM ends a batch like Ctrl-C: workers stopped, journal intact.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 

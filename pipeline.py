@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections import Counter
@@ -37,6 +38,7 @@ from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import recognize_item
+from .ocr.tools import ocrmypdf as ocrmypdf_tool
 from .ocr.tools import tesseract
 from .ocr.transfer import make_title, transfer_note
 
@@ -297,31 +299,53 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
     workers = max(1, min(run.settings.workers, count or run.settings.workers))
     jobs = max(1, (os.cpu_count() or 1) // workers)
     workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(run.store.root)))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending: dict[Future, tuple[SourceFile, ImportMeta | None]] = {}
-            exhausted = False
-            while pending or not exhausted:
-                while not exhausted and len(pending) < workers * 2:
-                    nxt = next(checked, None)
-                    if nxt is None:
-                        exhausted = True
-                        break
-                    source, meta = nxt
-                    run.journal.mark(source.sha256, source.path, "started")
-                    work = workroot / source.sha256
-                    future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
-                    pending[future] = nxt
-                if not pending:
+        pending: dict[Future, tuple[SourceFile, ImportMeta | None]] = {}
+        exhausted = False
+        while pending or not exhausted:
+            while not exhausted and len(pending) < workers * 2:
+                nxt = next(checked, None)
+                if nxt is None:
+                    exhausted = True
                     break
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    source, meta = pending.pop(future)
-                    _finish(run, future, source, meta)
-                    shutil.rmtree(workroot / source.sha256, ignore_errors=True)
-                    run.advance(source, source.path)
+                source, meta = nxt
+                run.journal.mark(source.sha256, source.path, "started")
+                work = workroot / source.sha256
+                future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
+                pending[future] = nxt
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                source, meta = pending.pop(future)
+                _finish(run, future, source, meta)
+                shutil.rmtree(workroot / source.sha256, ignore_errors=True)
+                run.advance(source, source.path)
+    except BaseException:
+        # Ctrl-C or a fatal error: stop the OCR now rather than wait for every page in
+        # flight. What was not stored stays "started" in the journal; the next run redoes it.
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their ocrmypdf
+    run (with Tesseract and Ghostscript) and exit at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    ocrmypdf_tool.kill_running()
+    # Not SystemExit: the pool's worker loop would catch it and start the next document.
+    os._exit(128 + signum)
 
 
 def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -98,12 +99,7 @@ def run_ocrmypdf(
     # from ocrmypdf's --jobs and from several documents at once.
     env["OMP_THREAD_LIMIT"] = "1"
     log.debug("running %s", args)
-    try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, cwd=sidecar_dir)
-    except subprocess.TimeoutExpired:
-        raise ToolFailedError(f"{input_file}: OCR took longer than {timeout:.0f} s and was stopped") from None
-    except OSError as exc:
-        raise MissingToolError(f"cannot start ocrmypdf: {exc}") from None
+    proc = _run_in_own_group(args, env=env, cwd=sidecar_dir, timeout=timeout, input_file=input_file)
     if proc.stderr:
         log.debug("ocrmypdf stderr for %s:\n%s", input_file, proc.stderr)
     if proc.returncode == 0 or (proc.returncode == PDFA_CONVERSION_FAILED and output_file.exists()):
@@ -112,6 +108,40 @@ def run_ocrmypdf(
         raise MissingToolError(f"ocrmypdf is missing a dependency: {_last_line(proc.stderr)}")
     what = _INPUT_FAILURES.get(proc.returncode, f"ocrmypdf exit code {proc.returncode}")
     raise ToolFailedError(f"{what}: {_last_line(proc.stderr)}")
+
+
+_running: subprocess.Popen | None = None  # the ocrmypdf of this process, for kill_running()
+
+
+def _run_in_own_group(args, *, env, cwd, timeout: float, input_file: Path) -> subprocess.CompletedProcess:
+    """Run ocrmypdf in its own process group, so that it and its Tesseract and Ghostscript
+    children can be stopped together (on timeout, or by :func:`kill_running`)."""
+    global _running
+    try:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, cwd=cwd, start_new_session=True)
+    except OSError as exc:
+        raise MissingToolError(f"cannot start ocrmypdf: {exc}") from None
+    _running = proc
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_running()
+        proc.communicate()
+        raise ToolFailedError(f"{input_file}: OCR took longer than {timeout:.0f} s and was stopped") from None
+    finally:
+        _running = None
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+
+
+def kill_running() -> None:
+    """Stop the ocrmypdf run of this process, with all its children (no-op if none)."""
+    proc = _running
+    if proc is not None and proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def pdfa_status(path: Path) -> str:
