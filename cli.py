@@ -310,8 +310,12 @@ def show(
                 "original_path", "archival_path"):
         out.print(f"  {key:<13} {escape(str(data[key] if data[key] is not None else '–'))}")
     cls = record.classification
-    if cls.reference or cls.doc_date:
-        out.print(f"  {'reference':<13} {cls.reference or '–'}   document date {cls.doc_date or '–'}")
+    confidence = f"{cls.confidence:.2f}" if cls.confidence is not None else "–"
+    review = "  [yellow]needs review[/yellow]" if cls.needs_review else ""
+    out.print(f"  {'classified':<13} {escape(cls.method)}, confidence {confidence}{review}")
+    out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
+    for key, value in record.extra:
+        out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
     for page in record.pages:
         conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
         out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
