@@ -172,8 +172,10 @@ def test_export_then_import_into_a_non_empty_archive(cli, legacy, tmp_path, make
     make_scan("eigenes/brief.png", ["Ein eigener Brief im anderen Archiv"])
     runner = CliRunner()
     assert runner.invoke(app, ["--archive", str(other), "ingest", str(tmp_path / "eigenes")]).exit_code == 0
-    # Damage one object in the export: that record must fail, the rest import.
-    victim = sorted(dest.glob("objects/*/*"))[0]
+    # Damage one object in the export (not the Bauantrag's): that record must fail, the rest import.
+    exported = ArchiveStore(dest)
+    victim_id = next(r.id for r in exported.iter_records() if r.doc_type != "antrag")
+    victim = dest / exported.read_record(victim_id).original_object
     victim.write_bytes(victim.read_bytes() + b"!")
     result = runner.invoke(app, ["--archive", str(other), "migrate", "import", str(dest), "--json"])
     assert result.exit_code == 4
