@@ -44,6 +44,13 @@ def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
     raise typer.Exit(int(report.exit_code))
 
 
+def _run_job(label: str, total: int, job, json_out: bool) -> None:
+    """Run one migration job under an item progress bar, then print its report."""
+    with _progress("items") as progress:
+        report = job(BarProgress(progress, total, label))
+    _finish(report, json_out)
+
+
 @command("import-folder", target=migrate_app)
 def import_folder(
     ctx: typer.Context,
@@ -53,10 +60,9 @@ def import_folder(
 ) -> None:
     """Import a legacy file share, with metadata mapped from a spreadsheet."""
     settings = settings_of(ctx)
-    with _progress("items") as progress:
-        sink = BarProgress(progress, jobs.count_folder_items(src) if src.is_dir() else 0, "import-folder")
-        report = jobs.import_folder(src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink)
-    _finish(report, json_out)
+    total = jobs.count_folder_items(src) if src.is_dir() else 0
+    _run_job("import-folder", total, lambda sink: jobs.import_folder(
+        src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
 
 
 @command("import-paperless", target=migrate_app)
@@ -67,11 +73,8 @@ def import_paperless(
 ) -> None:
     """Import a paperless-ngx export: types, correspondents, tags, custom fields, text, checksums."""
     settings = settings_of(ctx)
-    total = jobs.count_paperless(export_dir)
-    with _progress("items") as progress:
-        sink = BarProgress(progress, total, "import-paperless")
-        report = jobs.import_paperless(export_dir, settings, workers=workers, dry_run=dry_run, progress=sink)
-    _finish(report, json_out)
+    _run_job("import-paperless", jobs.count_paperless(export_dir), lambda sink: jobs.import_paperless(
+        export_dir, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
 
 
 @command("export", target=migrate_app)
@@ -82,13 +85,8 @@ def export(
 ) -> None:
     """Export the whole archive: originals, archival PDFs, manifests with hashes, the model."""
     settings = settings_of(ctx)
-    from .archive.store import ArchiveStore
-
-    total = sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
-    with _progress("records") as progress:
-        task = progress.add_task("export", total=total)
-        report = jobs.export(dest, settings, workers=workers, dry_run=dry_run, progress=lambda: progress.advance(task))
-    _finish(report, json_out)
+    _run_job("export", jobs.count_records(settings), lambda sink: jobs.export(
+        dest, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
 
 
 @command("import", target=migrate_app)
@@ -99,12 +97,8 @@ def import_(
 ) -> None:
     """Import an aktenarchiv export into this archive; every object is verified after writing."""
     settings = settings_of(ctx)
-    total = jobs.count_archive_export(src)
-    with _progress("records") as progress:
-        task = progress.add_task("import", total=total)
-        report = jobs.import_archive(src, settings, workers=workers, dry_run=dry_run,
-                                     progress=lambda: progress.advance(task))
-    _finish(report, json_out)
+    _run_job("import", jobs.count_archive_export(src), lambda sink: jobs.import_archive(
+        src, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
 
 
 @command("reindex")

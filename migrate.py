@@ -163,7 +163,7 @@ def count_paperless(export: Path) -> int:
 
 
 def export(dest: Path, settings: Settings, *, workers: int | None = None, dry_run: bool = False,
-           progress: Callable[[], None] | None = None) -> MigrationReport:
+           progress: ProgressSink | None = None) -> MigrationReport:
     """``migrate export``: a complete, portable, self-describing copy of the archive."""
     store = ArchiveStore(settings.archive_dir)
     report = MigrationReport("export", settings.archive_dir, dry_run)
@@ -171,23 +171,23 @@ def export(dest: Path, settings: Settings, *, workers: int | None = None, dry_ru
 
     def on_item(record_id: str, outcome: str, reason: str | None) -> None:
         report.add(status[outcome], id=record_id, reason=reason)
-        if progress:
-            progress()
+        if progress is not None:
+            progress.advance(1, record_id)
 
     export_archive(store, dest, on_item, workers=workers or settings.workers, dry_run=dry_run)
     return report.close()
 
 
 def import_archive(src: Path, settings: Settings, *, workers: int | None = None, dry_run: bool = False,
-                   progress: Callable[[], None] | None = None) -> MigrationReport:
+                   progress: ProgressSink | None = None) -> MigrationReport:
     """``migrate import``: bring the records of an export into this archive, verified."""
     report = MigrationReport("import", settings.archive_dir, dry_run)
     status = {"imported": IMPORTED, "duplicate": SKIPPED, "failed": FAILED, "would-import": "would-import"}
 
     def on_item(record_id: str, outcome: str, reason: str | None) -> None:
         report.add(status[outcome], id=record_id, reason=reason)
-        if progress:
-            progress()
+        if progress is not None:
+            progress.advance(1, record_id)
 
     with open_run(settings) as run:
         import_export(src, run.store, lambda record: commit(run, f"export:{src}", record), on_item,
@@ -200,6 +200,11 @@ def import_archive(src: Path, settings: Settings, *, workers: int | None = None,
 def count_archive_export(src: Path) -> int:
     """Records in an export folder."""
     return count_export(src)
+
+
+def count_records(settings: Settings) -> int:
+    """Records in the archive."""
+    return sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
 
 
 @dataclass
