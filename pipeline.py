@@ -360,7 +360,10 @@ def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | Non
         reason = f"internal error during OCR: {type(exc).__name__}: {exc}"
         _quarantine(run, Path(source.path), source.sha256, reason, origin)
     else:
-        _archive(run, source, meta, ocr)
+        try:
+            _archive(run, source, meta, ocr)
+        except QuarantineReason as exc:  # e.g. the file changed after it was checked
+            _quarantine(run, Path(source.path), source.sha256, exc.reason, origin)
 
 
 def _workdir(root: Path) -> Path:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import RecordNotFoundError
+from ..errors import QuarantineReason, RecordNotFoundError
 from ..models import ArchiveRecord
 
 CHUNK = 1 << 20
@@ -119,7 +119,7 @@ class ArchiveStore:
         written = atomic_copy(src, dst)
         if written != sha:
             dst.unlink(missing_ok=True)
-            raise OSError(f"{src} changed while it was being archived (hash mismatch)")
+            raise QuarantineReason(str(src), "file changed while it was being archived (still being written?)")
         return rel
 
     def put_archival(self, pdf: Path) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..config import OcrSettings
 from ..ingest.sniff import PDF
 from ..models import ImportMeta, OcrResult, PageText, SourceFile
+from .prepare import prepare_image
 from .textlayer import read_text_layer
 from .tools import ocrmypdf as ocrmypdf_tool
 from .tools import tesseract
@@ -46,8 +47,9 @@ def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: in
     sidecars.mkdir(parents=True, exist_ok=True)
     output = workdir / "archival.pdf"
     mixed = source.media_type == PDF and bool(source.text_pages)
+    ocr_input = src if source.media_type == PDF else prepare_image(src, workdir)
     run = ocrmypdf_tool.run_ocrmypdf(
-        input_file=src,
+        input_file=ocr_input,
         output_file=output.absolute(),
         sidecar_dir=sidecars.absolute(),
         languages=settings.languages,

@@ -90,3 +90,25 @@ def test_mixed_pdf_ocrs_only_the_scanned_pages(tmp_path, make_scan, make_text_pd
     assert [p.source for p in record.pages] == ["text-layer", "ocr"]
     assert "Textverarbeitung" in record.pages[0].text
     assert "Unterschrift" in record.pages[1].text
+
+
+def test_images_ocrmypdf_refuses_are_converted_not_quarantined(tmp_path, settings):
+    """Alpha channels, 16-bit grey and CMYK without ICC profile: common scanner output."""
+    import numpy as np
+    from conftest import draw_page
+    from PIL import Image
+
+    folder = tmp_path / "formate"
+    folder.mkdir()
+    page = draw_page(["Prüfung der Unterlagen", "Grundsteuer Bescheid"])
+    page.convert("RGBA").save(folder / "alpha.png", dpi=(150, 150))
+    Image.fromarray(np.array(page).astype("uint16") * 257).save(folder / "grau16.tif", dpi=(150, 150))
+    page.convert("CMYK").save(folder / "cmyk.jpg", dpi=(150, 150))
+    report = ingest([folder], settings)
+    assert report.count(ARCHIVED) == 3, [(o.path, o.reason) for o in report.outcomes]
+    store = ArchiveStore(settings.archive_dir)
+    for outcome in report.outcomes:
+        record = store.read_record(outcome.record_id)
+        assert "Unterlagen" in record.pages[0].text, outcome.path
+        # The original is archived byte-exact, not the converted work copy.
+        assert store.path(record.original_object).read_bytes() == Path(outcome.path).read_bytes()

@@ -92,3 +92,16 @@ def test_multipage_tiff_counts_pages(make_scan):
 def test_born_digital_pdf_pages_have_text(make_text_pdf):
     source = check(make_text_pdf("digital.pdf", ["Erste Seite mit genug Text darauf"], ["Zweite Seite mit genug Text"]))
     assert (source.media_type, source.page_count, source.text_pages) == (PDF, 2, (1, 2))
+
+
+def test_file_changed_after_checking_is_refused_by_the_store(tmp_path):
+    from aktenarchiv.archive.store import ArchiveStore
+
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"erste Fassung")
+    checked = sha256_file(scan)
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"zweite Fassung")  # the scanner was still writing
+    store = ArchiveStore(tmp_path / "archiv")
+    with pytest.raises(QuarantineReason, match="changed while it was being archived"):
+        store.put_original(scan, checked)
+    assert not list((tmp_path / "archiv").glob("objects/*/*"))
