@@ -280,6 +280,9 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
     except QuarantineReason as exc:
         _quarantine(run, path, sha, exc.reason, origin)
         return None
+    except Exception as exc:  # a decoder tripping over a malformed file must not end the batch
+        _quarantine(run, path, sha, f"cannot check file: {type(exc).__name__}: {exc}"[:300], origin)
+        return None
 
 
 def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
@@ -364,6 +367,10 @@ def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | Non
             _archive(run, source, meta, ocr)
         except QuarantineReason as exc:  # e.g. the file changed after it was checked
             _quarantine(run, Path(source.path), source.sha256, exc.reason, origin)
+        except OSError as exc:  # disk full, archive gone: stop; the journal resumes the batch
+            raise ArchiveUnavailableError(
+                f"cannot write to the archive {run.store.root} while storing {source.path}: {exc.strerror or exc}"
+            ) from None
 
 
 def _workdir(root: Path) -> Path:
