@@ -128,6 +128,7 @@ class Run:
     report: BatchReport
     progress: ProgressSink
     per_item: bool = False  # progress counts items (migrations) instead of pages
+    dry_run: bool = False  # check and report only: nothing is written
     seen: dict[str, str] = field(default_factory=dict)
 
     def advance(self, source: SourceFile | None, path: Path | str) -> None:
@@ -207,6 +208,7 @@ def ingest_items(
     load_stage_model(settings.classify, settings.archive_dir)
     with open_run(settings, progress) as run:
         run.per_item = True
+        run.dry_run = dry_run
         run.report.sink = sink
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
@@ -266,7 +268,7 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
     run.seen[sha] = str(path)
     entry = run.journal.get(sha)
     if run.store.has_record(sha):
-        if entry is not None and entry.state in ("started", "stored"):
+        if entry is not None and entry.state in ("started", "stored") and not run.dry_run:
             # A crash hit between writing the manifest and finishing: finish now.
             _index(run, sha, str(path), run.store.read_record(sha))
             run.report.add(Outcome(str(path), ARCHIVED, sha, origin=origin))
@@ -286,9 +288,10 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
 
 
 def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
-    run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
-    if sha:
-        run.journal.mark(sha, str(path), "quarantined", reason=reason)
+    if not run.dry_run:
+        run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
+        if sha:
+            run.journal.mark(sha, str(path), "quarantined", reason=reason)
     run.report.add(Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
 
 

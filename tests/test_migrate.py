@@ -53,6 +53,7 @@ def test_import_folder_maps_metadata_and_reports_bad_rows(cli, legacy, archive_d
     assert dry.exit_code == 4, dry.output
     assert json.loads(dry.stdout)["counts"] == {"would-import": 4, "failed": 4}
     assert not list(archive_dir.glob("records/*/*.json"))
+    assert not list(archive_dir.glob("objects/*/*")) and not (archive_dir / "quarantine").exists()
 
     result = cli("migrate", "import-folder", src, "--metadata", meta, "--json")
     assert result.exit_code == 4
