@@ -347,9 +347,16 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
     with _progress("records") as progress:
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
+    index = _index_coverage(settings, store)
     if json_out:
-        emit_json({**asdict(report), "ok": report.ok})
+        emit_json({**asdict(report), "ok": report.ok, "index": index})
     err.print(f"{report.records} records, {report.objects_checked} objects checked")
+    if index.get("unavailable"):
+        err.print(f"[yellow]search index not checked:[/yellow] {escape(index['unavailable'])}")
+    elif index["not_indexed"] or index["not_in_store"]:
+        # The index is derived from the store: a gap is fixed by reindexing, not an integrity failure.
+        err.print(f"[yellow]search index ({settings.backend}):[/yellow] {len(index['not_indexed'])} record(s) "
+                  f"not indexed, {len(index['not_in_store'])} indexed without a record; run `akte reindex`")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
         for item in items:
@@ -360,6 +367,20 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
             f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests"
         )
     err.print("[green]all objects intact[/green]")
+
+
+def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
+    """Which stored records the search index lacks, and which it holds without a record."""
+    try:
+        backend = open_backend(settings)
+        try:
+            indexed = backend.ids()
+        finally:
+            backend.close()
+    except AkteError as exc:
+        return {"unavailable": exc.message}
+    stored = set(store.record_ids())
+    return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
 
 
 from .classify import commands as _classify_commands  # noqa: E402

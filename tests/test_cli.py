@@ -101,6 +101,13 @@ def test_verify_detects_altered_missing_and_orphaned(cli, make_scan, tmp_path, a
     make_scan("eingang/b.png", ["Zweite Akte"])
     assert cli("ingest", tmp_path / "eingang").exit_code == 0
     assert cli("verify").exit_code == 0
+    import sqlite3
+
+    with sqlite3.connect(archive_dir / "index.sqlite") as db:  # lose one index entry
+        db.execute("DELETE FROM docs WHERE rowid = (SELECT min(rowid) FROM docs)")
+    gap = cli("verify")
+    assert gap.exit_code == 0 and "1 record(s) not indexed" in gap.stderr
+    assert cli("reindex").exit_code == 0 and "not indexed" not in cli("verify").stderr
     originals = sorted(archive_dir.glob("objects/*/*"))
     originals[0].write_bytes(originals[0].read_bytes() + b"x")
     archivals = sorted(archive_dir.glob("archival/*/*"))
