@@ -117,6 +117,15 @@ class _NoProgress:
         pass
 
 
+@dataclass(slots=True)
+class _FirstCopy:
+    """The first input of a run with given bytes; later copies share its fate."""
+
+    path: str
+    outcome: Outcome | None = None  # set once it is settled
+    waiting: list[tuple[str, str | None]] = field(default_factory=list)  # copies seen before that
+
+
 @dataclass
 class Run:
     """What one run works with; only the main process touches it."""
@@ -129,7 +138,7 @@ class Run:
     progress: ProgressSink
     per_item: bool = False  # progress counts items (migrations) instead of pages
     dry_run: bool = False  # check and report only: nothing is written
-    seen: dict[str, str] = field(default_factory=dict)
+    seen: dict[str, _FirstCopy] = field(default_factory=dict)  # sha256 → first input with those bytes
 
     def advance(self, source: SourceFile | None, path: Path | str) -> None:
         """Report one input as finished."""
@@ -213,8 +222,8 @@ def ingest_items(
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
             for source, meta in checked:
-                run.report.add(Outcome(source.path, WOULD_ARCHIVE, source.sha256,
-                                                   pages=source.page_count, origin=meta and meta.origin))
+                _settle(run, source.sha256, Outcome(source.path, WOULD_ARCHIVE, source.sha256,
+                                                    pages=source.page_count, origin=meta and meta.origin))
                 run.advance(source, source.path)
         else:
             _process(run, checked)
@@ -262,18 +271,24 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
     except OSError as exc:
         _quarantine(run, path, None, f"cannot read file: {exc.strerror or exc}", origin)
         return None
-    if sha in run.seen:
-        run.report.add(Outcome(str(path), DUPLICATE, sha, f"same bytes as {run.seen[sha]}", origin=origin))
+    first = run.seen.get(sha)
+    if first is not None:
+        # A copy within this run ends as its first copy does: a duplicate of the record it
+        # became, or quarantined with it. Until that is known, it waits.
+        if first.outcome is None:
+            first.waiting.append((str(path), origin))
+        else:
+            run.report.add(_copy_outcome(first.outcome, str(path), origin))
         return None
-    run.seen[sha] = str(path)
+    run.seen[sha] = _FirstCopy(str(path))
     entry = run.journal.get(sha)
     if run.store.has_record(sha):
         if entry is not None and entry.state in ("started", "stored") and not run.dry_run:
             # A crash hit between writing the manifest and finishing: finish now.
             _index(run, sha, str(path), run.store.read_record(sha))
-            run.report.add(Outcome(str(path), ARCHIVED, sha, origin=origin))
+            _settle(run, sha, Outcome(str(path), ARCHIVED, sha, origin=origin))
         else:
-            run.report.add(Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
+            _settle(run, sha, Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
         return None
     try:
         if meta is not None:
@@ -292,7 +307,27 @@ def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str 
         run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
-    run.report.add(Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
+    _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
+
+
+def _settle(run: Run, sha: str | None, outcome: Outcome) -> None:
+    """Report how an input ended, and with it every copy of its bytes that waited."""
+    run.report.add(outcome)
+    first = run.seen.get(sha) if sha else None
+    if first is None or first.path != outcome.path:
+        return
+    first.outcome = outcome
+    for path, origin in first.waiting:
+        run.report.add(_copy_outcome(outcome, path, origin))
+    first.waiting.clear()
+
+
+def _copy_outcome(first: Outcome, path: str, origin: str | None) -> Outcome:
+    """The outcome of a second copy of the same bytes within one run."""
+    if first.status == QUARANTINED:
+        # Its bytes are already kept in quarantine, under the same hash.
+        return Outcome(path, QUARANTINED, reason=f"same bytes as {first.path}: {first.reason}", origin=origin)
+    return Outcome(path, DUPLICATE, first.record_id, f"same bytes as {first.path}", origin=origin)
 
 
 def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
@@ -418,8 +453,8 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
     )
     store.write_record(record)
     commit(run, source.path, record)
-    run.report.add(Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
-                                       origin=meta.origin if meta else None))
+    _settle(run, source.sha256, Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
+                                        origin=meta.origin if meta else None))
 
 
 def commit(run: Run, path: str, record: ArchiveRecord) -> None:

@@ -112,3 +112,23 @@ def test_images_ocrmypdf_refuses_are_converted_not_quarantined(tmp_path, setting
         assert "Unterlagen" in record.pages[0].text, outcome.path
         # The original is archived byte-exact, not the converted work copy.
         assert store.path(record.original_object).read_bytes() == Path(outcome.path).read_bytes()
+
+
+def test_copies_within_a_batch_share_the_first_copys_fate(tmp_path, make_scan, settings):
+    folder = tmp_path / "doppelt"
+    first = make_scan("a/brief.png", ["Ein Brief, zweimal gescannt"], folder=folder)
+    (folder / "b").mkdir()
+    (folder / "b" / "brief_kopie.png").write_bytes(first.read_bytes())
+    (folder / "c_leer.pdf").write_bytes(b"")
+    (folder / "d_auch_leer.pdf").write_bytes(b"")
+    report = ingest([folder], settings)
+    by_name = {Path(o.path).name: o for o in report.outcomes}
+    assert len(report.outcomes) == 4
+    assert by_name["brief.png"].status == ARCHIVED
+    copy = by_name["brief_kopie.png"]
+    # The copy points at a record that exists.
+    assert copy.status == DUPLICATE and copy.record_id == by_name["brief.png"].record_id
+    assert ArchiveStore(settings.archive_dir).has_record(copy.record_id)
+    # A copy of a quarantined file is quarantined too, never "duplicate" of a missing record.
+    empty = by_name["d_auch_leer.pdf"]
+    assert empty.status == QUARANTINED and "c_leer.pdf" in empty.reason and "empty file" in empty.reason
