@@ -34,7 +34,6 @@ from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.store import ArchiveStore
 from .config import Settings, load_settings
 from .errors import AkteError, IntegrityError
-from .models import SearchHit
 
 app = typer.Typer(
     help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
@@ -196,10 +195,6 @@ def ingest(
     raise typer.Exit(int(report.exit_code))
 
 
-def _hit_json(hit: SearchHit) -> dict[str, Any]:
-    return asdict(hit)
-
-
 def _print_hits(hits, total: int, what: str) -> None:
     if not hits:
         err.print(f"no {what}")
@@ -239,16 +234,21 @@ def search(
                     date_to=_iso(date_to, "--to"), reference=reference,
                     doc_date_from=_iso(doc_date_from, "--date-from"), doc_date_to=_iso(doc_date_to, "--date-to"),
                     limit=limit, cursor=cursor)
+    _answer(settings, q, "hits", json_out, counts)
+
+
+def _answer(settings: Settings, query: SearchQuery, what: str, json_out: bool, counts: bool = False) -> None:
+    """Run a search or listing on the configured backend and print the page."""
     backend = open_backend(settings)
     try:
-        page = backend.search(q)
-        facets = backend.counts(q) if counts else None
+        page = backend.search(query)
+        facets = backend.counts(query) if counts else None
     finally:
         backend.close()
     if json_out:
-        emit_json([_hit_json(h) for h in page.hits])
+        emit_json([asdict(h) for h in page.hits])
     else:
-        _print_hits(page.hits, page.total, "hits")
+        _print_hits(page.hits, page.total, what)
     if facets:
         for name, values in facets.items():
             shown = ", ".join(f"{key or 'unclassified'}: {n}" for key, n in values.items())
@@ -277,16 +277,7 @@ def list_records(
     json_out: Annotated[bool, typer.Option("--json", help="Print records as a JSON list.")] = False,
 ) -> None:
     """The records, newest first."""
-    settings = settings_of(ctx)
-    backend = open_backend(settings)
-    try:
-        page = backend.search(SearchQuery(doc_type=doc_type, reference=reference, limit=limit))
-    finally:
-        backend.close()
-    if json_out:
-        emit_json([_hit_json(h) for h in page.hits])
-    else:
-        _print_hits(page.hits, page.total, "records")
+    _answer(settings_of(ctx), SearchQuery(doc_type=doc_type, reference=reference, limit=limit), "records", json_out)
 
 
 @command()

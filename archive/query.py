@@ -111,7 +111,7 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
         snippet = "… " + snippet
     if end < len(found):
         snippet += " …"
-    return snippet, (number if score or len(pages) > 1 else number)
+    return snippet, number
 
 
 def _window_starts(marks: list[bool], width: int) -> list[int]:

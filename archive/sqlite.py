@@ -69,6 +69,9 @@ class SqliteBackend:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._connect()
+
+    def _connect(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=30)
@@ -219,7 +222,7 @@ class SqliteBackend:
         for suffix in ("-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
         os.replace(target, self.path)
-        self.__init__(self.path)
+        self._connect()
         return ReindexReport(str(self.path), BulkReport(indexed, errors), switched=True, resumed=resumed)
 
     def close(self) -> None:
