@@ -7,6 +7,7 @@ exists. Stages receive only their slice (``settings.ocr``, ``settings.search`` â
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -67,6 +68,27 @@ class ClassifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanSettings:
+    """The scan station: page checks, blank pages and separator sheets (README "Scan station")."""
+
+    osd_min_confidence: float = 2.0  # Tesseract OSD's answer is tried first from here on
+    min_confidence: float = 60.0  # mean word confidence below this: "low-confidence"
+    min_dictionary_share: float = 0.3  # fewer German words than this: the orientation is re-checked
+    orientation_margin: float = 0.1  # best and second-best orientation closer than this: "orientation-uncertain"
+    review_dpi: int = 200  # effective resolution below this: "low-dpi"
+    rescan_dpi: int = 150  # below this: "rescan-dpi"
+    max_skew: float = 1.0  # degrees of residual skew: "skewed"
+    blank_max_ink: float = 0.0005  # ink share of a blank page (after dust and border removal)
+    blank_max_marks: int = 4  # ... with at most this many marks (hole punches, a stray dot)
+    dark_page_share: float = 0.5  # share of dark pixels: "dark-page"
+    dark_border_share: float = 0.02  # share of dark scanner border: "dark-border"
+    keep_blank_pages: bool = True  # the archival PDF keeps blank pages (the original always does)
+    split: str = "separator"  # "separator" or "none"
+    separator_pattern: str = r"^PATCHT$"  # barcode value of a separator sheet
+    reference_pattern: str = r"^AZ:\s*(?P<ref>\S.*)$"  # barcode value that sets the next document's Aktenzeichen
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
 
@@ -75,6 +97,7 @@ class Settings:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
+    scan: ScanSettings = field(default_factory=ScanSettings)
 
     @property
     def workers(self) -> int:
@@ -104,7 +127,7 @@ _ENV = {
     "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
     "AKTE_MODEL": ("classify", "model_path"),
 }
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings}
+_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "scan": ScanSettings}
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:
@@ -187,6 +210,13 @@ def load_settings(
         section, _, key = dotted.rpartition(".")
         settings = _set(settings, section or None, key, value, f"--{key.replace('_', '-')}")
 
+    if settings.scan.split not in ("separator", "none"):
+        raise ConfigError(f"scan.split {settings.scan.split!r}: use 'separator' or 'none'")
+    for name in ("separator_pattern", "reference_pattern"):
+        try:
+            re.compile(getattr(settings.scan, name))
+        except re.error as exc:
+            raise ConfigError(f"scan.{name}: not a valid regular expression ({exc})")
     if settings.backend not in ("sqlite", "elasticsearch"):
         raise ConfigError(f"backend {settings.backend!r}: use 'sqlite' or 'elasticsearch'")
     return settings

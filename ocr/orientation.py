@@ -1,0 +1,87 @@
+"""Turn every page upright before it is recognised: 0, 90, 180 or 270 degrees.
+
+Tesseract's orientation detection (OSD) finds the right angle on upside-down pages but
+with low confidence, and often none at all on half-empty pages (DESIGN.md), so its answer
+is only a first guess. The page is recognised the way OSD says; when that reading looks
+wrong (low mean word confidence or few German dictionary words), the other orientations
+are tried and the one that reads best is kept. The recognition of the chosen orientation
+is returned too, so an OCR loop need not recognise the page again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ..config import ScanSettings
+from .tools.tesseract_page import PageWords, detect_osd, recognize_page
+from .wordlist import dictionary_share
+
+ROTATIONS = (0, 90, 180, 270)
+_TRANSPOSE = {
+    90: Image.Transpose.ROTATE_270,  # Pillow's ROTATE_n turns counter-clockwise
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Orientation:
+    """The rotation that makes a page upright, and how sure that is."""
+
+    rotation: int  # clockwise degrees applied to the scan: 0, 90, 180, 270
+    method: str  # "osd" (OSD's answer read well) or "trial" (orientations compared)
+    score: float  # reading quality of the chosen orientation, 0–1
+    uncertain: bool  # two orientations read about equally well (or equally badly)
+    words: PageWords  # recognition of the upright page
+
+
+def rotate_upright(image: Image.Image, rotation: int) -> Image.Image:
+    """``image`` turned clockwise by ``rotation`` degrees (a multiple of 90)."""
+    rotation %= 360
+    if rotation not in ROTATIONS:
+        raise ValueError(f"rotation must be a multiple of 90, not {rotation}")
+    return image if rotation == 0 else image.transpose(_TRANSPOSE[rotation])
+
+
+def reading_score(words: PageWords) -> float:
+    """How much a recognition looks like readable text: confidence and German words, 0–1."""
+    if not words.words:
+        return 0.0
+    confidence = (words.mean_confidence or 0.0) / 100
+    return 0.5 * confidence + 0.5 * dictionary_share(words.text)
+
+
+def reads_well(words: PageWords, settings: ScanSettings) -> bool:
+    """True when a recognition needs no second opinion on its orientation."""
+    if not words.words:
+        return False
+    return (words.mean_confidence or 0.0) >= settings.min_confidence and (
+        dictionary_share(words.text) >= settings.min_dictionary_share
+    )
+
+
+def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings: ScanSettings) -> Orientation:
+    """The rotation that makes ``image`` upright, with the recognition of the upright page.
+
+    Args:
+        image: the page as scanned.
+        dpi: its effective resolution.
+        languages: Tesseract languages, e.g. ``deu+eng``.
+        settings: thresholds (``osd_min_confidence``, ``min_confidence`` …).
+    """
+    osd = detect_osd(image, dpi=dpi)
+    first = osd.rotate if osd is not None and osd.confidence >= settings.osd_min_confidence else 0
+    tried: dict[int, PageWords] = {first: recognize_page(rotate_upright(image, first), languages=languages, dpi=dpi)}
+    if reads_well(tried[first], settings):
+        return Orientation(first, "osd" if first else "upright", reading_score(tried[first]), False, tried[first])
+    for rotation in ROTATIONS:
+        if rotation not in tried:
+            tried[rotation] = recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi)
+    scores = {rotation: reading_score(words) for rotation, words in tried.items()}
+    # Ties go to OSD's guess, then to the page as scanned.
+    ranked = sorted(scores, key=lambda r: (scores[r], r == first, r == 0), reverse=True)
+    best, runner_up = ranked[0], ranked[1]
+    uncertain = scores[best] - scores[runner_up] < settings.orientation_margin
+    return Orientation(best, "trial", scores[best], uncertain, tried[best])
