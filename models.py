@@ -55,6 +55,17 @@ class PageText:
     text: str
     source: PageSource
     confidence: float | None  # mean Tesseract word confidence 0–100; None for text layers
+    # What the scan station found (defaults: manifests written before it still load).
+    rotation: int = 0  # clockwise degrees the scan was turned to stand upright
+    dpi: int | None = None  # effective resolution the page was recognised at
+    blank: bool = False  # an empty sheet (kept out of the text and the classifier)
+    issues: tuple[str, ...] = ()  # quality issues, e.g. "low-dpi", "orientation-uncertain"
+    in_archival: bool = True  # False: dropped from the archival PDF (blank page); the original keeps it
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageText:
+        """Rebuild a page from its manifest form."""
+        return cls(**{**data, "issues": tuple(data.get("issues", ()))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +164,7 @@ class ArchiveRecord:
             original_object=data["original_object"],
             archival_object=data.get("archival_object"),
             archival_sha256=data.get("archival_sha256"),
-            pages=tuple(PageText(**p) for p in data["pages"]),
+            pages=tuple(PageText.from_json(p) for p in data["pages"]),
             engine=data["engine"],
             classification=Classification(**cls_data),
             audit=tuple(data.get("audit", ())),

@@ -353,7 +353,7 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
                 source, meta = nxt
                 run.journal.mark(source.sha256, source.path, "started")
                 work = workroot / source.sha256
-                future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
+                future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs, run.settings.scan)
                 pending[future] = nxt
             if not pending:
                 break
