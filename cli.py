@@ -34,6 +34,7 @@ from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.store import ArchiveStore
 from .config import Settings, load_settings
 from .errors import AkteError, IntegrityError
+from .qa import record_qa
 
 app = typer.Typer(
     help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
@@ -293,6 +294,7 @@ def show(
     data = record.to_json()
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
+    data["qa"] = record_qa(record)
     if json_out:
         emit_json(data)
         return
@@ -378,6 +380,9 @@ from .classify import commands as _classify_commands  # noqa: E402
 from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
+from .qa_commands import qa_app  # noqa: E402
+
+app.add_typer(qa_app, name="qa")
 # The classification commands stand at the top level (akte label, train, review,
 # classify-eval); registered here so that their errors, too, become exit codes.
 for _info in _classify_commands.app.registered_commands:
