@@ -161,14 +161,20 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="Name of the scan batch (see `akte batch show`).")] = None,
+    expect_pages: Annotated[
+        Optional[int], typer.Option("--expect-pages", min=1, help="Pages on the batch's cover sheet (needs --batch).")
+    ] = None,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from .pipeline import ingest as run_ingest
 
     settings = settings_of(ctx)
+    if expect_pages is not None and batch is None:
+        raise AkteError("--expect-pages needs --batch NAME")
     with _progress() as progress:
-        report = run_ingest(paths, settings, BarProgress(progress))
+        report = run_ingest(paths, settings, BarProgress(progress), batch=batch, expected_pages=expect_pages)
     if json_out:
         emit_json({
             "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
@@ -193,6 +199,8 @@ def ingest(
         err.print(f"[yellow]warning:[/yellow] {escape(report.index_message)}")
     if report.index_pending:
         err.print(f"[yellow]{report.index_pending} record(s) wait to be indexed[/yellow]: run `akte reindex --pending`")
+    if batch is not None:
+        warn_incomplete(settings, batch)
     raise typer.Exit(int(report.exit_code))
 
 
@@ -380,9 +388,11 @@ from .classify import commands as _classify_commands  # noqa: E402
 from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
+from .batch_commands import batch_app, warn_incomplete  # noqa: E402
 from .qa_commands import qa_app  # noqa: E402
 
 app.add_typer(qa_app, name="qa")
+app.add_typer(batch_app, name="batch")
 # The classification commands stand at the top level (akte label, train, review,
 # classify-eval); registered here so that their errors, too, become exit codes.
 for _info in _classify_commands.app.registered_commands:

@@ -61,6 +61,7 @@ class PageText:
     blank: bool = False  # an empty sheet (kept out of the text and the classifier)
     issues: tuple[str, ...] = ()  # quality issues, e.g. "low-dpi", "orientation-uncertain"
     in_archival: bool = True  # False: dropped from the archival PDF (blank page); the original keeps it
+    separator: str | None = None  # barcode value when the page is a separator sheet
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PageText:
@@ -130,6 +131,7 @@ class ArchiveRecord:
     audit: tuple[dict[str, Any], ...] = ()
     archival_format: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # fields brought along by a migration
+    batch: str | None = None  # the scan batch (``akte ingest --batch NAME``) the record came in with
 
     @property
     def doc_type(self) -> str | None:
@@ -170,6 +172,7 @@ class ArchiveRecord:
             audit=tuple(data.get("audit", ())),
             archival_format=data.get("archival_format"),
             extra=tuple((str(k), str(v)) for k, v in data.get("extra", ())),
+            batch=data.get("batch"),
         )
 
 

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend, open_backend
 from .archive.store import ArchiveStore, sha256_file
+from .batches import check_name, open_batch
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
 from .errors import (
@@ -138,6 +139,7 @@ class Run:
     progress: ProgressSink
     per_item: bool = False  # progress counts items (migrations) instead of pages
     dry_run: bool = False  # check and report only: nothing is written
+    batch: str | None = None  # the scan batch the records of this run belong to
     seen: dict[str, _FirstCopy] = field(default_factory=dict)  # sha256 → first input with those bytes
 
     def advance(self, source: SourceFile | None, path: Path | str) -> None:
@@ -183,15 +185,24 @@ def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterat
     report.seconds = time.monotonic() - started
 
 
-def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None) -> BatchReport:
+def ingest(
+    paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None,
+    batch: str | None = None, expected_pages: int | None = None,
+) -> BatchReport:
     """Archive every file under ``paths``; returns what happened to each.
 
-    All inputs are checked first, so the progress bar knows the number of pages.
+    All inputs are checked first, so the progress bar knows the number of pages. With
+    ``batch``, the records belong to that scan batch (created, or reopened on a rerun) and
+    ``expected_pages`` is the operator's page count for its completeness check.
     """
     tesseract.check_languages(settings.ocr.languages)
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
+    if batch is not None:
+        check_name(batch)
     files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
+        if batch is not None:
+            run.batch = open_batch(settings.archive_dir, batch, expected_pages).name
         run.progress.phase("checking", len(files), "files")
         todo = []
         for path in files:
@@ -450,6 +461,7 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         audit=(transfer_note(source, meta, run.settings.ocr),),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
+        batch=run.batch,
     )
     store.write_record(record)
     commit(run, source.path, record)

@@ -4,7 +4,7 @@ Draws two separate sets of German letters (umlauts, ß, dates, amounts): a TUNE 
 which the thresholds in ``ScanSettings`` were chosen, and a HELD-OUT set never tuned on
 (other seed, other texts, other fonts and sizes). Each set holds upright pages, pages fed
 upside down or sideways (with a resolution tag), pages without a resolution tag at
-100–150 dpi, sparse pages, and blank backs (dust, bleed-through, dark lid border). On every
+100–150 dpi, sparse pages (all with slight skew, blur, grey paper and noise), and blank backs (dust, bleed-through, dark lid border). On every
 text page it runs, in one run, plain ``tesseract IMG - -l deu+eng`` and the scan station
 (:func:`aktenarchiv.ocr.pagecheck.analyse_page`) and reports the character error rate
 (CER) of both per kind of page, the blank pages found and the text pages wrongly called
@@ -34,7 +34,7 @@ import zxingcpp
 from aktenarchiv.config import ScanSettings
 from aktenarchiv.ocr.pagecheck import analyse_page
 from aktenarchiv.ocr.separator import match_separator, read_barcodes, split_pages
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 SAMPLES = Path("/work/shared/samples/scans")
@@ -121,6 +121,15 @@ def draw_letter(lines: list[str], font: str, points: int, dpi: int) -> tuple[Ima
     return page, drawn
 
 
+def scanner_effects(page: Image.Image, rng: random.Random) -> Image.Image:
+    """What a real scan adds: a slight skew, blur, grey paper and sensor noise."""
+    page = page.rotate(rng.uniform(-0.8, 0.8), resample=Image.Resampling.BILINEAR, fillcolor=255)
+    page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
+    grey = np.asarray(page, dtype=np.int16) * rng.uniform(0.85, 0.97) + rng.uniform(0, 20)
+    noise = np.random.default_rng(rng.randint(0, 10**6)).normal(0, rng.uniform(2, 10), grey.shape)
+    return Image.fromarray(np.clip(grey + noise, 0, 255).astype(np.uint8))
+
+
 def blank_back(rng: random.Random, dpi: int, front: Image.Image) -> Image.Image:
     """A duplex back: grey paper, speckle, sometimes bleed-through and a dark lid border."""
     size = (round(A4_INCH[0] * dpi), round(A4_INCH[1] * dpi))
@@ -150,6 +159,7 @@ def draw_set(spec: TextSet, letters: int, folder: Path) -> list[dict]:
         font, points = rng.choice(spec.fonts), rng.choice(spec.point_sizes)
         dpi = rng.choice((100, 120, 150)) if kind == "untagged-lowdpi" else rng.choice((200, 300))
         page, lines = draw_letter(lines, font, points, 300)
+        page = scanner_effects(page, rng)
         if dpi != 300:
             page = page.resize((round(A4_INCH[0] * dpi), round(A4_INCH[1] * dpi)), Image.Resampling.LANCZOS)
         if kind.startswith("rot"):

@@ -96,7 +96,8 @@ def _with_analysis(page: PageText, analysis: PageAnalysis | None, in_archival: b
         return page
     text, confidence = ("", None) if analysis.blank else (page.text, page.confidence)
     return replace(page, text=text, confidence=confidence, rotation=analysis.rotation, dpi=analysis.dpi,
-                   blank=analysis.blank, issues=analysis.issues, in_archival=in_archival)
+                   blank=analysis.blank, issues=analysis.issues, in_archival=in_archival,
+                   separator=analysis.separator.value if analysis.separator else None)
 
 
 def recognize_item(
