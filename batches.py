@@ -79,7 +79,11 @@ def open_batch(root: Path, name: str, expected_pages: int | None) -> Batch:
 def batch_summary(batch: Batch, records: Iterable[ArchiveRecord]) -> dict[str, Any]:
     """Documents, pages and QA state of a batch, and its completeness against the cover sheet."""
     mine = sorted((r for r in records if r.batch == batch.name), key=lambda r: (r.ingested_at, r.source_name))
-    pages = sum(r.page_count for r in mine)
+    # Separator sheets of a split batch file belong to none of its records: count each once.
+    split_sheets = {(r.sha256, n) for r in mine for n in r.separator_pages}
+    pages = sum(r.page_count for r in mine) + len(split_sheets)
+    separators = len(split_sheets) + sum(p.separator is not None for r in mine if not r.source_pages
+                                         for p in r.pages)
     statuses = Counter(str(qa_status(r)) for r in mine)
     summary: dict[str, Any] = {
         "name": batch.name,
@@ -87,7 +91,7 @@ def batch_summary(batch: Batch, records: Iterable[ArchiveRecord]) -> dict[str, A
         "documents": len(mine),
         "pages": pages,
         "blank_pages": sum(p.blank for r in mine for p in r.pages),
-        "separator_pages": sum(p.separator is not None for r in mine for p in r.pages),
+        "separator_pages": separators,
         "qa": {str(s): statuses.get(str(s), 0) for s in QaStatus},
         "expected_pages": batch.expected_pages,
         "missing_pages": None,

@@ -10,7 +10,7 @@ import json
 import logging
 import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -165,6 +165,10 @@ def ingest(
     expect_pages: Annotated[
         Optional[int], typer.Option("--expect-pages", min=1, help="Pages on the batch's cover sheet (needs --batch).")
     ] = None,
+    split: Annotated[
+        Optional[str], typer.Option("--split", help="separator: one record per document between separator "
+                                    "sheets; none: one record per file [default: setting scan.split].")
+    ] = None,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
@@ -173,6 +177,10 @@ def ingest(
     settings = settings_of(ctx)
     if expect_pages is not None and batch is None:
         raise AkteError("--expect-pages needs --batch NAME")
+    if split is not None:
+        if split not in ("separator", "none"):
+            raise AkteError(f"--split {split!r}: use 'separator' or 'none'")
+        settings = replace(settings, scan=replace(settings.scan, split=split))
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress), batch=batch, expected_pages=expect_pages)
     if json_out:

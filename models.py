@@ -8,6 +8,7 @@ plain JSON for the manifest.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -132,6 +133,16 @@ class ArchiveRecord:
     archival_format: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # fields brought along by a migration
     batch: str | None = None  # the scan batch (``akte ingest --batch NAME``) the record came in with
+    # A document split from a batch file: the pages of the original it holds (its page i is
+    # source_pages[i-1]) and the separator sheets of that file. Empty: the whole original.
+    source_pages: tuple[int, ...] = ()
+    separator_pages: tuple[int, ...] = ()
+
+    @property
+    def expected_id(self) -> str:
+        """The id this record must have: the original's hash, or for a split document
+        :func:`document_id` of it and its pages."""
+        return document_id(self.sha256, self.source_pages) if self.source_pages else self.sha256
 
     @property
     def doc_type(self) -> str | None:
@@ -173,7 +184,18 @@ class ArchiveRecord:
             archival_format=data.get("archival_format"),
             extra=tuple((str(k), str(v)) for k, v in data.get("extra", ())),
             batch=data.get("batch"),
+            source_pages=tuple(data.get("source_pages", ())),
+            separator_pages=tuple(data.get("separator_pages", ())),
         )
+
+
+def document_id(sha256: str, pages: tuple[int, ...]) -> str:
+    """Record id of the document on ``pages`` of the batch file with hash ``sha256``.
+
+    Derived, not random: a rerun after a crash writes the same records again instead of
+    new ones (exactly once).
+    """
+    return hashlib.sha256(f"{sha256}:pages={','.join(map(str, pages))}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

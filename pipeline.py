@@ -37,8 +37,9 @@ from .ingest.checksums import verify_checksums
 from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
-from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
+from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile, document_id
 from .ocr.recognize import recognize_item
+from .ocr.split import SplitDocument, split_documents
 from .ocr.tools import ocrmypdf as ocrmypdf_tool
 from .ocr.tools import tesseract
 from .ocr.transfer import make_title, transfer_note
@@ -293,6 +294,12 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
     run.seen[sha] = _FirstCopy(str(path))
     entry = run.journal.get(sha)
+    split_into = entry.record_id if entry is not None and entry.state == "archived" else None
+    if split_into and split_into != sha and run.store.has_record(split_into):
+        # A batch file split into documents: its first document's record stands for it.
+        _settle(run, sha, Outcome(str(path), DUPLICATE, split_into, "already archived (split into documents)",
+                                  origin=origin))
+        return None
     if run.store.has_record(sha):
         if entry is not None and entry.state in ("started", "stored") and not run.dry_run:
             # A crash hit between writing the manifest and finishing: finish now.
@@ -429,7 +436,36 @@ def _workdir(root: Path) -> Path:
 
 
 def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult) -> None:
-    """Classify, store and index one recognised document."""
+    """Classify, store and index one recognised file: one record, or one per document of a
+    batch file with separator sheets (``scan.split = "separator"``)."""
+    store = run.store
+    documents = None
+    work = Path(tempfile.mkdtemp(prefix="split-", dir=_workdir(store.root)))
+    try:
+        if run.settings.scan.split == "separator" and meta is None:
+            documents = split_documents(ocr, run.settings.scan, work)
+        original = store.put_original(Path(source.path), source.sha256)
+        if documents is None:
+            records = [_record(run, source, meta, ocr, original)]
+        else:
+            records = [_record(run, source, None, doc.ocr, original, doc, len(documents)) for doc in documents]
+        for record in records:
+            store.write_record(record)
+            commit(run, source.path, record)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if documents is not None:
+        # The batch file is done once all its documents are: a rerun finds it by its hash.
+        run.journal.mark(source.sha256, source.path, "archived", records[0].id)
+    _settle(run, source.sha256, Outcome(source.path, ARCHIVED, records[0].id, pages=source.page_count,
+                                        origin=meta.origin if meta else None))
+
+
+def _record(
+    run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult, original: str,
+    document: SplitDocument | None = None, of: int = 1,
+) -> ArchiveRecord:
+    """The record of ``source`` (or of one ``document`` split from it), its archival PDF stored."""
     model = load_stage_model(run.settings.classify, run.settings.archive_dir)  # cached per file
     classification = classify_document(ocr, run.settings.classify, model=model)
     if meta is not None:
@@ -438,35 +474,41 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         if meta.doc_type:
             known.update(confidence=1.0, needs_review=False, method="import")
         classification = replace(classification, **known)
-    store = run.store
-    original = store.put_original(Path(source.path), source.sha256)
+    if document is not None and document.reference:
+        classification = replace(classification, reference=document.reference)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
-        archival, archival_sha = store.put_archival(Path(ocr.archival_pdf))
-    record = ArchiveRecord(
-        id=source.sha256,
+        archival, archival_sha = run.store.put_archival(Path(ocr.archival_pdf))
+    title = (meta.title if meta and meta.title else None) or make_title(source, ocr)
+    note = transfer_note(source, meta, run.settings.ocr)
+    pages, separators = (), ()
+    if document is not None:
+        pages = document.pages
+        separators = document.separators
+        title = f"{title} (S. {pages[0]}–{pages[-1]})"
+        note["split"] = f"document of pages {pages[0]}–{pages[-1]} of {source.name}, one of {of}"
+    return ArchiveRecord(
+        id=document_id(source.sha256, pages) if pages else source.sha256,
         sha256=source.sha256,
         source_name=source.name,
         media_type=source.media_type,
         size=source.size,
-        page_count=source.page_count,
+        page_count=len(pages) or source.page_count,
         ingested_at=now_iso(),
-        title=(meta.title if meta and meta.title else None) or make_title(source, ocr),
+        title=title,
         original_object=original,
         archival_object=archival,
         archival_sha256=archival_sha,
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(transfer_note(source, meta, run.settings.ocr),),
+        audit=(note,),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
         batch=run.batch,
+        source_pages=pages,
+        separator_pages=separators,
     )
-    store.write_record(record)
-    commit(run, source.path, record)
-    _settle(run, source.sha256, Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
-                                        origin=meta.origin if meta else None))
 
 
 def commit(run: Run, path: str, record: ArchiveRecord) -> None:

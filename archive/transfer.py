@@ -141,7 +141,7 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
             path = source.root / rel
             if not path.is_file():
                 return record_id, "failed", f"{rel} missing from the export", None
-            if record.id != record.sha256 or sha256_file(path) != sha:
+            if record.id != record.expected_id or sha256_file(path) != sha:
                 return record_id, "failed", f"{rel} does not match the hash in its manifest", None
         if dry_run:
             return record_id, "would-import", None, None
