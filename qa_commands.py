@@ -1,6 +1,6 @@
 """``akte qa``: the quality-control queue of scanned records, and a person's decisions.
 
-``akte qa [--json]`` lists the records waiting for a check with their findings;
+``akte qa [--batch NAME] [--json]`` lists the records waiting for a check with their findings;
 ``akte qa approve ID [--note TEXT]`` and ``akte qa reject ID --reason TEXT`` record the
 decision in the record's audit trail (the manifest is rewritten atomically). Registered
 on the main app by ``cli.py``, where errors become exit codes.
@@ -27,6 +27,7 @@ def queue(
     ctx: typer.Context,
     json_out: Annotated[bool, typer.Option("--json", help="Print the queue as a JSON list.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Also records already decided (approved/rejected).")] = False,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="Only records of this scan batch.")] = None,
 ) -> None:
     """Records whose scans need a person's check, with the reasons (run without a subcommand)."""
     if ctx.invoked_subcommand is not None:
@@ -35,6 +36,8 @@ def queue(
     wanted = {QaStatus.REVIEW} | ({QaStatus.APPROVED, QaStatus.REJECTED} if show_all else set())
     rows = []
     for record in store.iter_records():
+        if batch is not None and record.batch != batch:
+            continue
         status = qa_status(record)
         if status in wanted:
             rows.append({"id": record.id, "title": record.title, "status": str(status),

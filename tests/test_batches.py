@@ -61,6 +61,8 @@ def test_ingest_into_a_batch_and_show_it(cli, tmp_path):
     assert (summary["documents"], summary["pages"], summary["blank_pages"]) == (1, 2, 1)
     assert (summary["complete"], summary["missing_pages"]) == (False, 1)
     assert summary["qa"]["review"] == 1  # 150 dpi: low-dpi
+    assert [r["title"] for r in json.loads(cli("qa", "--batch", "2024-03-05-bauamt", "--json").stdout)] == ["brief"]
+    assert json.loads(cli("qa", "--batch", "anderer-stapel", "--json").stdout) == []
     shown = cli("batch", "show", "2024-03-05-bauamt")
     assert shown.exit_code == 0 and "1 missing" in shown.stdout
     assert cli("batch", "show", "gibt-es-nicht").exit_code == 1
