@@ -445,13 +445,17 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         if run.settings.scan.split == "separator" and meta is None:
             documents = split_documents(ocr, run.settings.scan, work)
         original = store.put_original(Path(source.path), source.sha256)
-        if documents is None:
-            records = [_record(run, source, meta, ocr, original)]
-        else:
-            records = [_record(run, source, None, doc.ocr, original, doc, len(documents)) for doc in documents]
-        for record in records:
-            store.write_record(record)
+        records = []
+        for doc in documents or (None,):
+            doc_id = document_id(source.sha256, doc.pages) if doc else source.sha256
+            if doc is not None and store.has_record(doc_id):
+                # Written before a crash: keep it (and its archival PDF) rather than make a second one.
+                record = store.read_record(doc_id)
+            else:
+                record = _record(run, source, meta, doc.ocr if doc else ocr, original, doc, len(documents or ()))
+                store.write_record(record)
             commit(run, source.path, record)
+            records.append(record)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if documents is not None:

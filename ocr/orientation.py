@@ -45,17 +45,31 @@ def rotate_upright(image: Image.Image, rotation: int) -> Image.Image:
     return image if rotation == 0 else image.transpose(_TRANSPOSE[rotation])
 
 
+def vertical_share(words: PageWords) -> float:
+    """Share of the longer words whose box stands upright: lines Tesseract turned itself.
+
+    Tesseract reads a page lying on its side by turning the text lines internally, so a
+    sideways page and the upright one can read equally well; only the word boxes show
+    that the lines run vertically on the image as it was given.
+    """
+    longer = [w for w in words.words if len(w.text) >= 3]
+    if not longer:
+        return 0.0
+    return sum(w.height > w.width for w in longer) / len(longer)
+
+
 def reading_score(words: PageWords) -> float:
-    """How much a recognition looks like readable text: confidence and German words, 0–1."""
+    """How much a recognition looks like upright readable text: confidence, German words,
+    and horizontal lines, 0–1."""
     if not words.words:
         return 0.0
     confidence = (words.mean_confidence or 0.0) / 100
-    return 0.5 * confidence + 0.5 * dictionary_share(words.text)
+    return (0.5 * confidence + 0.5 * dictionary_share(words.text)) * (1 - vertical_share(words))
 
 
 def reads_well(words: PageWords, settings: ScanSettings) -> bool:
     """True when a recognition needs no second opinion on its orientation."""
-    if not words.words:
+    if not words.words or vertical_share(words) > 0.5:
         return False
     return (words.mean_confidence or 0.0) >= settings.min_confidence and (
         dictionary_share(words.text) >= settings.min_dictionary_share

@@ -111,6 +111,17 @@ def test_pages_fed_in_any_direction_are_turned_upright(rotation):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_trials_tell_a_sideways_page_from_an_upright_one_though_tesseract_reads_both(rotation):
+    # Tesseract turns sideways text lines itself, so both orientations read well; the
+    # upright word boxes give the sideways reading away.
+    scanned = rotate_upright(letter_page(), (360 - rotation) % 360)
+    found = decide_orientation(scanned, dpi=150, languages="deu+eng", settings=ScanSettings(osd_min_confidence=99,
+                                                                                          min_confidence=101))
+    assert found.method == "trial" and found.rotation == rotation and not found.uncertain
+
+
+@pytest.mark.slow
 def test_a_sparse_upside_down_page_is_turned_even_when_osd_is_unsure():
     page = letter_page(["Anlage 3", "Lageplan Müllerstraße"])
     found = decide_orientation(rotate_upright(page, 180), dpi=150, languages="deu+eng",

@@ -8,6 +8,7 @@ import pikepdf
 import pytest
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import ScanSettings
+from aktenarchiv.ingest.journal import Journal
 from aktenarchiv.models import OcrResult, PageText, document_id
 from aktenarchiv.ocr.split import split_documents
 from PIL import Image
@@ -87,6 +88,22 @@ def test_a_batch_file_becomes_one_record_per_document(cli, archive_dir, batch_fi
     again = json.loads(cli("ingest", batch_file, "--json").stdout)["outcomes"][0]
     assert again["status"] == "duplicate" and again["record_id"] == records[0].id
     assert len(list(store.record_ids())) == 3
+
+    # A kill -9 after the first document's manifest: the rerun completes the batch file
+    # with the same records, keeps the one already written, and leaves nothing orphaned.
+    for record in records[1:]:
+        (archive_dir / "records" / record.id[:2] / f"{record.id}.json").unlink()
+    for record in records[1:]:
+        (archive_dir / record.archival_object).unlink()
+    journal = Journal(archive_dir / "journal.sqlite")
+    journal.mark(sha, str(batch_file), "started")
+    journal.close()
+    resumed = json.loads(cli("ingest", batch_file, "--json").stdout)["outcomes"][0]
+    assert resumed["status"] == "archived"
+    assert sorted(store.record_ids()) == sorted(r.id for r in records)
+    assert store.read_record(records[0].id) == records[0]
+    assert store.verify().ok
+    assert json.loads(cli("search", "Rechnung", "--json").stdout)[0]["id"] == records[2].id
 
 
 @pytest.mark.slow
