@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pdfplumber
 import pikepdf
 import pypdfium2
-from PIL import Image
+from pdfminer.pdfparser import PDFSyntaxError
+from PIL import Image, TiffImagePlugin
 
 from ..config import OcrSettings, ScanSettings
 from ..errors import ToolFailedError
@@ -47,10 +49,9 @@ def _pdf_page_dpi(page) -> int | None:
     return round(image["srcsize"][0] / (image["width"] / 72))
 
 
-def _pdf_pages(source: SourceFile) -> dict[int, Image.Image]:
-    """Scanned pages of a PDF rendered at their own resolution (tagged with it)."""
+def _pdf_pages(source: SourceFile) -> Iterator[tuple[int, Image.Image]]:
+    """Scanned pages of a PDF, one at a time, rendered at their own resolution (tagged with it)."""
     wanted = [n for n in range(1, source.page_count + 1) if n not in source.text_pages]
-    pages = {}
     with pdfplumber.open(source.path) as plumber:
         dpis = {n: _pdf_page_dpi(plumber.pages[n - 1]) for n in wanted}
     document = pypdfium2.PdfDocument(source.path)
@@ -59,33 +60,35 @@ def _pdf_pages(source: SourceFile) -> dict[int, Image.Image]:
             dpi = min(dpis[number] or 300, MAX_RENDER_DPI)
             image = document[number - 1].render(scale=dpi / 72, grayscale=True).to_pil()
             image.info["dpi"] = (dpi, dpi)
-            pages[number] = image
+            yield number, image
     finally:
         document.close()
-    return pages
+
+
+def _image_frames(path: str) -> Iterator[tuple[int, Image.Image]]:
+    """Frames of an image file, one at a time, with the file's resolution tag if any."""
+    with Image.open(path) as img:
+        for index in range(getattr(img, "n_frames", 1)):
+            img.seek(index)
+            frame = img.copy()
+            dpi = img.info.get("dpi") or frame.info.get("dpi")
+            frame.info.pop("dpi", None)
+            if dpi:
+                frame.info["dpi"] = dpi
+            yield index + 1, frame
 
 
 def analyse_source(source: SourceFile, ocr: OcrSettings, scan: ScanSettings) -> dict[int, PageAnalysis]:
-    """Analysis of every scanned page of ``source``, keyed by 1-based page number."""
-    found = {}
+    """Analysis of every scanned page of ``source``, keyed by 1-based page number.
+
+    Pages are decoded one at a time, so a 1,000-page batch file needs the memory of one page.
+    """
+    pages = _pdf_pages(source) if source.media_type == PDF else _image_frames(source.path)
     try:
-        if source.media_type == PDF:
-            for number, image in _pdf_pages(source).items():
-                found[number] = analyse_page(image, settings=scan, languages=ocr.languages,
-                                             default_dpi=ocr.image_dpi)
-            return found
-        with Image.open(source.path) as img:
-            for index in range(getattr(img, "n_frames", 1)):
-                img.seek(index)
-                frame = img.copy()
-                frame.info["dpi"] = img.info.get("dpi") or frame.info.get("dpi")
-                if not frame.info["dpi"]:
-                    del frame.info["dpi"]
-                found[index + 1] = analyse_page(frame, settings=scan, languages=ocr.languages,
-                                                default_dpi=ocr.image_dpi)
-    except (OSError, pdfplumber.pdfminer.pdfparser.PDFSyntaxError, pypdfium2.PdfiumError) as exc:
+        return {number: analyse_page(image, settings=scan, languages=ocr.languages, default_dpi=ocr.image_dpi)
+                for number, image in pages}
+    except (OSError, PDFSyntaxError, pypdfium2.PdfiumError) as exc:
         raise ToolFailedError(f"cannot read the pages for the scan checks: {exc}") from None
-    return found
 
 
 def _kept(analyses: dict[int, PageAnalysis], count: int, scan: ScanSettings) -> tuple[int, ...]:
@@ -118,8 +121,9 @@ def prepare_input(source: SourceFile, analyses: dict[int, PageAnalysis], scan: S
     if unchanged and len(kept) == source.page_count:
         target = prepare_image(src, workdir)
         return PreparedInput(target, kept, target != src)
-    frames = []
-    with Image.open(src) as img:
+    target = workdir / "prepared.tiff"
+    # Frame by frame, so that a long batch file is never held in memory as a whole.
+    with Image.open(src) as img, TiffImagePlugin.AppendingTiffWriter(str(target), new=True) as tiff:
         for number in kept:
             img.seek(number - 1)
             analysis = analyses[number]
@@ -127,9 +131,6 @@ def prepare_input(source: SourceFile, analyses: dict[int, PageAnalysis], scan: S
             if needs_conversion(frame):
                 frame = to_accepted_mode(frame)
             frame = rotate_upright(frame, analysis.rotation)
-            frame.encoderinfo = {"dpi": (analysis.dpi, analysis.dpi)}
-            frames.append(frame)
-    target = workdir / "prepared.tiff"
-    frames[0].save(target, format="TIFF", save_all=True, append_images=frames[1:], compression="tiff_lzw",
-                   dpi=(analyses[kept[0]].dpi, analyses[kept[0]].dpi))
+            frame.save(tiff, format="TIFF", compression="tiff_lzw", dpi=(analysis.dpi, analysis.dpi))
+            tiff.newFrame()
     return PreparedInput(target, kept, True)
