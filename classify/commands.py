@@ -18,9 +18,10 @@ from typing import Optional
 import typer
 
 from ..archive.base import SearchQuery, open_backend
-from ..archive.store import ArchiveStore, sha256_file
+from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
+from ..fsio import sha256_file
 from ..models import ArchiveRecord
 from .evaluate import evaluate, held_out_metrics
 from .model import save_model

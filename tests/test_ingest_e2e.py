@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 from aktenarchiv.archive.base import SearchQuery, open_backend
-from aktenarchiv.archive.store import ArchiveStore, sha256_file
+from aktenarchiv.archive.store import ArchiveStore
+from aktenarchiv.fsio import sha256_file
 from aktenarchiv.pipeline import ARCHIVED, DUPLICATE, QUARANTINED, ingest
 
 

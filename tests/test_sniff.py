@@ -2,9 +2,9 @@
 
 import pikepdf
 import pytest
-from aktenarchiv.archive.store import sha256_file
 from aktenarchiv.config import OcrSettings
 from aktenarchiv.errors import QuarantineReason
+from aktenarchiv.fsio import sha256_file
 from aktenarchiv.ingest.sniff import PDF, PNG, TIFF, mislabelled, sniff
 from PIL import Image
 
