@@ -1,7 +1,7 @@
 """German text analysis shared by every backend, so both find exactly the same words.
 
-Each word is folded (lower case, ``ä→ae ö→oe ü→ue ß→ss``, other accents dropped) and
-stemmed with Snowball German. Long words are also split into their parts with the German
+Each word is folded (:func:`aktenarchiv.textnorm.fold`: lower case, ``ä→ae ö→oe ü→ue ß→ss``,
+other accents dropped) and stemmed with Snowball German. Long words are also split into their parts with the German
 hunspell word list, so ``Antrag`` finds ``Bauantrag``: the parts go into their own field,
 which keeps phrase positions in the main field intact.
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +21,11 @@ from pathlib import Path
 import Stemmer
 
 from ..errors import ConfigError
+from ..textnorm import fold
 
 ANALYSIS_VERSION = 1  # bump when the output changes: indexes must then be rebuilt
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 DICT_CANDIDATES = ("/usr/share/hunspell/de_DE.dic", "/usr/share/hunspell/de_DE_frami.dic")
 _MIN_COMPOUND = 7  # shorter words are not split
 _MIN_HEAD = 3
@@ -42,15 +41,6 @@ def _stemmer() -> Stemmer.Stemmer:
     if st is None:
         st = _stemmer_local.stemmer = Stemmer.Stemmer("german")
     return st
-
-
-def fold(word: str) -> str:
-    """Lower-case, spell umlauts and ß out, drop other accents: ``Müßig`` → ``muessig``."""
-    word = word.lower().translate(_FOLD)
-    if word.isascii():
-        return word
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def stem(word: str) -> str:

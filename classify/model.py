@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..fsio import atomic_open
-from .rules import fold
+from ..textnorm import fold_ocr
 
 FORMAT = "aktenarchiv-classifier"
 FORMAT_VERSION = 1
@@ -54,7 +54,7 @@ def normalise(text: str) -> str:
     Umlauts are folded because OCR drops them unpredictably; digits are masked because
     dates, amounts and case numbers differ in every document and only their shape matters.
     """
-    text = fold(text[:MAX_CHARS])
+    text = fold_ocr(text[:MAX_CHARS])
     return _SPACE.sub(" ", _DIGITS.sub("0", text)).strip()
 
 

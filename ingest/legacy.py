@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..archive.analysis import fold
 from ..errors import InputFileError
 from ..models import ImportMeta
+from ..textnorm import expand_year, fold
 from .discover import discover
 from .jsonstream import JsonStreamError, iter_json_array
 
@@ -49,7 +49,7 @@ def parse_date(value: str) -> str:
     if match:
         day, month, year = (int(g) for g in match.groups())
         if year < 100:
-            year += 2000 if year < 70 else 1900
+            year = expand_year(year)
         return date(year, month, day).isoformat()
     return date.fromisoformat(value).isoformat()
 

@@ -19,9 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from ..archive.analysis import fold
 from ..errors import InputFileError
 from ..models import ImportMeta
+from ..textnorm import fold
 from .jsonstream import JsonStreamError, iter_json_array
 from .legacy import Failed
 
