@@ -29,8 +29,9 @@ from rich.progress import (
 from rich.text import Text
 
 from . import __version__
-from .archive.base import SearchQuery, open_backend
+from .archive.base import SearchQuery
 from .archive.query import MARK_CLOSE, MARK_OPEN
+from .archive.registry import open_backend
 from .archive.store import ArchiveStore
 from .config import Settings, load_settings
 from .errors import AkteError, IntegrityError

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from .archive.base import SearchBackend, open_backend
+from .archive.base import SearchBackend
+from .archive.registry import open_backend
 from .archive.store import ArchiveStore, sha256_file
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings

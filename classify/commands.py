@@ -17,7 +17,8 @@ from typing import Optional
 
 import typer
 
-from ..archive.base import SearchQuery, open_backend
+from ..archive.base import SearchQuery
+from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError

@@ -7,7 +7,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aktenarchiv.archive.base import open_backend
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import Settings
 from aktenarchiv.models import ArchiveRecord, Classification, OcrResult, PageText

@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from aktenarchiv.archive.base import SearchQuery, open_backend
+from aktenarchiv.archive.base import SearchQuery
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.fsio import sha256_file
 from aktenarchiv.pipeline import ARCHIVED, DUPLICATE, QUARANTINED, ingest

@@ -10,7 +10,8 @@ import sys
 import time
 
 import pytest
-from aktenarchiv.archive.base import SearchQuery, open_backend
+from aktenarchiv.archive.base import SearchQuery
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
 

@@ -6,7 +6,8 @@ import subprocess
 import sys
 import time
 
-from aktenarchiv.archive.base import SearchQuery, open_backend
+from aktenarchiv.archive.base import SearchQuery
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.ingest.journal import Journal
 
