@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
+
+from ..models import now_iso
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -27,11 +28,6 @@ CREATE TABLE IF NOT EXISTS inputs (
 );
 CREATE INDEX IF NOT EXISTS inputs_state ON inputs(state);
 """
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 with seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 from ..config import OcrSettings
-from ..ingest.sniff import PDF
-from ..models import ImportMeta, OcrResult, PageText, SourceFile
+from ..models import PDF, ImportMeta, OcrResult, PageText, SourceFile
 from .prepare import prepare_image
 from .textlayer import read_text_layer
 from .tools import ocrmypdf as ocrmypdf_tool
