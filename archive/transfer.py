@@ -87,7 +87,7 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
             "layout": {"records": "records/ab/<id>.json", "originals": "objects/ab/<sha256>",
                        "archival": "archival/ab/<sha256>.pdf", "model": "model/"},
         }
-        from ..ingest.journal import now_iso
+        from ..models import now_iso
 
         descriptor["exported_at"] = now_iso()
         atomic_write_bytes(dest / DESCRIPTOR, json.dumps(descriptor, indent=1).encode())
@@ -125,7 +125,7 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
     journals); every outcome goes to ``on_item``.
     """
     source = open_export(src)
-    from ..ingest.journal import now_iso
+    from ..models import now_iso
 
     def one(record_id: str):
         if store.has_record(record_id):
