@@ -67,6 +67,13 @@ class ClassifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchSettings:
+    """German search analysis, the same for every backend."""
+
+    decompound_dict: str | None = None  # hunspell .dic for splitting compounds; None: Debian's de_DE
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
 
@@ -75,6 +82,7 @@ class Settings:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
 
     @property
     def workers(self) -> int:
@@ -103,8 +111,9 @@ _ENV = {
     "AKTE_ES_INDEX_PREFIX": ("elastic", "index_prefix"),
     "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
     "AKTE_MODEL": ("classify", "model_path"),
+    "AKTE_DECOMPOUND_DICT": ("search", "decompound_dict"),
 }
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings}
+_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "search": SearchSettings}
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:

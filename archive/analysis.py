@@ -11,7 +11,6 @@ The index side emits stems and parts; the query side emits stems only (a query f
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ _MIN_TAIL = 4
 _LINKERS = ("", "s", "es", "n", "en", "e")  # Fugenelemente between compound parts
 
 _stemmer_local = threading.local()
+_dictionary: str | None = None  # set by use_dictionary() from settings.search; None: DICT_CANDIDATES
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -51,17 +51,29 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(folded)
 
 
+def use_dictionary(path: str | None) -> None:
+    """Split compounds with the word list at ``path`` (``settings.search.decompound_dict``).
+
+    The analysis is the same for every backend of a process, so the backend registry sets
+    it when a backend is opened. None means Debian's word list (``DICT_CANDIDATES``).
+    """
+    global _dictionary
+    if path != _dictionary:
+        _dictionary = path
+        _lexicon.cache_clear()
+        split_compound.cache_clear()
+
+
 def dictionary_path() -> Path:
-    """The German word list used to split compounds (``AKTE_DECOMPOUND_DICT`` overrides)."""
-    configured = os.environ.get("AKTE_DECOMPOUND_DICT")
-    candidates = (configured,) if configured else DICT_CANDIDATES
+    """The German word list used to split compounds (see :func:`use_dictionary`)."""
+    candidates = (_dictionary,) if _dictionary else DICT_CANDIDATES
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     raise ConfigError(
         "no German word list for compound splitting found "
-        f"(looked for {', '.join(c for c in candidates if c)}); "
-        "install Debian's hunspell-de-de (scripts/setup.sh does) or set AKTE_DECOMPOUND_DICT"
+        f"(looked for {', '.join(c for c in candidates if c)}); install Debian's hunspell-de-de "
+        "(scripts/setup.sh does) or set search.decompound_dict (AKTE_DECOMPOUND_DICT)"
     )
 
 

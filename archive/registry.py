@@ -10,6 +10,7 @@ from typing import Callable
 
 from ..config import Settings
 from ..errors import ConfigError
+from .analysis import use_dictionary
 from .base import SearchBackend
 
 
@@ -33,7 +34,8 @@ BACKENDS: dict[str, Callable[[Settings], SearchBackend]] = {
 
 
 def open_backend(settings: Settings) -> SearchBackend:
-    """The backend ``settings.backend`` names, connected.
+    """The backend ``settings.backend`` names, connected, with the search analysis set up
+    from ``settings.search``.
 
     Raises:
         ConfigError: no backend of that name is registered.
@@ -43,4 +45,5 @@ def open_backend(settings: Settings) -> SearchBackend:
         factory = BACKENDS[settings.backend]
     except KeyError:
         raise ConfigError(f"backend {settings.backend!r}: use one of {', '.join(sorted(BACKENDS))}") from None
+    use_dictionary(settings.search.decompound_dict)
     return factory(settings)
