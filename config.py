@@ -37,10 +37,12 @@ class OcrSettings:
     deskew: bool = True
     workers: int = 0  # documents OCRed at once; 0 = one per CPU core
     image_dpi: int = 300  # assumed for images that carry no resolution
-    timeout_per_page: int = 180  # seconds, for the whole ocrmypdf run: 60 + this × pages
+    timeout_per_page: int = 180  # seconds, for the whole OCR run: timeout_base + this × pages
+    timeout_base: int = 60  # seconds per document (start-up, PDF/A), on top of the pages' time
     min_text_chars: int = 20  # a PDF page with fewer characters counts as a scan
     max_image_pixels: int = 200_000_000  # larger images are refused as decompression bombs
     tesseract_timeout: int = 300
+    engine: str = "ocrmypdf"  # a registered engine, or "module:object" (ocr/registry.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ _ENV = {
     "AKTE_OCR_WORKERS": ("ocr", "workers"),
     "AKTE_OCR_DESKEW": ("ocr", "deskew"),
     "AKTE_OCR_ROTATE": ("ocr", "rotate_pages"),
+    "AKTE_OCR_ENGINE": ("ocr", "engine"),
     "AKTE_ES_URL": ("elastic", "url"),
     "AKTE_ES_API_KEY": ("elastic", "api_key"),
     "AKTE_ES_USERNAME": ("elastic", "username"),

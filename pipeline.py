@@ -38,9 +38,7 @@ from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
-from .ocr.recognize import recognize_item
-from .ocr.tools import ocrmypdf as ocrmypdf_tool
-from .ocr.tools import tesseract
+from .ocr.recognize import check_ocr, recognize_item, stop_ocr
 from .ocr.transfer import make_title, transfer_note
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
@@ -189,7 +187,7 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
 
     All inputs are checked first, so the progress bar knows the number of pages.
     """
-    tesseract.check_languages(settings.ocr.languages)
+    check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
     files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
@@ -214,7 +212,7 @@ def ingest_items(
     Items are checked and processed as they come, with a bounded number in flight, so a
     job of 100 000 items needs no more memory than one of ten.
     """
-    tesseract.check_languages(settings.ocr.languages)
+    check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)
     with open_run(settings, progress) as run:
         run.per_item = True
@@ -378,14 +376,14 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
 
 
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their ocrmypdf
-    run (with Tesseract and Ghostscript) and exit at once."""
+    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their OCR
+    program (ocrmypdf with Tesseract and Ghostscript) and exit at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def _exit_on_sigterm(signum, frame) -> None:
-    ocrmypdf_tool.kill_running()
+    stop_ocr()
     # Not SystemExit: the pool's worker loop would catch it and start the next document.
     os._exit(128 + signum)
 
