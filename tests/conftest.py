@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,24 @@ def cli(archive_dir, monkeypatch):
         return runner.invoke(app, ["--archive", str(archive_dir), *map(str, args)])
 
     return run
+
+
+FAKE_ENGINE = "fake_engines:{}"  # tests/fake_engines.py, for settings.ocr.engine
+
+
+@pytest.fixture
+def instant_settings(settings) -> Settings:
+    """``settings`` with the instant fake OCR engine: pipeline logic without Tesseract."""
+    return replace(settings, ocr=replace(settings.ocr, engine=FAKE_ENGINE.format("InstantEngine")))
+
+
+@pytest.fixture
+def ocr_engine(cli, monkeypatch):
+    """Choose the fake OCR engine of ``cli`` runs by class name; returns the setting's value."""
+
+    def use(name: str = "InstantEngine") -> str:
+        value = FAKE_ENGINE.format(name)
+        monkeypatch.setenv("AKTE_OCR_ENGINE", value)  # after cli's clean-up of AKTE_* variables
+        return value
+
+    return use
