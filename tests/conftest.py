@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 from aktenarchiv.config import Settings, load_settings
-from PIL import Image, ImageDraw, ImageFont
+from drawn_pages import FONT, draw_page, save_scan
 from typer.testing import CliRunner
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-DPI = 150  # small pages OCR fast; 30 px text at 150 dpi is still read reliably
 
 LETTER = [
     "Stadt Musterstadt - Bauamt",
@@ -23,37 +20,12 @@ LETTER = [
 ]
 
 
-def draw_page(lines: list[str], size=(1240, 900), font_size=30) -> Image.Image:
-    """A white page with black text lines, like a clean 150-dpi scan."""
-    page = Image.new("L", size, 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(FONT, font_size)
-    y = 80
-    for line in lines:
-        draw.text((90, y), line, font=font, fill=0)
-        y += int(font_size * 1.8)
-    return page
-
-
 @pytest.fixture
 def make_scan(tmp_path):
     """Factory: write pages of text as png/jpeg/tiff/pdf (image-only) and return the path."""
 
     def make(name: str, *pages: list[str], folder: Path | None = None) -> Path:
-        images = [draw_page(lines) for lines in (pages or (LETTER,))]
-        target = (folder or tmp_path) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fmt = target.suffix.lower().lstrip(".")
-        if fmt in ("tif", "tiff"):
-            images[0].save(target, format="TIFF", save_all=True, append_images=images[1:],
-                           dpi=(DPI, DPI), compression="tiff_lzw")
-        elif fmt == "pdf":
-            images[0].save(target, format="PDF", save_all=True, append_images=images[1:], resolution=DPI)
-        elif fmt in ("jpg", "jpeg"):
-            images[0].convert("RGB").save(target, format="JPEG", quality=90, dpi=(DPI, DPI))
-        else:
-            images[0].save(target, format="PNG", dpi=(DPI, DPI))
-        return target
+        return save_scan([draw_page(lines) for lines in (pages or (LETTER,))], (folder or tmp_path) / name)
 
     return make
 

@@ -104,7 +104,7 @@ def test_mixed_pdf_ocrs_only_the_scanned_pages(tmp_path, make_scan, make_text_pd
 def test_images_ocrmypdf_refuses_are_converted_not_quarantined(tmp_path, settings):
     """Alpha channels, 16-bit grey and CMYK without ICC profile: common scanner output."""
     import numpy as np
-    from conftest import draw_page
+    from drawn_pages import draw_page
     from PIL import Image
 
     folder = tmp_path / "formate"
