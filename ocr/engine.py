@@ -33,7 +33,7 @@ class OcrJob:
     """One document for an engine. Engines run in worker processes, so this pickles."""
 
     source: SourceFile
-    input_file: Path  # absolute; for images possibly a converted work copy of the original
+    input_file: Path  # the original, absolute: read it, never change it (work copies go to workdir)
     workdir: Path  # an empty folder owned by this job (absolute)
     settings: OcrSettings
     skip_pages: tuple[int, ...]  # pages that carry a text layer: keep them as they are
