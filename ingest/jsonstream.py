@@ -18,9 +18,22 @@ class JsonStreamError(ValueError):
     """The file is not a JSON array of values; carries the byte offset."""
 
 
-def iter_json_array(path: Path) -> Iterator[Any]:
-    """Yield each element of the JSON array in ``path``; memory stays that of one element."""
-    with open(path, encoding="utf-8") as fh:
+def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[Any]:
+    """Yield each element of the JSON array in ``path``; memory stays that of one element.
+
+    Raises:
+        JsonStreamError: not a JSON array, invalid JSON, or not text in ``encoding``.
+    """
+    try:
+        yield from _iter_array(path, encoding)
+    except UnicodeDecodeError as exc:
+        raise JsonStreamError(f"{path}: not {encoding} text ({exc})") from None
+    except RecursionError:
+        raise JsonStreamError(f"{path}: JSON nested too deeply") from None
+
+
+def _iter_array(path: Path, encoding: str) -> Iterator[Any]:
+    with open(path, encoding=encoding) as fh:
         buf = ""
         pos = 0
         eof = False
