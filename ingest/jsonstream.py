@@ -27,9 +27,9 @@ def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[Any]:
     try:
         yield from _iter_array(path, encoding)
     except UnicodeDecodeError as exc:
-        raise JsonStreamError(f"{path}: not {encoding} text ({exc})") from None
+        raise JsonStreamError(f"not {encoding} text ({exc})") from None
     except RecursionError:
-        raise JsonStreamError(f"{path}: JSON nested too deeply") from None
+        raise JsonStreamError("JSON nested too deeply") from None
 
 
 def _iter_array(path: Path, encoding: str) -> Iterator[Any]:
@@ -62,18 +62,18 @@ def _iter_array(path: Path, encoding: str) -> Iterator[Any]:
 
         skip_ws()
         if pos >= len(buf) or buf[pos] != "[":
-            raise JsonStreamError(f"{path}: expected a JSON array at the start")
+            raise JsonStreamError("expected a JSON array at the start")
         pos += 1
         first = True
         while True:
             skip_ws()
             if pos >= len(buf):
-                raise JsonStreamError(f"{path}: the array is not closed (file truncated?)")
+                raise JsonStreamError("the array is not closed (file truncated?)")
             if buf[pos] == "]":
                 return
             if not first:
                 if buf[pos] != ",":
-                    raise JsonStreamError(f"{path}: expected ',' at character {consumed + pos}")
+                    raise JsonStreamError(f"expected ',' at character {consumed + pos}")
                 pos += 1
                 skip_ws()
             while True:
@@ -83,7 +83,7 @@ def _iter_array(path: Path, encoding: str) -> Iterator[Any]:
                     # Perhaps the element runs past the buffer: read more and try again.
                     if fill():
                         continue
-                    raise JsonStreamError(f"{path}: invalid JSON at character {consumed + exc.pos}: {exc.msg}") from None
+                    raise JsonStreamError(f"invalid JSON at character {consumed + exc.pos}: {exc.msg}") from None
                 # A number at the buffer's end may continue in the next chunk.
                 if end == len(buf) and not eof and fill():
                     continue
