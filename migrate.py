@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
+from .archive.confine import printable
 from .archive.store import ArchiveStore
 from .archive.transfer import count_export, export_archive, import_export
 from .config import Settings
@@ -39,11 +40,7 @@ _STATUS = {ARCHIVED: IMPORTED, DUPLICATE: SKIPPED, QUARANTINED: FAILED, WOULD_AR
 
 
 def _shown(value: str | None) -> str | None:
-    """A name as it can be printed and stored in JSON: bytes that are not UTF-8 (a file name
-    from an old SMB share) appear escaped as ``\\xff`` instead of breaking the report."""
-    if value is None:
-        return None
-    return str(value).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None if value is None else printable(value)
 
 
 class MigrationReport:

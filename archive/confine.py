@@ -70,3 +70,9 @@ def inside(base: Path, path: Path, name: str | None = None) -> Path:
     if not stat.S_ISREG(mode):
         raise OutsideError(f"{name} is not a regular file")
     return real
+
+
+def printable(name: object) -> str:
+    """A name as it can be printed, journaled and stored in JSON: bytes that are not UTF-8
+    (a file name from an old SMB share) appear escaped as ``\\xff`` instead of failing."""
+    return str(name).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

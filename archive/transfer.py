@@ -25,6 +25,7 @@ import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -169,6 +170,12 @@ def checked_record(data: Any, record_id: str) -> ArchiveRecord:
         raise ValueError(f"source_name {data['source_name']!r:.80} is not a file name")
     if data["size"] < 0 or data["page_count"] < 0:
         raise ValueError("negative size or page count")
+    try:
+        datetime.fromisoformat(data["ingested_at"])
+        if (data.get("classification") or {}).get("doc_date") is not None:
+            date.fromisoformat(str(data["classification"]["doc_date"]))
+    except ValueError:
+        raise ValueError("ingested_at or the document date is not an ISO date") from None
     for n, page in enumerate(data["pages"], start=1):
         _typed(page, _PAGE, f"page {n}", tuple(_PAGE))
         if page["source"] not in ("ocr", "text-layer", "imported") or len(page) != len(_PAGE):

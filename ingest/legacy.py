@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..archive.analysis import fold
-from ..archive.confine import OutsideError, confined_file, inside
+from ..archive.confine import OutsideError, confined_file, inside, printable
 from ..errors import ConfigError, InputFileError
 from ..models import ImportMeta
 from .discover import discover
@@ -190,7 +190,7 @@ def iter_folder_items(
         raise InputFileError(str(src), "not a folder")
     if metadata is not None:
         if not metadata.is_file():
-            raise InputFileError(str(metadata), "metadata file not found")
+            raise InputFileError(str(metadata), "not a regular file" if metadata.exists() else "metadata file not found")
         encoding = detect_encoding(metadata, encoding)
         for _ in iter_rows(metadata, encoding):
             pass
@@ -216,7 +216,7 @@ def _folder_items(src: Path, metadata: Path | None, encoding: str, taxonomy: tup
         yield path, meta
     skip = {metadata.resolve()} if metadata is not None else set()
     for path in discover([src]):
-        name = str(path.relative_to(src))
+        name = printable(path.relative_to(src))
         try:
             real = inside(src, path, name)
         except OutsideError as exc:

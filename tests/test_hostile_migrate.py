@@ -80,7 +80,7 @@ def _edit(manifest: Path, **changes) -> None:
 
 def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
     names = ["gut", "dotdot", "absolut", "symlink", "verfaelscht", "typen", "latin1", "liste", "fremde_id",
-             "manifest_link"]
+             "manifest_link", "datum"]
     src = tmp_path / "scans"
     files = {n: make_text_pdf(f"{n}.pdf", [f"Vorgang {n} über die Sondernutzung der Lindenstraße"], folder=src)
              for n in names}
@@ -110,6 +110,7 @@ def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
     # Altered bytes, wrong types, a latin-1 manifest, a manifest that is no object.
     obj["verfaelscht"].write_bytes(obj["verfaelscht"].read_bytes() + b"%")
     _edit(manifest["typen"], title=5, pages="keine")
+    _edit(manifest["datum"], ingested_at="gestern")
     manifest["latin1"].write_bytes('{"title": "Gebühren"}'.encode("latin-1"))
     manifest["liste"].write_text("[1, 2, 3]")
     # A manifest that claims another id; a manifest under a name that is no id.
@@ -145,6 +146,7 @@ def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
         "liste": "manifest is not an object",
         "fremde_id": "not its file name",
         "manifest_link": "symlink that leaves the source folder",
+        "datum": "ingested_at or the document date is not an ISO date",
     }
     for name, reason in expected.items():
         assert items[ids[name]]["status"] == "failed", (name, items[ids[name]])
