@@ -64,6 +64,14 @@ def said(result, text: str) -> bool:
     return "".join(text.split()) in "".join(result.output.split())
 
 
+def existing_record(akte, archive: Path, make_text_pdf) -> tuple[Path, bytes]:
+    """Ingest one record of the archive's own; returns its manifest and the manifest's bytes."""
+    own = make_text_pdf("eigen/brief.pdf", ["Ein eigener Brief, der nicht ersetzt werden darf"])
+    assert akte(archive, "ingest", own.parent).exit_code == 0
+    manifest = archive / "records" / sha256(own)[:2] / f"{sha256(own)}.json"
+    return manifest, manifest.read_bytes()
+
+
 def _items(result) -> dict[str, dict]:
     report = json.loads(result.stdout)
     return {(i["id"] or i["origin"] or i["path"]): i for i in report["items"]}
@@ -88,12 +96,9 @@ def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
     source, export, target = tmp_path / "quelle", tmp_path / "export", tmp_path / "ziel"
     assert akte(source, "ingest", src).exit_code == 0
     assert akte(source, "migrate", "export", export).exit_code == 0
-    # The target archive already holds a record of its own.
-    own = make_text_pdf("eigen/brief.pdf", ["Ein eigener Brief, der nicht ersetzt werden darf"])
-    assert akte(target, "ingest", tmp_path / "eigen").exit_code == 0
-    own_id = sha256(own)
-    own_manifest = target / "records" / own_id[:2] / f"{own_id}.json"
-    own_before = own_manifest.read_bytes()
+    own_manifest, own_before = existing_record(akte, target, make_text_pdf)  # the target's own record
+    own_id = own_manifest.stem
+    own = tmp_path / "eigen" / "brief.pdf"
 
     outside = tmp_path / "draussen"
     outside.mkdir()
@@ -223,6 +228,7 @@ def test_import_paperless_hostile_manifest(akte, tmp_path, make_text_pdf, make_s
     ]
     (export / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
 
+    own_manifest, own_before = existing_record(akte, archive_dir, make_text_pdf)
     before = snapshot(tmp_path, skip=archive_dir)
     result = akte(archive_dir, "migrate", "import-paperless", export, "--json")
     assert snapshot(tmp_path, skip=archive_dir) == before
@@ -248,8 +254,8 @@ def test_import_paperless_hostile_manifest(akte, tmp_path, make_text_pdf, make_s
     }
     for origin, reason in expected.items():
         assert items[origin]["status"] == "failed" and reason in items[origin]["reason"], (origin, items[origin])
-    record = next(ArchiveStore(archive_dir).iter_records())
-    assert record.title == "Dokument 1" and ("tags", "Gebühren") in record.extra
+    record = next(r for r in ArchiveStore(archive_dir).iter_records() if r.title == "Dokument 1")
+    assert ("tags", "Gebühren") in record.extra and own_manifest.read_bytes() == own_before
     stored = b"".join(p.read_bytes() for p in archive_dir.rglob("*") if p.is_file())
     assert SECRET.encode() not in stored and png.read_bytes() not in stored and pdf.read_bytes() not in stored
     assert not (archive_dir / "quarantine").exists()
@@ -295,6 +301,7 @@ def test_import_folder_reads_cp1252_and_refuses_paths_leaving_the_folder(akte, t
     dry = akte(archive_dir, "migrate", "import-folder", src, "--metadata", bom, "--dry-run", "--json")
     assert json.loads(dry.stdout)["counts"]["would-import"] == 2 and not archive_dir.exists()
 
+    own_manifest, own_before = existing_record(akte, archive_dir, make_text_pdf)
     before = snapshot(tmp_path, skip=archive_dir)
     result = akte(archive_dir, "migrate", "import-folder", src, "--metadata", meta, "--json")
     assert snapshot(tmp_path, skip=archive_dir) == before
@@ -307,7 +314,8 @@ def test_import_folder_reads_cp1252_and_refuses_paths_leaving_the_folder(akte, t
     assert "symlink that leaves the source folder" in reasons["metadaten.csv row 6"]
     assert "is not a regular file" in reasons["rohr.pdf (no metadata row)"]
     records = {r.source_name: r for r in ArchiveStore(archive_dir).iter_records()}
-    assert set(records) == {"Bescheid_Müller.pdf", "rechnung.pdf"}
+    assert set(records) == {"Bescheid_Müller.pdf", "rechnung.pdf", "brief.pdf"}
+    assert own_manifest.read_bytes() == own_before
     assert records["Bescheid_Müller.pdf"].title == "Gebührenbescheid Müßig"
     assert ("Sachbearbeiter", "Frau Weiß") in records["Bescheid_Müller.pdf"].extra
     stored = b"".join(p.read_bytes() for p in archive_dir.rglob("*") if p.is_file())
