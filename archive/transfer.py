@@ -29,7 +29,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import InputFileError
+from ..errors import ArchiveUnavailableError, InputFileError
 from ..models import ArchiveRecord
 from .confine import MissingFileError, inside
 from .store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
@@ -275,6 +275,7 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
 
     Raises:
         InputFileError: ``src`` is not an aktenarchiv export.
+        ArchiveUnavailableError: this archive cannot be written (disk full).
     """
     source = open_export(src)
     root = source.root.resolve()
@@ -290,8 +291,14 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
     for record_id, incoming in _bounded_map(check, _export_manifests(source.root), workers):
         if isinstance(incoming, str):
             on_item(record_id, "failed", incoming)
-        else:
-            on_item(record_id, *_land(incoming, store, on_record, source.root, dry_run))
+            continue
+        try:
+            outcome = _land(incoming, store, on_record, source.root, dry_run)
+        except OSError as exc:  # disk full, archive gone: stop; running the import again resumes
+            raise ArchiveUnavailableError(
+                f"cannot write to the archive {store.root} while importing {record_id}: {exc.strerror or exc}"
+            ) from None
+        on_item(record_id, *outcome)
 
 
 def _land(incoming: _Incoming, store: ArchiveStore, on_record: Callable[[ArchiveRecord], None],

@@ -106,7 +106,14 @@ def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
     manifest = {n: export / "records" / i[:2] / f"{i}.json" for n, i in ids.items()}
     obj = {n: export / "objects" / i[:2] / i for n, i in ids.items()}
     # Paths that climb out of the export, or are absolute.
-    _edit(manifest["dotdot"], original_object="../../draussen/ESC_ORIG")
+    _edit(manifest["dotdot"], original_object="../draussen/ESC_ORIG")
+    esc = sha256(outside / "ESC_ORIG")  # a manifest made for the outside file, hashes and all
+    escaping = export / "records" / esc[:2] / f"{esc}.json"
+    escaping.parent.mkdir(exist_ok=True)
+    escaping.write_bytes(manifest["gut"].read_bytes())
+    _edit(escaping, id=esc, sha256=esc, size=(outside / "ESC_ORIG").stat().st_size,
+          original_object="../draussen/ESC_ORIG",
+          archival_object="../draussen/ESC_ORIG", archival_sha256=esc)
     _edit(manifest["absolut"], archival_object=str(outside / "ESC_ORIG"), archival_sha256=sha256(outside / "ESC_ORIG"))
     # An object that is a symlink to a file outside (with the right bytes, even).
     shutil.copy(obj["symlink"], outside / "copy.pdf")
@@ -142,7 +149,7 @@ def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
     items = _items(result)
     assert items[ids["gut"]]["status"] == "imported"
     expected = {
-        "dotdot": "original_object '../../draussen/ESC_ORIG' is not objects/",
+        "dotdot": "original_object '../draussen/ESC_ORIG' is not objects/",
         "absolut": "is not archival/ab/<its sha256>.pdf",
         "symlink": "symlink that leaves the source folder",
         "verfaelscht": "does not match its hash",
@@ -157,6 +164,7 @@ def test_import_of_a_hostile_export(akte, tmp_path, make_text_pdf):
         assert items[ids[name]]["status"] == "failed", (name, items[ids[name]])
         assert reason in items[ids[name]]["reason"], (name, items[ids[name]]["reason"])
     assert items["ESC"]["status"] == "failed" and "not a record id" in items["ESC"]["reason"]
+    assert items[esc]["status"] == "failed" and "is not objects/" in items[esc]["reason"]
     assert items[own_id]["status"] == "conflict" and "differs in: title" in items[own_id]["reason"]
     assert {i["status"] for i in _items(dry).values()} == {"would-import", "failed", "conflict"}
 
