@@ -82,15 +82,23 @@ def cli(archive_dir, monkeypatch):
 FAKE_ENGINE = "fake_engines:{}"  # tests/fake_engines.py, for settings.ocr.engine
 
 
+def _fake_engines_importable(monkeypatch) -> None:
+    """Let any Python process the run starts import ``fake_engines`` (pytest's own has tests/)."""
+    tests = str(Path(__file__).parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")])))
+
+
 @pytest.fixture
-def instant_settings(settings) -> Settings:
+def instant_settings(settings, monkeypatch) -> Settings:
     """``settings`` with the instant fake OCR engine: pipeline logic without Tesseract."""
+    _fake_engines_importable(monkeypatch)
     return replace(settings, ocr=replace(settings.ocr, engine=FAKE_ENGINE.format("InstantEngine")))
 
 
 @pytest.fixture
 def ocr_engine(cli, monkeypatch):
     """Choose the fake OCR engine of ``cli`` runs by class name; returns the setting's value."""
+    _fake_engines_importable(monkeypatch)
 
     def use(name: str = "InstantEngine") -> str:
         value = FAKE_ENGINE.format(name)
