@@ -59,6 +59,11 @@ def _batch(make_scan, make_text_pdf, tmp_path) -> Path:
     return folder
 
 
+def _said(text: str) -> str:
+    """Console output with its line breaks undone (messages are wrapped at the terminal width)."""
+    return " ".join(text.split())
+
+
 def _reasons(archive_dir: Path) -> dict[str, dict]:
     found = {}
     for path in archive_dir.glob("quarantine/*/reason.json"):
@@ -70,9 +75,10 @@ def _reasons(archive_dir: Path) -> dict[str, dict]:
 def test_crashing_program_quarantines_the_scan_exit_4(cli, ocr_engine, make_scan, make_text_pdf, tmp_path,
                                                       archive_dir):
     ocr_engine("CrashingEngine")
-    result = cli("ingest", _batch(make_scan, make_text_pdf, tmp_path))
+    result = cli("ingest", _batch(make_scan, make_text_pdf, tmp_path), "--json")
     assert result.exit_code == 4, result.output
-    assert "scan.png" in result.stderr and "fake-tesseract was killed by SIGSEGV" in result.stderr
+    [shown] = [o for o in json.loads(result.stdout)["outcomes"] if o["status"] == QUARANTINED]
+    assert shown["path"].endswith("scan.png") and "fake-tesseract was killed by SIGSEGV" in shown["reason"]
     reason = _reasons(archive_dir)["scan.png"]
     assert reason["copy_kept"] and reason["reason"].startswith("OCR failed: fake-tesseract was killed by SIGSEGV")
     assert "fake tesseract: bad page" in reason["reason"]  # the program's last words
@@ -99,7 +105,7 @@ def test_vanished_program_stops_the_run_exit_3_and_the_scan_is_redone(cli, ocr_e
     folder = _batch(make_scan, make_text_pdf, tmp_path)
     result = cli("ingest", folder)
     assert result.exit_code == 3, result.output
-    assert "cannot start fake-tesseract" in result.stderr
+    assert "cannot start fake-tesseract" in _said(result.stderr)
     assert _reasons(archive_dir) == {}  # not the scan's fault: nothing quarantined
     journal = Journal(archive_dir / "journal.sqlite")
     assert journal.get(sha256_file(folder / "scan.png")).state == "started"  # to be redone
@@ -128,7 +134,7 @@ def test_missing_tesseract_is_exit_3_before_the_archive_is_touched(tmp_path, mak
     done = subprocess.run([sys.executable, "-m", "aktenarchiv", "--archive", str(archive), "ingest", str(folder)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 3, done.stderr
-    assert "tesseract is not installed" in done.stderr and "Traceback" not in done.stderr
+    assert "tesseract is not installed" in _said(done.stderr) and "Traceback" not in done.stderr
     assert not archive.exists()
 
 
@@ -139,4 +145,4 @@ def test_unknown_engine_is_a_settings_error(name, cli, monkeypatch, make_scan, t
     monkeypatch.setenv("AKTE_OCR_ENGINE", name)
     make_scan("eingang/scan.png")
     result = cli("ingest", tmp_path / "eingang")
-    assert result.exit_code == 1 and "OCR engine" in result.stderr
+    assert result.exit_code == 1 and "OCR engine" in _said(result.stderr)
