@@ -17,7 +17,11 @@ from pathlib import Path
 
 from ...errors import MissingToolError, ToolFailedError
 from .ocrmypdf_plugin import SIDECAR_ENV
-from .process import failure, last_line, run_in_own_group
+from .process import failure, kill_running, last_line, run_in_own_group
+
+# kill_running (from .process, where every engine's programs run) is part of this wrapper's
+# interface: a worker process stops its ocrmypdf run, with all its children, through it.
+__all__ = ["OcrmypdfRun", "kill_running", "pdfa_status", "run_ocrmypdf", "version"]
 
 log = logging.getLogger(__name__)
 PLUGIN = "aktenarchiv.ocr.tools.ocrmypdf_plugin"
