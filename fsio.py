@@ -53,16 +53,19 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def atomic_open(path: Path) -> Iterator[BinaryIO]:
+def atomic_open(path: Path, mode: int = 0o666) -> Iterator[BinaryIO]:
     """Open ``<path>.part`` for writing; on success it is fsynced and renamed to ``path``.
 
-    On an exception the ``.part`` file is removed and the exception propagates; ``path``
-    keeps whatever it held before.
+    The new file gets ``mode`` less the umask. A leftover ``.part`` is replaced, not
+    reused, so it cannot carry a wider mode over. On an exception the ``.part`` file is
+    removed and the exception propagates; ``path`` keeps whatever it held before.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
-        with open(part, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -73,20 +76,21 @@ def atomic_open(path: Path) -> Iterator[BinaryIO]:
     fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a ``.part`` file, fsync and a rename."""
-    with atomic_open(path) as fh:
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o666) -> None:
+    """Write ``data`` to ``path`` via a ``.part`` file, fsync and a rename (``mode`` as above)."""
+    with atomic_open(path, mode) as fh:
         fh.write(data)
 
 
-def atomic_copy(src: Path, dst: Path) -> str:
+def atomic_copy(src: Path, dst: Path, mode: int = 0o666) -> str:
     """Copy ``src`` to ``dst`` via a ``.part`` file; returns the SHA-256 of what was written.
 
     The hash is taken from the bytes as they are written, so a caller can compare it with
-    the hash it expects and catch a source that changed during the copy.
+    the hash it expects and catch a source that changed during the copy. ``mode`` less the
+    umask is the new file's mode.
     """
     digest = hashlib.sha256()
-    with open(src, "rb") as fin, atomic_open(dst) as fout:
+    with open(src, "rb") as fin, atomic_open(dst, mode) as fout:
         for chunk in _chunks(fin):
             digest.update(chunk)
             fout.write(chunk)
