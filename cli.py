@@ -43,7 +43,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
 
 
 def handles_errors(func: Callable) -> Callable:
