@@ -11,11 +11,9 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,9 +36,9 @@ from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import recognize_item
-from .ocr.tools import ocrmypdf as ocrmypdf_tool
 from .ocr.tools import tesseract
 from .ocr.transfer import make_title, transfer_note
+from .workers import Done, WorkerPool
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
 WOULD_ARCHIVE = "would-archive"  # --dry-run
@@ -150,12 +148,16 @@ class Run:
 def archive_lock(root: Path) -> Iterator[None]:
     """Hold the archive's write lock; another writer gets a clear error, not a race."""
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
+    # Close-on-exec: no OCR worker or tool may inherit the lock (and outlive us holding it).
+    fd = os.open(root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ArchiveUnavailableError(f"{root}: another akte process is writing to this archive") from None
         yield
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -336,63 +338,39 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
     Workers only read inputs and write into their own work folders; every write to the
     archive and the journal happens in this process, one record at a time. With fewer
     documents than workers, each document's OCR gets the spare cores (ocrmypdf --jobs).
+    On Ctrl-C or a fatal error the workers and their OCR runs are stopped at once; what was
+    not stored stays "started" in the journal and the next run redoes it.
     """
     workers = max(1, min(run.settings.workers, count or run.settings.workers))
     jobs = max(1, (os.cpu_count() or 1) // workers)
     workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(run.store.root)))
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        pending: dict[Future, tuple[SourceFile, ImportMeta | None]] = {}
-        exhausted = False
-        while pending or not exhausted:
-            while not exhausted and len(pending) < workers * 2:
-                nxt = next(checked, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                source, meta = nxt
-                run.journal.mark(source.sha256, source.path, "started")
-                work = workroot / source.sha256
-                future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
-                pending[future] = nxt
-            if not pending:
-                break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                source, meta = pending.pop(future)
-                _finish(run, future, source, meta)
-                shutil.rmtree(workroot / source.sha256, ignore_errors=True)
-                run.advance(source, source.path)
-    except BaseException:
-        # Ctrl-C or a fatal error: stop the OCR now rather than wait for every page in
-        # flight. What was not stored stays "started" in the journal; the next run redoes it.
-        for process in list((pool._processes or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown(wait=True)
+        with WorkerPool(workers) as pool:
+            exhausted = False
+            while pool.busy or not exhausted:
+                while not exhausted and pool.has_room():
+                    nxt = next(checked, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    source, meta = nxt
+                    run.journal.mark(source.sha256, source.path, "started")
+                    pool.submit(nxt, recognize_item, source, meta, run.settings.ocr, workroot / source.sha256, jobs)
+                for done in pool.wait():
+                    source, meta = done.key
+                    _finish(run, done, source, meta)
+                    shutil.rmtree(workroot / source.sha256, ignore_errors=True)
+                    run.advance(source, source.path)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their ocrmypdf
-    run (with Tesseract and Ghostscript) and exit at once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-
-
-def _exit_on_sigterm(signum, frame) -> None:
-    ocrmypdf_tool.kill_running()
-    # Not SystemExit: the pool's worker loop would catch it and start the next document.
-    os._exit(128 + signum)
-
-
-def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:
+def _finish(run: Run, done: Done, source: SourceFile, meta: ImportMeta | None) -> None:
     origin = meta.origin if meta else None
     try:
-        ocr = future.result()
+        if done.error is not None:
+            raise done.error
+        ocr = done.result
     except MissingToolError:
         raise
     except ToolFailedError as exc:

@@ -13,10 +13,11 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from ...errors import MissingToolError, ToolFailedError
+from .lifetime import die_with_parent
 from .ocrmypdf_plugin import SIDECAR_ENV
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,12 @@ def _run_in_own_group(args, *, env, cwd, timeout: float, input_file: Path) -> su
     """Run ocrmypdf in its own process group, so that it and its Tesseract and Ghostscript
     children can be stopped together (on timeout, or by :func:`kill_running`)."""
     global _running
+    parent = os.getpid()
     try:
+        # If this process is killed outright, ocrmypdf must not OCR on as an orphan.
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, cwd=cwd, start_new_session=True)
+                                env=env, cwd=cwd, start_new_session=True,
+                                preexec_fn=partial(die_with_parent, parent))
     except OSError as exc:
         raise MissingToolError(f"cannot start ocrmypdf: {exc}") from None
     _running = proc
