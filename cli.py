@@ -10,7 +10,7 @@ import json
 import logging
 import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -162,17 +162,20 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
+    from .archive.store import shown
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from .pipeline import ingest as run_ingest
 
     settings = settings_of(ctx)
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
+    # File names that are not UTF-8 are shown escaped (scan\xff.png), never a crash.
+    outcomes = [replace(o, path=shown(o.path), reason=o.reason and shown(o.reason)) for o in report.outcomes]
     if json_out:
         emit_json({
             "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
             "quarantined": report.count(QUARANTINED), "index_pending": report.index_pending,
-            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
+            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in outcomes],
         })
     rate = report.pages / report.seconds * 60 if report.seconds else 0
     err.print(
@@ -180,10 +183,10 @@ def ingest(
         f"[{'red' if report.count(QUARANTINED) else 'green'}]quarantined {report.count(QUARANTINED)}[/] "
         f"· {report.pages} pages in {report.seconds:.1f} s ({rate:.1f} pages/min) → {settings.archive_dir}"
     )
-    for o in report.outcomes:
+    for o in outcomes:
         if o.status == DUPLICATE:
             err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
-    for o in report.outcomes:
+    for o in outcomes:
         if o.status == QUARANTINED:
             err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
     if report.count(QUARANTINED):

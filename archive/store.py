@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import QuarantineReason, RecordNotFoundError
 from ..models import ArchiveRecord
 
 CHUNK = 1 << 20
+_MAX_COPY_NAME = 200  # bytes; 255 is the usual limit, and the ".part" name must fit too
 
 
 def sha256_file(path: str | Path) -> str:
@@ -44,11 +46,30 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def shown(text: str) -> str:
+    """``text`` safe to print, encode as UTF-8 and store: undecodable bytes of a file name
+    (kept by Python as surrogates) appear escaped, e.g. ``scan\\xff.png``."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _create_part(path: Path, mode: int):
+    """A new ``.part`` file beside ``path`` with ``mode`` (less the umask): a leftover
+    ``.part`` is replaced, not reused, so it cannot carry a wider mode over."""
+    part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    return part, os.fdopen(fd, "wb")
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o666) -> None:
     """Write ``data`` to ``path`` via a ``.part`` file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as fh:
+    part, fh = _create_part(path, mode)
+    with fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -56,17 +77,21 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_copy(src: Path, dst: Path) -> str:
-    """Copy ``src`` to ``dst`` via a ``.part`` file; returns the SHA-256 of what was written."""
+def atomic_copy(src: Path, dst: Path, mode: int = 0o666) -> str:
+    """Copy ``src`` to ``dst`` via a ``.part`` file; returns the SHA-256 of what was written.
+
+    ``mode`` (less the umask) is the new file's mode.
+    """
     dst.parent.mkdir(parents=True, exist_ok=True)
-    part = dst.with_name(dst.name + ".part")
     digest = hashlib.sha256()
-    with open(src, "rb") as fin, open(part, "wb") as fout:
-        while chunk := fin.read(CHUNK):
-            digest.update(chunk)
-            fout.write(chunk)
-        fout.flush()
-        os.fsync(fout.fileno())
+    with open(src, "rb") as fin:
+        part, fout = _create_part(dst, mode)
+        with fout:
+            while chunk := fin.read(CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
     os.replace(part, dst)
     _fsync_dir(dst.parent)
     return digest.hexdigest()
@@ -110,23 +135,32 @@ class ArchiveStore:
         return self.root / rel
 
     # -- writing -----------------------------------------------------------------------
-    def put_original(self, src: Path, sha: str) -> str:
-        """Store the original bytes under their hash; refuse if they changed while copying."""
+    def put_original(self, src: Path, sha: str, planned: Callable[[str], None] | None = None) -> str:
+        """Store the original bytes under their hash; refuse if they changed while copying.
+
+        ``planned`` is told the object's relative path before a new object is written (the
+        journal keeps it, so a run killed before the manifest is written can remove it).
+        The copy is never readable by more people than the source file is.
+        """
         rel = self._original_rel(sha)
         dst = self.root / rel
         if dst.exists() and sha256_file(dst) == sha:
             return rel
-        written = atomic_copy(src, dst)
+        if planned:
+            planned(rel)
+        written = atomic_copy(src, dst, mode=0o666 & os.stat(src).st_mode)
         if written != sha:
             dst.unlink(missing_ok=True)
             raise QuarantineReason(str(src), "file changed while it was being archived (still being written?)")
         return rel
 
-    def put_archival(self, pdf: Path) -> tuple[str, str]:
+    def put_archival(self, pdf: Path, planned: Callable[[str], None] | None = None) -> tuple[str, str]:
         """Store an archival PDF under its own hash; returns (relative path, sha256)."""
         sha = sha256_file(pdf)
         rel = self._archival_rel(sha)
         if not (self.root / rel).exists():
+            if planned:
+                planned(rel)
             atomic_copy(pdf, self.root / rel)
         return rel, sha
 
@@ -135,21 +169,48 @@ class ArchiveStore:
         data = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True)
         atomic_write_bytes(self._manifest(record.id), data.encode("utf-8"))
 
-    def quarantine(self, src: Path, sha: str | None, reason: str, detail: dict | None = None) -> str:
-        """Keep a copy of an input we could not process, with the reason beside it."""
-        key = sha or hashlib.sha256(str(src).encode()).hexdigest()
+    def quarantine(
+        self, src: Path, sha: str | None, reason: str, detail: dict | None = None, keep_copy: bool = True
+    ) -> str:
+        """Keep a copy of an input we could not process, with the reason beside it.
+
+        Copy and reason are readable by the owner only (an input may be a private file).
+        A name too long to write beside its ``.part`` is kept as ``original<suffix>``;
+        ``reason.json`` records the source as given. ``keep_copy=False`` records only the
+        reason (for entries that must not be opened: a FIFO, a symlink leaving the folder).
+        """
+        key = sha or hashlib.sha256(os.fsencode(str(src))).hexdigest()
         folder = self.root / "quarantine" / key
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = src.name if len(os.fsencode(src.name)) <= _MAX_COPY_NAME else "original" + _short_suffix(src)
         copied = False
-        try:
-            if src.is_file() and not (folder / src.name).exists():
-                atomic_copy(src, folder / src.name)
-            copied = (folder / src.name).exists()
-        except OSError:
-            copied = False  # unreadable: the reason file still records what happened
-        info = {"source": str(src), "sha256": sha, "reason": reason, "copy_kept": copied}
+        if keep_copy:
+            try:
+                if not (folder / name).exists():
+                    atomic_copy(src, folder / name, mode=0o600)
+                copied = (folder / name).exists()
+            except OSError:
+                copied = False  # unreadable: the reason file still records what happened
+        info = {"source": shown(str(src)), "sha256": sha, "reason": shown(reason), "copy_kept": copied}
+        if copied:
+            info["copy"] = shown(name)
         info.update(detail or {})
-        atomic_write_bytes(folder / "reason.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
+        data = json.dumps(info, ensure_ascii=False, indent=1).encode()
+        atomic_write_bytes(folder / "reason.json", data, mode=0o600)
         return f"quarantine/{key}"
+
+    def drop_objects(self, rels: list[str]) -> list[str]:
+        """Remove objects a run wrote for a record it never finished; returns those removed.
+
+        Only call this for objects no manifest references (the caller's journal knows).
+        """
+        removed = []
+        for rel in rels:
+            target = self.root / rel
+            if target.is_file():
+                target.unlink()
+                removed.append(rel)
+        return removed
 
     # -- reading -----------------------------------------------------------------------
     def has_record(self, record_id: str) -> bool:
@@ -196,7 +257,7 @@ class ArchiveStore:
     def clean_partials(self) -> int:
         """Remove ``.part`` leftovers of an interrupted run; returns how many."""
         removed = 0
-        for top in ("objects", "archival", "records"):
+        for top in ("objects", "archival", "records", "quarantine"):
             for part in (self.root / top).glob("*/*.part"):
                 part.unlink(missing_ok=True)
                 removed += 1
@@ -204,7 +265,12 @@ class ArchiveStore:
 
     # -- integrity ---------------------------------------------------------------------
     def verify(self, progress=None) -> VerifyReport:
-        """Recompute every stored hash; report missing, altered and orphaned objects."""
+        """Recompute every stored hash; report missing, altered and orphaned objects.
+
+        An ingest may be running meanwhile: ``.part`` files and objects written after this
+        check started (their manifest may follow any moment) are not orphans.
+        """
+        started = time.time()
         report = VerifyReport()
         referenced: set[str] = set()
         for record_id in self.record_ids():
@@ -233,10 +299,23 @@ class ArchiveStore:
         for top in ("objects", "archival"):
             for path in sorted((self.root / top).glob("*/*")):
                 rel = path.relative_to(self.root).as_posix()
-                if rel not in referenced:
-                    report.orphaned.append(rel)
+                if rel in referenced or path.name.endswith(".part") or _written_since(path, started):
+                    continue
+                report.orphaned.append(rel)
         return report
 
     def copy_out(self, rel: str, dest: Path) -> None:
         """Hand a stored object to the user (via a temporary name)."""
         atomic_copy(self.root / rel, dest)
+
+
+def _short_suffix(path: Path) -> str:
+    suffix = shown(path.suffix)
+    return suffix if len(suffix) <= 10 else ""
+
+
+def _written_since(path: Path, started: float) -> bool:
+    try:
+        return path.stat().st_mtime >= started
+    except FileNotFoundError:  # removed meanwhile (e.g. a rerun cleaning up): not an orphan
+        return True
