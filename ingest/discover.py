@@ -87,15 +87,14 @@ def _walk(folder: Path, archive: Path | None) -> Iterator[Found]:
 
 def _check_entry(path: Path, top: Path | None) -> Found:
     try:
-        if top is not None and path.is_symlink():
-            if not _inside(path.resolve(), top):
-                return Found(path, SYMLINK_LEAVES)
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return Found(path, "broken symlink: its target does not exist" if path.is_symlink()
-                     else "the file disappeared while the folder was read")
+        return Found(path, "cannot read file: a broken symlink (its target does not exist)" if path.is_symlink()
+                     else "cannot read file: it disappeared while the folder was read")
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
         return Found(path, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
+    if top is not None and path.is_symlink() and not _inside(path.resolve(), top):
+        return Found(path, SYMLINK_LEAVES)
     if not stat.S_ISREG(mode):
         return Found(path, not_regular(mode))
     return Found(path)

@@ -128,6 +128,33 @@ def test_kill_9_of_akte_leaves_no_worker_and_no_lock(tmp_path, make_scan, settin
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_the_ocr_at_once(tmp_path, make_scan, settings, signum):
+    folder = tmp_path / "stapel"
+    make_scan("akte.png", ["Vorgang Gewerbeanmeldung"], ["Seite zwei"], ["Seite drei"], folder=folder)
+    archive = settings.archive_dir
+    proc = start_akte(archive, "ingest", folder)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not processes_mentioning(str(archive / "work")):
+            time.sleep(0.05)
+        assert processes_mentioning(str(archive / "work")), "OCR should be running"
+        os.killpg(proc.pid, signum)  # the terminal's Ctrl-C goes to akte's process group
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 130, stderr.decode()
+        assert b"run the same command again" in stderr and b"Traceback" not in stderr
+        assert processes_mentioning(str(archive / "work")) == []
+        assert processes_mentioning(f"aktenarchiv.workers {proc.pid}") == []
+    finally:
+        kill_all(processes_mentioning(f"aktenarchiv.workers {proc.pid}"))
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    rerun = akte(archive, "ingest", folder)
+    assert rerun.returncode == 0, rerun.stderr.decode()
+
+
+@pytest.mark.slow
 def test_kill_between_archival_pdf_and_manifest(tmp_path, make_scan, settings):
     folder = tmp_path / "stapel"
     make_scan("bescheid.png", ["Bescheid über die Hundesteuer", "Az. 63.2-4711/24"], folder=folder)
@@ -222,6 +249,18 @@ def test_long_name_is_kept_under_a_short_one(tmp_path, cli, settings):
     reason = json.loads(reason_file.read_text())
     assert reason["copy_kept"] is True and reason["source"].endswith(name)
     assert (reason_file.parent / reason["copy"]).read_bytes() == b"%PDF-1.7 abgeschnitten"
+
+
+def test_archive_copies_do_not_widen_the_source_mode(tmp_path, cli, settings, make_text_pdf):
+    source = make_text_pdf("eingang/personal.pdf", ["Personalakte Frau Müßig, vertraulich"])
+    source.chmod(0o600)
+    (tmp_path / "eingang" / "leer.pdf").write_bytes(b"")
+    (tmp_path / "eingang" / "leer.pdf").chmod(0o644)
+    assert cli("ingest", tmp_path / "eingang").exit_code == 4
+    [original] = (settings.archive_dir / "objects").glob("*/*")
+    assert stat.S_IMODE(original.stat().st_mode) == 0o600
+    for path in (settings.archive_dir / "quarantine").rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) in (0o600, 0o700), path
 
 
 def test_archive_folder_is_no_input(tmp_path, cli, settings, make_text_pdf):
