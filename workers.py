@@ -100,7 +100,9 @@ class WorkerPool:
             except (EOFError, OSError, pickle.UnpicklingError):
                 self._discard(worker)
                 code = worker.proc.wait()
-                done.append(Done(key, error=WorkerDiedError(f"the OCR worker process ended (exit status {code})")))
+                _close(worker)
+                if key is not None:  # an idle worker that ended is simply replaced when needed
+                    done.append(Done(key, error=WorkerDiedError(f"the OCR worker process ended (exit status {code})")))
                 continue
             worker.key = None
             done.append(Done(key, value) if ok else Done(key, error=value))
@@ -130,11 +132,7 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 _kill_group(worker.proc.pid, signal.SIGKILL)
                 worker.proc.wait()
-            for stream in (worker.proc.stdin, worker.proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+            _close(worker)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -161,6 +159,14 @@ class WorkerPool:
         if worker in self._workers:
             self._workers.remove(worker)
             self._selector.unregister(worker.proc.stdout)
+
+
+def _close(worker: _Worker) -> None:
+    for stream in (worker.proc.stdin, worker.proc.stdout):
+        try:
+            stream.close()
+        except OSError:  # a pipe whose reader is gone cannot flush; nothing is lost
+            pass
 
 
 def _kill_group(pgid: int, signum: int) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.ingest.journal import Journal
+from aktenarchiv.workers import WorkerDiedError, WorkerPool
 
 SECRET = b"GEHEIM: Personalakte 4711, nur fuer die Amtsleitung"
 BAD_NAME = os.fsdecode(b"scan\xff\xfe.png")
@@ -125,6 +126,26 @@ def test_kill_9_of_akte_leaves_no_worker_and_no_lock(tmp_path, make_scan, settin
     store = ArchiveStore(archive)
     assert len(list(store.record_ids())) == 3
     assert store.verify().ok
+
+
+def test_worker_pool_survives_a_dying_worker_and_stops_at_once():
+    with WorkerPool(2) as pool:
+        pool.submit("pid", os.getpid)
+        pool.submit("bad", int, "keine Zahl")
+        done = {d.key: d for d in pool.wait() + pool.wait()}
+        assert done["pid"].result in pool.pids and done["pid"].result != os.getpid()
+        assert isinstance(done["bad"].error, ValueError)
+        pool.submit("died", os._exit, 3)
+        [died] = pool.wait()
+        assert isinstance(died.error, WorkerDiedError)
+        pool.submit("again", os.getpid)
+        assert pool.wait()[0].result > 0
+        pool.submit("slow", time.sleep, 60)
+        pids = pool.pids
+        started = time.monotonic()
+        pool.stop()
+    assert time.monotonic() - started < 5
+    assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
 
 
 @pytest.mark.slow
