@@ -186,12 +186,14 @@ class ArchiveStore:
         copied = False
         if keep_copy:
             try:
-                if not (folder / name).exists():
+                if src.is_file() and not (folder / name).exists():  # never open a FIFO or device
                     atomic_copy(src, folder / name, mode=0o600)
                 copied = (folder / name).exists()
             except OSError:
                 copied = False  # unreadable: the reason file still records what happened
         info = {"source": shown(str(src)), "sha256": sha, "reason": shown(reason), "copy_kept": copied}
+        if info["source"] != str(src):  # not UTF-8: the exact bytes of the name, too
+            info["source_bytes_hex"] = os.fsencode(str(src)).hex()
         if copied:
             info["copy"] = shown(name)
         info.update(detail or {})

@@ -226,7 +226,9 @@ def test_non_utf8_names_are_kept_and_shown_escaped(tmp_path, settings):
     [outcome] = json.loads(result.stdout)["outcomes"]
     assert outcome["path"].endswith("scan\\xff\\xfe.png")
     [reason] = (settings.archive_dir / "quarantine").glob("*/reason.json")
-    assert json.loads(reason.read_text())["source"].endswith("scan\\xff\\xfe.png")
+    recorded = json.loads(reason.read_text())
+    assert recorded["source"].endswith("scan\\xff\\xfe.png")
+    assert bytes.fromhex(recorded["source_bytes_hex"]) == os.fsencode(folder / BAD_NAME)
     assert (reason.parent / BAD_NAME).read_bytes() == b""
 
     journal = Journal(settings.archive_dir / "journal.sqlite")
