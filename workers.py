@@ -27,6 +27,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .errors import MissingToolError
 from .ocr.tools import ocrmypdf as ocrmypdf_tool
 from .ocr.tools.lifetime import die_with_parent
 
@@ -146,10 +147,13 @@ class WorkerPool:
 
     # -- internals ---------------------------------------------------------------------------
     def _start(self) -> _Worker:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "aktenarchiv.workers", str(os.getpid())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, process_group=0,
-        )
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "aktenarchiv.workers", str(os.getpid())],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, process_group=0,
+            )
+        except OSError as exc:  # out of processes or memory
+            raise MissingToolError(f"cannot start an OCR worker process ({sys.executable}): {exc}") from None
         worker = _Worker(proc)
         self._workers.append(worker)
         self._selector.register(proc.stdout, selectors.EVENT_READ, worker)
@@ -222,7 +226,10 @@ def _serve(parent_pid: int) -> None:
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # an unpicklable result or exception
             data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-        _write_frame(results, data)
+        try:
+            _write_frame(results, data)
+        except OSError:  # the main process is gone; nobody waits for this result
+            return
 
 
 if __name__ == "__main__":

@@ -371,6 +371,25 @@ def test_full_index_disk_stops_with_exit_5_and_resumes(tmp_path, cli, settings, 
     assert cli("verify").exit_code == 0
 
 
+def test_a_full_disk_reads_the_same_for_files_and_sqlite(tmp_path):
+    import errno
+    import sqlite3
+
+    from aktenarchiv.errors import StorageFullError, storage_error
+
+    db = sqlite3.connect(tmp_path / "klein.sqlite")
+    db.execute("CREATE TABLE t (x)")
+    db.execute("PRAGMA max_page_count = 2")
+    with pytest.raises(sqlite3.Error) as full_db:
+        db.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 100)
+    db.close()
+    from_sqlite = storage_error(tmp_path, "journal", full_db.value)
+    from_files = storage_error(tmp_path, "journal", OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    assert isinstance(from_sqlite, StorageFullError) and isinstance(from_files, StorageFullError)
+    assert from_sqlite.message == from_files.message and "the disk is full" in from_files.message
+    assert from_files.exit_code == 5
+
+
 # -- verify during an ingest ---------------------------------------------------------------
 
 def test_verify_ignores_objects_being_written(settings):
