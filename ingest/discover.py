@@ -55,7 +55,7 @@ def scan(paths: list[str | Path], archive: Path | None = None) -> Iterator[Found
         if not path.exists() and not path.is_symlink():
             raise InputFileError(str(path), "no such file or directory")
         if archive is not None and _inside(path.resolve(), archive):
-            raise InputFileError(str(path), f"lies inside the archive {archive}; ingest scans from outside it")
+            raise InputFileError(str(path), f"lies inside the archive {archive}; only folders outside the archive can be ingested")
         if path.is_dir():
             yield from _walk(path, archive)
         else:
