@@ -17,6 +17,7 @@ They die with the main process, however it ends:
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import selectors
@@ -149,7 +150,8 @@ class WorkerPool:
     def _start(self) -> _Worker:
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "aktenarchiv.workers", str(os.getpid())],
+                [sys.executable, "-m", "aktenarchiv.workers", str(os.getpid()),
+                 str(logging.getLogger().getEffectiveLevel())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, process_group=0,
             )
         except OSError as exc:  # out of processes or memory
@@ -201,8 +203,10 @@ def _on_sigterm(signum, frame) -> None:
     os._exit(128 + signum)
 
 
-def _serve(parent_pid: int) -> None:
+def _serve(parent_pid: int, log_level: int) -> None:
     """The worker's loop: one job from stdin, its result to the private output, until EOF."""
+    # Like the main process (``akte -v`` shows the workers' debug log too), on stderr.
+    logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     die_with_parent(parent_pid, signal.SIGTERM)
@@ -233,4 +237,4 @@ def _serve(parent_pid: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), int(sys.argv[2]))
