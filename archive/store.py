@@ -48,12 +48,16 @@ def _fsync_dir(path: Path) -> None:
 
 def shown(text: str) -> str:
     """``text`` safe to print, encode as UTF-8 and store: undecodable bytes of a file name
-    (kept by Python as surrogates) appear escaped, e.g. ``scan\\xff.png``."""
+    (kept by Python as surrogates) and control characters appear escaped, e.g.
+    ``scan\\xff.png``; a name cannot move the cursor or clear the terminal."""
     try:
         raw = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return raw.decode("utf-8", "backslashreplace")
+        return text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROL)
+    return raw.decode("utf-8", "backslashreplace").translate(_CONTROL)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
 
 def _create_part(path: Path, mode: int):

@@ -239,12 +239,15 @@ def test_non_utf8_names_are_kept_and_shown_escaped(tmp_path, settings):
     folder = tmp_path / "eingang"
     folder.mkdir()
     (folder / BAD_NAME).write_bytes(b"")
+    (folder / "\x1b[2J\x1b[31mloeschen.pdf").write_bytes(b"kein PDF")  # a name that would clear the screen
     result = akte(settings.archive_dir, "ingest", folder, "--json", timeout=120)
     assert result.returncode == 4, result.stderr.decode()
     assert b"Traceback" not in result.stderr
-    [outcome] = json.loads(result.stdout)["outcomes"]
+    unwrapped = result.stderr.replace(b"\n", b"")  # the console wraps long lines
+    assert b"\x1b[2J" not in unwrapped and b"\\x1b[2J\\x1b[31mloeschen.pdf" in unwrapped
+    outcome = next(o for o in json.loads(result.stdout)["outcomes"] if "scan" in o["path"])
     assert outcome["path"].endswith("scan\\xff\\xfe.png")
-    [reason] = (settings.archive_dir / "quarantine").glob("*/reason.json")
+    [reason] = (settings.archive_dir / "quarantine" / hashlib.sha256(b"").hexdigest()).glob("reason.json")
     recorded = json.loads(reason.read_text())
     assert recorded["source"].endswith("scan\\xff\\xfe.png")
     assert bytes.fromhex(recorded["source_bytes_hex"]) == os.fsencode(folder / BAD_NAME)
