@@ -13,6 +13,9 @@ They die with the main process, however it ends:
   Tesseract and Ghostscript) and exits at once;
 - a worker waiting for a job sees end-of-file on its stdin when the parent is gone;
 - :meth:`WorkerPool.stop` sends SIGTERM, then SIGKILL to the worker's process group.
+
+The kernel ties the death signal to the thread that started the worker, so a pool is used
+from the thread that lives as long as the run (the CLI's main thread).
 """
 
 from __future__ import annotations
