@@ -53,7 +53,7 @@ def handles_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except AkteError as exc:
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
+            err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)  # paths stay whole
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 err.print_exception()
             raise typer.Exit(int(exc.exit_code)) from None
@@ -185,10 +185,11 @@ def ingest(
     )
     for o in outcomes:
         if o.status == DUPLICATE:
-            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
+            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})",
+                      soft_wrap=True)
     for o in outcomes:
         if o.status == QUARANTINED:
-            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
+            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}", soft_wrap=True)
     if report.count(QUARANTINED):
         err.print(f"  quarantined files are kept with their reason in {settings.archive_dir / 'quarantine'}")
     if report.index_message:
