@@ -10,7 +10,7 @@ import json
 import logging
 import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -54,7 +54,7 @@ def handles_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except AkteError as exc:
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
+            err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)  # paths stay whole
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 err.print_exception()
             raise typer.Exit(int(exc.exit_code)) from None
@@ -165,15 +165,18 @@ def ingest(
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from .pipeline import ingest as run_ingest
+    from .textnorm import shown
 
     settings = settings_of(ctx)
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
+    # File names that are not UTF-8 are shown escaped (scan\xff.png), never a crash.
+    outcomes = [replace(o, path=shown(o.path), reason=o.reason and shown(o.reason)) for o in report.outcomes]
     if json_out:
         emit_json({
             "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
             "quarantined": report.count(QUARANTINED), "index_pending": report.index_pending,
-            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
+            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in outcomes],
         })
     rate = report.pages / report.seconds * 60 if report.seconds else 0
     err.print(
@@ -181,12 +184,13 @@ def ingest(
         f"[{'red' if report.count(QUARANTINED) else 'green'}]quarantined {report.count(QUARANTINED)}[/] "
         f"· {report.pages} pages in {report.seconds:.1f} s ({rate:.1f} pages/min) → {settings.archive_dir}"
     )
-    for o in report.outcomes:
+    for o in outcomes:
         if o.status == DUPLICATE:
-            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
-    for o in report.outcomes:
+            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})",
+                      soft_wrap=True)
+    for o in outcomes:
         if o.status == QUARANTINED:
-            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
+            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}", soft_wrap=True)
     if report.count(QUARANTINED):
         err.print(f"  quarantined files are kept with their reason in {settings.archive_dir / 'quarantine'}")
     if report.index_message:
