@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -32,8 +33,8 @@ from . import __version__
 from .archive.base import SearchQuery, open_backend
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.store import ArchiveStore
-from .config import Settings, load_settings
-from .errors import AkteError, IntegrityError
+from .config import Settings, load_settings, redact
+from .errors import AkteError, ExitCode, IntegrityError
 
 app = typer.Typer(
     help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
@@ -45,21 +46,61 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 
+class _Redactor(logging.Filter):
+    """Takes the run's secrets (Elasticsearch password, API key, URL user info) out of every
+    log line: the HTTP client logs node URLs, even at the default WARNING level. It also drops
+    the tracebacks libraries attach to their warnings unless ``--verbose`` asked for them."""
+
+    secrets: tuple[str, ...] = ()
+    verbose: bool = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.verbose:
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        if self.secrets:
+            record.msg, record.args = redact(record.getMessage(), self.secrets), ()
+            if record.exc_info and not record.exc_text:
+                record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip(), self.secrets)
+        return True
+
+
+_REDACTOR = _Redactor()
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback, with the secrets taken out, when ``--verbose`` asked for it."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        err.print(Text(redact("".join(traceback.format_exception(exc)), _REDACTOR.secrets)))
+
+
 def handles_errors(func: Callable) -> Callable:
-    """Turn our typed errors into a message on stderr and the matching exit code."""
+    """Turn our typed errors into a message on stderr and the matching exit code.
+
+    Anything else is a bug: it is reported in one line as an internal error (exit 70), with
+    the traceback only under ``--verbose``. Typer's and Click's own exits and usage errors
+    pass through unchanged.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except AkteError as exc:
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
-            if logging.getLogger().isEnabledFor(logging.DEBUG):
-                err.print_exception()
+            err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}")
+            _print_traceback(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if type(exc).__module__.partition(".")[0] in ("typer", "click"):
+                raise  # Exit, Abort, BadParameter …: Typer reports these itself
+            message = redact(f"{type(exc).__name__}: {exc}", _REDACTOR.secrets)
+            err.print(f"[red]internal error:[/red] {escape(message)}")
+            if not logging.getLogger().isEnabledFor(logging.DEBUG):
+                err.print("[dim]rerun with --verbose for the traceback, and please report it[/dim]")
+            _print_traceback(exc)
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper
 
@@ -109,7 +150,13 @@ def root(
 ) -> None:
     """Global options; the settings are built once here."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)  # basicConfig runs once per process
+    for handler in logging.getLogger().handlers:
+        if _REDACTOR not in handler.filters:
+            handler.addFilter(_REDACTOR)
+    _REDACTOR.secrets, _REDACTOR.verbose = (), verbose
     ctx.obj = load_settings(archive, config, {"backend": backend})
+    _REDACTOR.secrets = ctx.obj.elastic.secrets()
 
 
 class _Rate(ProgressColumn):
@@ -317,16 +364,34 @@ def show(
 def get(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id or unique prefix.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write, or a folder to write into.")],
     original: Annotated[bool, typer.Option("--original", help="The byte-exact original instead of the archival PDF.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Hand out a record's archival PDF (or, with --original, the original file)."""
+    """Hand out a record's archival PDF (or, with --original, the original file), hash-checked.
+
+    Into a folder, the file is named after the scan (``bauantrag.pdf``). Exit 6 when the stored
+    object is missing or altered; nothing is written then.
+    """
     settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
-    rel = record.original_object if original or not record.archival_object else record.archival_object
-    store.copy_out(rel, output)
-    err.print(f"wrote {output} ({'original' if rel == record.original_object else 'archival PDF/A'})")
+    use_original = original or not record.archival_object
+    rel = record.original_object if use_original else record.archival_object
+    sha = record.sha256 if use_original else record.archival_sha256
+    if output.is_dir():
+        output = output / _file_name(record, use_original)
+    store.copy_out(rel, sha, output, record_id=record.id, overwrite=force)
+    err.print(f"wrote {escape(str(output))} ({'original' if use_original else 'archival PDF/A'})")
+
+
+def _file_name(record, original: bool) -> str:
+    """A safe file name for a record's copy: the scan's own name (``.pdf`` for the archival
+    copy), or the id's first 12 characters when that name is unusable."""
+    name = Path(str(record.source_name).replace("\\", "/")).name.strip()
+    if not name or name.startswith(".") or "\0" in name or len(name.encode("utf-8", "surrogateescape")) > 200:
+        name = record.id[:12] + (Path(name).suffix if name and len(Path(name).suffix) <= 8 else "")
+    return name if original else f"{Path(name).stem or record.id[:12]}.pdf"
 
 
 @command()
