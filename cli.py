@@ -70,7 +70,7 @@ _REDACTOR = _Redactor()
 def _print_traceback(exc: BaseException) -> None:
     """The traceback, with the secrets taken out, when ``--verbose`` asked for it."""
     if logging.getLogger().isEnabledFor(logging.DEBUG):
-        err.print(Text(redact("".join(traceback.format_exception(exc)), _REDACTOR.secrets)))
+        err.print(Text(redact("".join(traceback.format_exception(exc)), _REDACTOR.secrets)), soft_wrap=True)
 
 
 def handles_errors(func: Callable) -> Callable:
@@ -86,7 +86,8 @@ def handles_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except AkteError as exc:
-            err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}")
+            # soft_wrap: one line per message, so paths and ids stay whole for grep and scripts
+            err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}", soft_wrap=True)
             _print_traceback(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
@@ -96,7 +97,7 @@ def handles_errors(func: Callable) -> Callable:
             if type(exc).__module__.partition(".")[0] in ("typer", "click"):
                 raise  # Exit, Abort, BadParameter …: Typer reports these itself
             message = redact(f"{type(exc).__name__}: {exc}", _REDACTOR.secrets)
-            err.print(f"[red]internal error:[/red] {escape(message)}")
+            err.print(f"[red]internal error:[/red] {escape(message)}", soft_wrap=True)
             if not logging.getLogger().isEnabledFor(logging.DEBUG):
                 err.print("[dim]rerun with --verbose for the traceback, and please report it[/dim]")
             _print_traceback(exc)
@@ -382,7 +383,7 @@ def get(
     if output.is_dir():
         output = output / _file_name(record, use_original)
     store.copy_out(rel, sha, output, record_id=record.id, overwrite=force)
-    err.print(f"wrote {escape(str(output))} ({'original' if use_original else 'archival PDF/A'})")
+    err.print(f"wrote {escape(str(output))} ({'original' if use_original else 'archival PDF/A'})", soft_wrap=True)
 
 
 def _file_name(record, original: bool) -> str:
