@@ -1,16 +1,13 @@
-"""The ``akte`` command. The only place where errors become exit codes.
+"""The ``akte`` command. Errors become exit codes only here, through :mod:`.cli_errors`.
 
 Data and JSON go to stdout; progress bars, summaries of problems and errors to stderr.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import signal
 import sys
-import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -33,8 +30,9 @@ from . import __version__
 from .archive.base import SearchQuery, open_backend
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.store import ArchiveStore
-from .config import Settings, load_settings, redact
-from .errors import AkteError, ExitCode, IntegrityError
+from .cli_errors import err, handles_errors, keep_secret, setup_logging
+from .config import Settings, load_settings
+from .errors import AkteError, IntegrityError
 
 app = typer.Typer(
     help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
@@ -43,67 +41,6 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
-
-
-class _Redactor(logging.Filter):
-    """Takes the run's secrets (Elasticsearch password, API key, URL user info) out of every
-    log line: the HTTP client logs node URLs, even at the default WARNING level. It also drops
-    the tracebacks libraries attach to their warnings unless ``--verbose`` asked for them."""
-
-    secrets: tuple[str, ...] = ()
-    verbose: bool = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.verbose:
-            record.exc_info, record.exc_text, record.stack_info = None, None, None
-        if self.secrets:
-            record.msg, record.args = redact(record.getMessage(), self.secrets), ()
-            if record.exc_info and not record.exc_text:
-                record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip(), self.secrets)
-        return True
-
-
-_REDACTOR = _Redactor()
-
-
-def _print_traceback(exc: BaseException) -> None:
-    """The traceback, with the secrets taken out, when ``--verbose`` asked for it."""
-    if logging.getLogger().isEnabledFor(logging.DEBUG):
-        err.print(Text(redact("".join(traceback.format_exception(exc)), _REDACTOR.secrets)), soft_wrap=True)
-
-
-def handles_errors(func: Callable) -> Callable:
-    """Turn our typed errors into a message on stderr and the matching exit code.
-
-    Anything else is a bug: it is reported in one line as an internal error (exit 70), with
-    the traceback only under ``--verbose``. Typer's and Click's own exits and usage errors
-    pass through unchanged.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except AkteError as exc:
-            # soft_wrap: one line per message, so paths and ids stay whole for grep and scripts
-            err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}", soft_wrap=True)
-            _print_traceback(exc)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
-            raise typer.Exit(130) from None
-        except Exception as exc:
-            if type(exc).__module__.partition(".")[0] in ("typer", "click"):
-                raise  # Exit, Abort, BadParameter …: Typer reports these itself
-            message = redact(f"{type(exc).__name__}: {exc}", _REDACTOR.secrets)
-            err.print(f"[red]internal error:[/red] {escape(message)}", soft_wrap=True)
-            if not logging.getLogger().isEnabledFor(logging.DEBUG):
-                err.print("[dim]rerun with --verbose for the traceback, and please report it[/dim]")
-            _print_traceback(exc)
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
-
-    return wrapper
 
 
 def command(name: str | None = None, target: typer.Typer = app, **kwargs) -> Callable:
@@ -150,14 +87,9 @@ def root(
     ] = False,
 ) -> None:
     """Global options; the settings are built once here."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)  # basicConfig runs once per process
-    for handler in logging.getLogger().handlers:
-        if _REDACTOR not in handler.filters:
-            handler.addFilter(_REDACTOR)
-    _REDACTOR.secrets, _REDACTOR.verbose = (), verbose
+    setup_logging(verbose)
     ctx.obj = load_settings(archive, config, {"backend": backend})
-    _REDACTOR.secrets = ctx.obj.elastic.secrets()
+    keep_secret(ctx.obj.elastic.secrets())
 
 
 class _Rate(ProgressColumn):

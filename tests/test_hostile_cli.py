@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from aktenarchiv.cli import handles_errors
+from aktenarchiv.cli_errors import handles_errors
 from aktenarchiv.config import load_settings
 from aktenarchiv.errors import ConfigError
 from conftest import DPI, draw_page
