@@ -187,7 +187,7 @@ def _coerce(value: Any, hint: Any, name: str, key: str = "") -> Any:
             return value
         raise ConfigError(f"{name}: {value!r} is not a text (write it in quotes)")
     if hint == tuple[str, ...]:
-        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) and v.strip() for v in value):
             return tuple(value)
         raise ConfigError(f"{name}: {value!r} is not a non-empty list of texts")
     raise ConfigError(f"{name}: cannot be set here")
