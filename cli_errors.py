@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import sys
 import traceback
 from typing import Callable
 
@@ -69,6 +71,11 @@ def handles_errors(func: Callable) -> Callable:
             err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}", soft_wrap=True)
             _print_traceback(exc)
             raise typer.Exit(int(exc.exit_code)) from None
+        except BrokenPipeError:
+            # The reader left (`akte list --json | head`): end quietly, as rich does for
+            # its own output, with stdout on /dev/null so the final flush cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
             raise typer.Exit(130) from None

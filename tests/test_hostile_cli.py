@@ -343,6 +343,16 @@ def test_unexpected_exception_is_one_line_and_a_nonzero_exit():
     assert verbose.exit_code == 70 and "Traceback" in verbose.stderr and "raise exc" in verbose.stderr
 
 
+@pytest.mark.parametrize("args", [("show", "--json"), ("show",)])
+def test_a_reader_that_leaves_early_is_no_error(archive, args):
+    # `akte show --json ID | head -c0`: stdout closes before akte writes.
+    proc = subprocess.Popen([sys.executable, "-m", "aktenarchiv", "--archive", archive[0], *args, archive[1]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1 and stderr == ""
+
+
 def test_typer_usage_errors_stay_as_they_are(run):
     missing = run("get", "abcdef")
     assert missing.exit_code == 2 and "Missing option" in missing.output
