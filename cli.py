@@ -1,13 +1,11 @@
-"""The ``akte`` command. The only place where errors become exit codes.
+"""The ``akte`` command. Errors become exit codes only here, through :mod:`.cli_errors`.
 
 Data and JSON go to stdout; progress bars, summaries of problems and errors to stderr.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import signal
 import sys
 from dataclasses import asdict, replace
@@ -33,6 +31,7 @@ from .archive.base import SearchQuery
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.registry import open_backend
 from .archive.store import ArchiveStore
+from .cli_errors import err, handles_errors, keep_secret, setup_logging
 from .config import Settings, load_settings
 from .errors import AkteError, IntegrityError
 
@@ -43,26 +42,6 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
-
-
-def handles_errors(func: Callable) -> Callable:
-    """Turn our typed errors into a message on stderr and the matching exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except AkteError as exc:
-            err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)  # paths stay whole
-            if logging.getLogger().isEnabledFor(logging.DEBUG):
-                err.print_exception()
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def command(name: str | None = None, target: typer.Typer = app, **kwargs) -> Callable:
@@ -109,8 +88,9 @@ def root(
     ] = False,
 ) -> None:
     """Global options; the settings are built once here."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(verbose)
     ctx.obj = load_settings(archive, config, {"backend": backend})
+    keep_secret(ctx.obj.elastic.secrets())
 
 
 class _Rate(ProgressColumn):
@@ -322,16 +302,34 @@ def show(
 def get(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id or unique prefix.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write, or a folder to write into.")],
     original: Annotated[bool, typer.Option("--original", help="The byte-exact original instead of the archival PDF.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Hand out a record's archival PDF (or, with --original, the original file)."""
+    """Hand out a record's archival PDF (or, with --original, the original file), hash-checked.
+
+    Into a folder, the file is named after the scan (``bauantrag.pdf``). Exit 6 when the stored
+    object is missing or altered; nothing is written then.
+    """
     settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
-    rel = record.original_object if original or not record.archival_object else record.archival_object
-    store.copy_out(rel, output)
-    err.print(f"wrote {output} ({'original' if rel == record.original_object else 'archival PDF/A'})")
+    use_original = original or not record.archival_object
+    rel = record.original_object if use_original else record.archival_object
+    sha = record.sha256 if use_original else record.archival_sha256
+    if output.is_dir():
+        output = output / _file_name(record, use_original)
+    store.copy_out(rel, sha, output, record_id=record.id, overwrite=force)
+    err.print(f"wrote {escape(str(output))} ({'original' if use_original else 'archival PDF/A'})", soft_wrap=True)
+
+
+def _file_name(record, original: bool) -> str:
+    """A safe file name for a record's copy: the scan's own name (``.pdf`` for the archival
+    copy), or the id's first 12 characters when that name is unusable."""
+    name = Path(str(record.source_name).replace("\\", "/")).name.strip()
+    if not name or name.startswith(".") or "\0" in name or len(name.encode("utf-8", "surrogateescape")) > 200:
+        name = record.id[:12] + (Path(name).suffix if name and len(Path(name).suffix) <= 8 else "")
+    return name if original else f"{Path(name).stem or record.id[:12]}.pdf"
 
 
 @command()

@@ -177,7 +177,12 @@ def classify_eval(
     settings = _settings(ctx)
     items = load_labelled_dir(labelled_dir, text_of=_text_from_archive(ArchiveStore(settings.archive_dir)))
     truth_file = labelled_dir / "truth.json"
-    truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
+    truth = None
+    if truth_file.is_file():
+        try:
+            truth = json.loads(truth_file.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(str(truth_file), f"not a readable UTF-8 JSON file ({exc})") from None
     _err(f"model: {resolve_model_path(settings.classify, settings.archive_dir)}")
     model = load_stage_model(settings.classify, settings.archive_dir)
     report = evaluate(model, items, settings=settings.classify, truth=truth)
