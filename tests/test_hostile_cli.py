@@ -21,7 +21,7 @@ import typer
 from aktenarchiv.cli_errors import handles_errors
 from aktenarchiv.config import load_settings
 from aktenarchiv.errors import ConfigError
-from conftest import DPI, draw_page
+from drawn_pages import DPI, draw_page
 from typer.testing import CliRunner
 
 pytest_plugins = ("es_fixtures",)
