@@ -31,6 +31,7 @@ from rich.text import Text
 from . import __version__
 from .archive.base import SearchQuery, open_backend
 from .archive.query import MARK_CLOSE, MARK_OPEN
+from .archive.seal import check_store
 from .archive.store import ArchiveStore
 from .config import Settings, load_settings
 from .errors import AkteError, IntegrityError
@@ -293,6 +294,7 @@ def show(
     data = record.to_json()
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
+    store.audit.append("read", (record.id,), {"what": "show"})
     if json_out:
         emit_json(data)
         return
@@ -326,36 +328,48 @@ def get(
     record = store.read_record(store.resolve(record_id))
     rel = record.original_object if original or not record.archival_object else record.archival_object
     store.copy_out(rel, output)
+    store.audit.append("read", (record.id,), {"what": "get", "object": rel, "to": str(output)})
     err.print(f"wrote {output} ({'original' if rel == record.original_object else 'archival PDF/A'})")
 
 
 @command()
 def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute every stored hash; report missing, altered and orphaned objects (exit 6 on any)."""
+    """Recompute every hash, every manifest seal and the audit chain; report stray files (exit 6 on any)."""
     settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     total = sum(1 for _ in store.record_ids())
     with _progress("records") as progress:
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
+        chain = store.audit.verify()
+        seals = check_store(store, chain)
+    findings = chain.findings + seals.findings
     index = _index_coverage(settings, store)
+    store.audit.append("verify", details={"records": report.records, "objects": report.objects_checked,
+                                          "ok": report.ok and not findings, "findings": len(findings)})
     if json_out:
-        emit_json({**asdict(report), "ok": report.ok, "index": index})
-    err.print(f"{report.records} records, {report.objects_checked} objects checked")
+        emit_json({**asdict(report), "ok": report.ok and not findings, "index": index,
+                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
+    err.print(f"{report.records} records, {report.objects_checked} objects, {seals.manifests} manifest seals, "
+              f"{chain.entries} audit entries checked")
     if index.get("unavailable"):
         err.print(f"[yellow]search index not checked:[/yellow] {escape(index['unavailable'])}")
     elif index["not_indexed"] or index["not_in_store"]:
         # The index is derived from the store: a gap is fixed by reindexing, not an integrity failure.
         err.print(f"[yellow]search index ({settings.backend}):[/yellow] {len(index['not_indexed'])} record(s) "
                   f"not indexed, {len(index['not_in_store'])} indexed without a record; run `akte reindex`")
+    for note in seals.notes:
+        err.print(f"  [yellow]note[/yellow] {escape(note)}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
         for item in items:
             err.print(f"  [red]{label}[/red] {escape(item)}")
-    if not report.ok:
+    print_findings(findings)
+    if not report.ok or findings:
         raise IntegrityError(
             f"integrity check failed: {len(report.missing)} missing, {len(report.altered)} altered, "
-            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests"
+            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests, "
+            f"{len(findings)} seal/audit/layout finding(s)"
         )
     err.print("[green]all objects intact[/green]")
 
@@ -374,10 +388,12 @@ def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
 
 
+from .audit_commands import audit_app, print_findings  # noqa: E402
 from .classify import commands as _classify_commands  # noqa: E402
 from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(audit_app, name="audit")
 # The classification commands stand at the top level (akte label, train, review,
 # classify-eval); registered here so that their errors, too, become exit codes.
 for _info in _classify_commands.app.registered_commands:

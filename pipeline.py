@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend, open_backend
+from .archive.seal import commit_record_change, finish_pending
 from .archive.store import ArchiveStore, sha256_file
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
@@ -167,6 +168,7 @@ def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterat
     started = time.monotonic()
     with archive_lock(root):
         store.clean_partials()
+        finish_pending(store)
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
@@ -451,7 +453,8 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
     )
-    store.write_record(record)
+    commit_record_change(store, record, "imported" if meta else "ingested",
+                         {"source_path": source.path, "pages": source.page_count, "origin": meta and meta.origin})
     commit(run, source.path, record)
     _settle(run, source.sha256, Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
                                         origin=meta.origin if meta else None))

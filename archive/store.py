@@ -18,11 +18,15 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import QuarantineReason, RecordNotFoundError
 from ..models import ArchiveRecord
+
+if TYPE_CHECKING:
+    from .audit import AuditLog
 
 CHUNK = 1 << 20
 
@@ -72,6 +76,11 @@ def atomic_copy(src: Path, dst: Path) -> str:
     return digest.hexdigest()
 
 
+def manifest_bytes(record: ArchiveRecord) -> bytes:
+    """The exact bytes of a record's manifest (their SHA-256 is what the audit chain seals)."""
+    return json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+
 @dataclass
 class VerifyReport:
     """What ``verify`` found; ``ok`` when nothing is missing, altered or orphaned."""
@@ -105,6 +114,17 @@ class ArchiveStore:
     def _manifest(self, record_id: str) -> Path:
         return self.root / "records" / record_id[:2] / f"{record_id}.json"
 
+    def manifest_path(self, record_id: str) -> Path:
+        """Where a record's manifest lives."""
+        return self._manifest(record_id)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The archive's audit log (opened on first use)."""
+        from .audit import AuditLog
+
+        return AuditLog(self.root)
+
     def path(self, rel: str) -> Path:
         """Absolute path of a stored object given its relative path."""
         return self.root / rel
@@ -131,9 +151,8 @@ class ArchiveStore:
         return rel, sha
 
     def write_record(self, record: ArchiveRecord) -> None:
-        """Write (or replace) a record's manifest."""
-        data = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True)
-        atomic_write_bytes(self._manifest(record.id), data.encode("utf-8"))
+        """Write (or replace) a record's manifest, unsealed: changes go through ``seal.commit_record_change``."""
+        atomic_write_bytes(self._manifest(record.id), manifest_bytes(record))
 
     def quarantine(self, src: Path, sha: str | None, reason: str, detail: dict | None = None) -> str:
         """Keep a copy of an input we could not process, with the reason beside it."""
@@ -185,8 +204,11 @@ class ArchiveStore:
         if not records.is_dir():
             return
         for sub in sorted(records.iterdir()):
-            for manifest in sorted(sub.glob("*.json")):
-                yield manifest.stem
+            if len(sub.name) != 2 or not sub.is_dir():
+                continue  # not part of the layout: ``verify`` reports it as stray
+            for manifest in sorted(sub.glob(f"{sub.name}*.json")):
+                if len(manifest.stem) == 64:
+                    yield manifest.stem
 
     def iter_records(self) -> Iterator[ArchiveRecord]:
         """Every record (loaded one at a time)."""

@@ -1,0 +1,104 @@
+"""Verification of the audit chain: every line, every link, every head recorded elsewhere.
+
+Called by :meth:`AuditLog.verify` under the log's lock. Streams the segments once; memory
+holds 8 bytes per entry (the sequence numbers) plus the latest manifest hash per record.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+
+from .audit import GENESIS, MANIFEST_KEY, AuditLog, ChainReport, Entry, Finding, entry_hash
+
+
+def check_chain(log: AuditLog, known_heads: list[tuple[int, str]]) -> ChainReport:
+    """Recompute every entry's hash and link; compare with heads kept outside the chain."""
+    report = ChainReport()
+    wanted = _wanted_heads(log, known_heads, report)
+    found: dict[int, list[str]] = {}
+    seqs = array("q")
+    prev_seq, prev_hash = 0, GENESIS
+    for _, path in log.segments():
+        with open(path, "rb") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                where = f"audit/{path.name}:{lineno}"
+                if not line.endswith(b"\n"):
+                    report.findings.append(Finding("incomplete", where, "the last line is incomplete "
+                                                   "(an interrupted write; the next entry sets it aside)"))
+                    break
+                try:
+                    data = json.loads(line)
+                    entry = Entry.from_json(data)
+                except (ValueError, KeyError, TypeError) as exc:
+                    report.findings.append(Finding("unreadable", where, f"not an audit entry ({exc})"))
+                    prev_seq, prev_hash = prev_seq + 1, None
+                    continue
+                report.entries += 1
+                _check_line(where, data, entry, prev_seq, prev_hash, report)
+                seqs.append(entry.seq)
+                if entry.seq in wanted:
+                    found.setdefault(entry.seq, []).append(entry.hash)
+                if entry.records and MANIFEST_KEY in entry.details:
+                    report.seals[entry.records[0]] = str(entry.details[MANIFEST_KEY])
+                prev_seq, prev_hash = entry.seq, entry.hash
+                report.head_seq, report.head_hash = entry.seq, entry.hash
+    last = _check_sequence(log, seqs, report)
+    for seq, heads in sorted(wanted.items()):
+        for digest, source in heads:
+            if seq > last:
+                report.findings.append(Finding(
+                    "cut", f"audit (entry {seq})", f"{source} names entry {seq}, but the chain ends at entry {last}: "
+                    "entries were removed from its end", log.records_of(last + 1, seq)))
+            elif digest not in found.get(seq, ()):
+                report.findings.append(Finding(
+                    "rewritten", f"audit (entry {seq})", f"entry {seq} differs from the head in {source}: "
+                    "the chain was rewritten", log.records_of(seq, seq)))
+    return report
+
+
+def _check_line(where: str, data: dict, entry: Entry, prev_seq: int,
+                prev_hash: str | None, report: ChainReport) -> None:
+    """Findings about one line: its own hash, its place, its link to the line before."""
+    if entry_hash(data) != entry.hash:
+        report.findings.append(Finding("altered", where, f"entry {entry.seq} ({entry.event}) does not match "
+                                       "its hash: it was changed after it was written", entry.records))
+    elif entry.seq <= prev_seq:
+        report.findings.append(Finding("reordered", where, f"entry {entry.seq} ({entry.event}) stands after "
+                                       f"entry {prev_seq}", entry.records))
+    elif entry.seq == prev_seq + 1 and prev_hash is not None and entry.prev != prev_hash:
+        report.findings.append(Finding("broken-link", where, f"entry {entry.seq} ({entry.event}) does not "
+                                       "continue from the line before it", entry.records))
+
+
+def _check_sequence(log: AuditLog, seqs: array, report: ChainReport) -> int:
+    """Report missing and doubled sequence numbers; returns the highest one."""
+    ordered = sorted(seqs)
+    expected = 1
+    for seq in ordered:
+        if seq < expected:
+            report.findings.append(Finding("duplicate", f"audit (entry {seq})", f"entry {seq} appears more than once",
+                                           log.records_of(seq, seq)))
+            continue
+        if seq > expected:
+            span = f"entry {expected}" if seq == expected + 1 else f"entries {expected}–{seq - 1}"
+            report.findings.append(Finding("removed", f"audit ({span})", f"{span} missing from the chain",
+                                           log.records_of(expected, seq - 1)))
+        expected = seq + 1
+    return ordered[-1] if ordered else 0
+
+
+def _wanted_heads(log: AuditLog, known_heads: list[tuple[int, str]], report: ChainReport) -> dict:
+    """seq → [(hash, where the head was kept)] for every head the chain must still contain."""
+    wanted: dict[int, list[tuple[str, str]]] = {}
+    for seq, digest in known_heads:
+        wanted.setdefault(int(seq), []).append((digest, "the head given"))
+    for seq, digest in log.seen_heads():
+        wanted.setdefault(seq, []).append((digest, "the audit index"))
+    for lineno, head in enumerate(log.recorded_heads(), start=1):
+        try:
+            wanted.setdefault(int(head["seq"]), []).append((str(head["hash"]), f"audit/heads.jsonl:{lineno}"))
+        except (KeyError, TypeError, ValueError):
+            report.findings.append(Finding("unreadable", f"audit/heads.jsonl:{lineno}", "not a recorded head"))
+    wanted.pop(0, None)  # the head of an empty log
+    return wanted
