@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from .archive.audit import Entry, Finding
+from .archive.seal import adopt_unsealed
 from .archive.store import ArchiveStore
 from .cli import command, emit_json, err, out, settings_of
 from .errors import ConfigError, IntegrityError
@@ -116,3 +117,11 @@ def head(
     out.print(f"{entry.seq}:{entry.hash}")
     err.print(f"[dim]keep this line outside the archive (register, mail); check later with "
               f"`akte audit verify --head {entry.seq}:{entry.hash}`[/dim]")
+
+
+@command("adopt", target=audit_app)
+def adopt(ctx: typer.Context) -> None:
+    """Seal the manifests of an archive made before sealing existed (each adoption is an audit entry)."""
+    store = ArchiveStore(settings_of(ctx).archive_dir)
+    adopted = adopt_unsealed(store)
+    err.print(f"{len(adopted)} record(s) sealed as they are now; run `akte verify` for the rest")

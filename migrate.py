@@ -50,6 +50,7 @@ class MigrationReport:
         from .ingest.journal import now_iso
 
         self.job, self.dry_run, self.seconds = job, dry_run, 0.0
+        self.archive_dir = archive_dir
         self.notes: list[str] = []
         self.counts: Counter = Counter()
         self.failures: list[dict] = []
@@ -72,6 +73,9 @@ class MigrationReport:
         """Finish the report file; returns self."""
         self.seconds = time.monotonic() - self._started
         self._fh.close()
+        if not self.dry_run:  # each record's own entry was written as it was stored; this is the job
+            ArchiveStore(self.archive_dir).audit.append(f"migrate-{self.job}", details={
+                "counts": dict(self.counts), "report_file": self.path.relative_to(self.archive_dir).as_posix()})
         return self
 
     def count(self, status: str) -> int:
@@ -240,6 +244,8 @@ def reindex(settings: Settings, *, pending_only: bool = False,
             return outcome
         outcome.report = run.backend.reindex_into_new_version(run.store.iter_records(), progress)
         outcome.records = outcome.report.bulk.indexed
+        run.store.audit.append("reindex", details={"backend": settings.backend, "records": outcome.records,
+                                                   "switched": outcome.report.switched})
         if outcome.report.switched:
             for entry in run.journal.pending():  # the new index holds every stored record
                 run.journal.mark(entry.sha256, entry.path, "archived", entry.record_id)

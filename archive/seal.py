@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from ..errors import IntegrityError
 from ..models import ArchiveRecord
-from .audit import Actor, ChainReport, Entry, Finding
+from .audit import MANIFEST_KEY, Actor, ChainReport, Entry, Finding
 from .store import ArchiveStore, _fsync_dir, atomic_write_bytes, manifest_bytes, sha256_file
 
 PENDING = ".pending"
@@ -87,7 +87,7 @@ def commit_record_change(store: ArchiveStore, record: ArchiveRecord, event: str,
                                      "chain (changed outside akte); run `akte verify` before changing it")
         atomic_write_bytes(pending, data)
         try:
-            entry = store.audit.append(event, (record.id,), {**details, "manifest_sha256": digest}, actor)
+            entry = store.audit.append(event, (record.id,), {**details, MANIFEST_KEY: digest}, actor)
         except BaseException:
             pending.unlink(missing_ok=True)
             raise
@@ -126,6 +126,21 @@ def finish_pending(store: ArchiveStore) -> dict[str, str]:
             if action:
                 done[pending.name.split(".", 1)[0]] = action
     return done
+
+
+def adopt_unsealed(store: ArchiveStore, actor: Actor | None = None) -> list[str]:
+    """Seal every manifest that has no seal yet (an archive from before sealing); returns their ids.
+
+    Manifests whose seal exists but differs are left alone: that is a finding, not an adoption.
+    """
+    adopted = []
+    with store.audit.locked():
+        for record_id in store.record_ids():
+            if store.audit.sealed_hash(record_id) is None:
+                digest = sha256_file(store.manifest_path(record_id))
+                store.audit.append("adopted", (record_id,), {MANIFEST_KEY: digest}, actor)
+                adopted.append(record_id)
+    return adopted
 
 
 def check_store(store: ArchiveStore, chain: ChainReport, progress: Callable[[], None] | None = None) -> SealReport:

@@ -165,3 +165,15 @@ def test_export_import_keeps_records_sealed(cli, archived, archive_dir, tmp_path
     log = AuditLog(target)
     assert [e.event for e in log.entries_for(archived[0])] == ["imported"]
     assert cli("--archive", target, "verify").exit_code == 0
+
+
+def test_an_archive_from_before_sealing_is_adopted(cli, archived, archive_dir):
+    import shutil
+
+    shutil.rmtree(archive_dir / "audit")  # as an archive made by an older akte looks
+    kinds = sorted((f["kind"], f["records"][0]) for f in findings(cli))
+    assert kinds == sorted(("unsealed", r) for r in archived)
+    result = cli("audit", "adopt")
+    assert result.exit_code == 0 and "2 record(s) sealed" in result.stderr
+    assert cli("verify").exit_code == 0
+    assert [e.event for e in AuditLog(archive_dir).entries_for(archived[0])] == ["adopted"]
