@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -33,7 +34,7 @@ from .archive.base import SearchQuery, open_backend
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.seal import check_store
 from .archive.store import ArchiveStore
-from .config import Settings, load_settings
+from .config import SCHUTZBEDARF, Settings, load_settings
 from .errors import AkteError, IntegrityError
 
 app = typer.Typer(
@@ -156,17 +157,26 @@ def _progress(unit: str = "pages") -> Progress:
     )
 
 
+Schutzbedarf = Enum("Schutzbedarf", {name: name for name in SCHUTZBEDARF}, type=str)
+
+
 @command()
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
+    schutzbedarf: Annotated[Optional[Schutzbedarf], typer.Option("--schutzbedarf", help="Protection need of this batch [settings: transfer.schutzbedarf].")] = None,
+    operator: Annotated[Optional[str], typer.Option("--operator", help="Who scanned this batch (default: the OS user).")] = None,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
+    from dataclasses import replace
+
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from .pipeline import ingest as run_ingest
 
     settings = settings_of(ctx)
+    transfer = {k: v for k, v in (("schutzbedarf", schutzbedarf and schutzbedarf.value), ("operator", operator)) if v}
+    settings = replace(settings, transfer=replace(settings.transfer, **transfer))
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
     if json_out:
@@ -309,10 +319,25 @@ def show(
     out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
     for key, value in record.extra:
         out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
+    _print_transfer_note(record)
     for page in record.pages:
         conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
         out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
         out.print(escape(page.text))
+
+
+def _print_transfer_note(record) -> None:
+    """The Transfervermerk: the first note of the record's own audit list."""
+    note = record.audit[0] if record.audit and record.audit[0].get("event") in ("ingested", "imported") else None
+    if note is None:
+        return
+    out.print("  [bold]Transfervermerk[/bold]")
+    for key in ("operator", "at", "scanner", "profile", "schutzbedarf", "pages", "approved_by", "origin"):
+        if key in note:
+            out.print(f"    {key:<13} {escape(str(note[key] if note[key] not in (None, '') else '–'))}")
+    anomalies = note.get("anomalies") or {}
+    shown = "; ".join(f"p.{page}: {', '.join(found)}" for page, found in anomalies.items())
+    out.print(f"    {'anomalies':<13} {escape(shown or 'none')}")
 
 
 @command()

@@ -66,6 +66,19 @@ class ClassifySettings:
     rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (type, keywords, regexes)
 
 
+SCHUTZBEDARF = ("normal", "hoch", "sehr-hoch")
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """What the Transfervermerk of each scan says (README "Ersetzendes Scannen")."""
+
+    operator: str = ""  # who scans; empty: the operating-system user running akte
+    scanner: str = ""  # e.g. "Fujitsu fi-7160 (Inv.-Nr. 4711)"
+    profile: str = ""  # e.g. "300 dpi Graustufen, duplex"
+    schutzbedarf: str = "normal"  # protection need: normal | hoch | sehr-hoch
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
@@ -75,6 +88,7 @@ class Settings:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
+    transfer: TransferSettings = field(default_factory=TransferSettings)
 
     @property
     def workers(self) -> int:
@@ -103,8 +117,13 @@ _ENV = {
     "AKTE_ES_INDEX_PREFIX": ("elastic", "index_prefix"),
     "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
     "AKTE_MODEL": ("classify", "model_path"),
+    "AKTE_OPERATOR": ("transfer", "operator"),
+    "AKTE_SCANNER": ("transfer", "scanner"),
+    "AKTE_SCAN_PROFILE": ("transfer", "profile"),
+    "AKTE_SCHUTZBEDARF": ("transfer", "schutzbedarf"),
 }
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings}
+_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings,
+             "transfer": TransferSettings}
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:
@@ -189,6 +208,8 @@ def load_settings(
 
     if settings.backend not in ("sqlite", "elasticsearch"):
         raise ConfigError(f"backend {settings.backend!r}: use 'sqlite' or 'elasticsearch'")
+    if settings.transfer.schutzbedarf not in SCHUTZBEDARF:
+        raise ConfigError(f"schutzbedarf {settings.transfer.schutzbedarf!r}: use {', '.join(SCHUTZBEDARF)}")
     return settings
 
 

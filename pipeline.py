@@ -41,7 +41,7 @@ from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import recognize_item
 from .ocr.tools import ocrmypdf as ocrmypdf_tool
 from .ocr.tools import tesseract
-from .ocr.transfer import make_title, transfer_note
+from .ocr.transfer import make_title, stamp_archival, transfer_note
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
 WOULD_ARCHIVE = "would-archive"  # --dry-run
@@ -430,6 +430,7 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
             known.update(confidence=1.0, needs_review=False, method="import")
         classification = replace(classification, **known)
     store = run.store
+    note = stamp_archival(ocr, meta, transfer_note(source, meta, run.settings, ocr))
     original = store.put_original(Path(source.path), source.sha256)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
@@ -449,7 +450,7 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(transfer_note(source, meta, run.settings.ocr),),
+        audit=(note,),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
     )

@@ -157,7 +157,7 @@ class AuditLog:
                 data = {"seq": seq + 1, "at": now_iso(), "actor": actor.name, "host": actor.host, "event": event,
                         "records": list(records), "details": details or {}, "prev": prev}
                 data["hash"] = entry_hash(data)
-                if self._segment_full(segment):
+                if self._segment_full(segment, seq):
                     segment += 1
                 path = self._segment_path(segment)
                 fresh = not path.exists()
@@ -199,16 +199,14 @@ class AuditLog:
             segments.pop()
         return 0, GENESIS, 1
 
-    def _segment_full(self, number: int) -> bool:
-        """True when segment ``number`` holds ``segment_entries`` lines (counted fast, by newlines)."""
-        path = self._segment_path(number)
-        if not path.exists():
-            return False
-        count = 0
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                count += chunk.count(b"\n")
-        return count >= self.segment_entries
+    def _segment_full(self, number: int, last_seq: int) -> bool:
+        """True when segment ``number``, ending with entry ``last_seq``, holds ``segment_entries`` entries."""
+        try:
+            with open(self._segment_path(number), "rb") as fh:
+                first = int(json.loads(fh.readline())["seq"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False  # no segment yet, or a damaged first line: verify reports that, appending goes on
+        return last_seq - first + 1 >= self.segment_entries
 
     @contextmanager
     def locked(self) -> Iterator[None]:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from ..errors import IntegrityError
 from ..models import ArchiveRecord
 from .audit import MANIFEST_KEY, Actor, ChainReport, Entry, Finding
-from .store import ArchiveStore, _fsync_dir, atomic_write_bytes, manifest_bytes, sha256_file
+from .store import ArchiveStore, _fsync_dir, manifest_bytes, sha256_file
 
 PENDING = ".pending"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -85,7 +85,7 @@ def commit_record_change(store: ArchiveStore, record: ArchiveRecord, event: str,
             elif before != sealed:
                 raise IntegrityError(f"record {record.id[:12]}: its manifest differs from its seal in the audit "
                                      "chain (changed outside akte); run `akte verify` before changing it")
-        atomic_write_bytes(pending, data)
+        _stage(pending, data)
         try:
             entry = store.audit.append(event, (record.id,), {**details, MANIFEST_KEY: digest}, actor)
         except BaseException:
@@ -95,10 +95,21 @@ def commit_record_change(store: ArchiveStore, record: ArchiveRecord, event: str,
     return entry
 
 
+def _stage(pending: Path, data: bytes) -> None:
+    """Write the new manifest beside the live one, durably (no ``.part`` needed: a torn staged
+    file matches no audit entry and is dropped)."""
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    with open(pending, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync_dir(pending.parent)  # the staged file must survive a crash once its entry is written
+
+
 def _go_live(pending: Path, manifest: Path) -> None:
-    """The last step of a change: the staged manifest replaces the live one."""
+    """The last step of a change: the staged manifest replaces the live one. No directory
+    fsync: after a crash either name is found, and a staged file its entry covers is completed."""
     os.replace(pending, manifest)
-    _fsync_dir(manifest.parent)
 
 
 def _finish_one(store: ArchiveStore, pending: Path) -> str | None:

@@ -177,3 +177,31 @@ def test_an_archive_from_before_sealing_is_adopted(cli, archived, archive_dir):
     assert result.exit_code == 0 and "2 record(s) sealed" in result.stderr
     assert cli("verify").exit_code == 0
     assert [e.event for e in AuditLog(archive_dir).entries_for(archived[0])] == ["adopted"]
+
+
+def test_transfer_note_is_sealed_shown_and_embedded_in_the_pdfa(cli, make_scan, tmp_path, archive_dir):
+    from aktenarchiv.archive.xmp import read_transfer_note
+
+    archive_dir.mkdir(parents=True)
+    (archive_dir / "akte.toml").write_text('[transfer]\nscanner = "Fujitsu fi-7160"\nprofile = "300 dpi grau"\n')
+    make_scan("eingang/antrag.png")
+    result = cli("ingest", tmp_path / "eingang", "--schutzbedarf", "hoch", "--operator", "Frau Müßig")
+    assert result.exit_code == 0, result.stderr
+    [record_id] = ArchiveStore(archive_dir).record_ids()
+    note = json.loads(cli("show", record_id, "--json").stdout)["audit"][0]
+    assert (note["operator"], note["scanner"], note["profile"]) == ("Frau Müßig", "Fujitsu fi-7160", "300 dpi grau")
+    assert note["schutzbedarf"] == "hoch" and note["pages"] == 1 and note["approved_by"] is None
+    shown = cli("show", record_id).stdout
+    assert "Transfervermerk" in shown and "Fujitsu fi-7160" in shown and "schutzbedarf" in shown
+    pdf = tmp_path / "akte.pdf"
+    assert cli("get", record_id, "-o", pdf).exit_code == 0
+    assert read_transfer_note(pdf) == note, "a PDF handed out carries the sealed note"
+    import pikepdf
+
+    with pikepdf.open(pdf) as handed_out:
+        xmp = handed_out.Root.Metadata.read_bytes()
+        assert "/Filter" not in handed_out.Root.Metadata.stream_dict  # PDF/A: metadata stays uncompressed
+    assert b"pdfaid:part>2<" in xmp and b"pdfaExtension:schemas" in xmp and b"akteTV:Operator" in xmp
+    assert cli("verify").exit_code == 0  # the stored archival PDF is the one with the note
+    bad = cli("ingest", tmp_path / "eingang", "--schutzbedarf", "mittel")
+    assert bad.exit_code == 2
