@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -15,9 +16,10 @@ from rich.markup import escape
 
 from .archive.audit import Entry, Finding
 from .archive.seal import adopt_unsealed
+from .archive.signing import generate_key, sign_head
 from .archive.store import ArchiveStore
 from .cli import command, emit_json, err, out, settings_of
-from .errors import ConfigError, IntegrityError
+from .errors import ConfigError, InputFileError, IntegrityError
 
 audit_app = typer.Typer(help="The audit chain: verify it, show a record's trail, print its head.",
                         no_args_is_help=True)
@@ -45,11 +47,14 @@ def _parse_heads(values: list[str]) -> list[tuple[int, str]]:
 def verify(
     ctx: typer.Context,
     head: Annotated[Optional[list[str]], typer.Option("--head", help="A head kept outside the archive (SEQ:HASH); repeatable.")] = None,
+    public_key: Annotated[Optional[Path], typer.Option("--public-key", help="The signing public key kept outside the archive (default: audit/signing.pub).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Recompute the whole audit chain (exit 6 on an altered, removed, reordered or cut-off entry)."""
     store = ArchiveStore(settings_of(ctx).archive_dir)
-    report = store.audit.verify(_parse_heads(head or []))
+    if public_key is not None and not public_key.is_file():
+        raise InputFileError(str(public_key), "no such file")
+    report = store.audit.verify(_parse_heads(head or []), public_key)
     store.audit.append("audit-verify", details={"entries": report.entries, "findings": len(report.findings)})
     if json_out:
         emit_json({"ok": report.ok, "entries": report.entries, "head_seq": report.head_seq,
@@ -104,12 +109,15 @@ def _resolve_any(store: ArchiveStore, prefix: str) -> str:
 @command("head", target=audit_app)
 def head(
     ctx: typer.Context,
+    sign: Annotated[Optional[Path], typer.Option("--sign", help="Sign the head with this Ed25519 private key (kept outside the archive).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the head as JSON.")] = False,
 ) -> None:
     """Print the current head (SEQ:HASH) to keep outside the archive; it is also noted in audit/heads.jsonl."""
     store = ArchiveStore(settings_of(ctx).archive_dir)
-    entry = store.audit.append("head", details={"note": "head handed out"})
+    entry = store.audit.append("head", details={"note": "head handed out", "signed": sign is not None})
     record = {"seq": entry.seq, "hash": entry.hash, "at": entry.at}
+    if sign is not None:
+        record = sign_head(record, sign)
     store.audit.record_head(record)
     if json_out:
         emit_json(record)
@@ -125,3 +133,17 @@ def adopt(ctx: typer.Context) -> None:
     store = ArchiveStore(settings_of(ctx).archive_dir)
     adopted = adopt_unsealed(store)
     err.print(f"{len(adopted)} record(s) sealed as they are now; run `akte verify` for the rest")
+
+
+@command("keygen", target=audit_app)
+def keygen(
+    ctx: typer.Context,
+    private_key: Annotated[Path, typer.Argument(metavar="PRIVATE_KEY", help="Where to write the private key (outside the archive).")],
+) -> None:
+    """Create an Ed25519 key pair for signing heads; the public key goes to audit/signing.pub."""
+    store = ArchiveStore(settings_of(ctx).archive_dir)
+    print_ = generate_key(private_key, store.root)
+    store.audit.append("keygen", details={"key": print_})
+    out.print(print_)
+    err.print(f"private key: {private_key} (keep it outside the archive); keep the fingerprint above on paper; "
+              "sign heads with `akte audit head --sign KEY`")

@@ -387,16 +387,17 @@ class AuditLog:
         return tuple(sorted(r[0] for r in rows))
 
     # -- verifying ---------------------------------------------------------------------
-    def verify(self, known_heads: list[tuple[int, str]] = ()) -> ChainReport:
+    def verify(self, known_heads: list[tuple[int, str]] = (), public_key: Path | None = None) -> ChainReport:
         """Recompute the whole chain; report altered, removed, reordered and cut-off entries.
 
         ``known_heads`` are (seq, hash) pairs kept elsewhere (on paper, in a mail); the
-        heads in ``heads.jsonl`` and the index's high-water mark are checked as well.
+        heads in ``heads.jsonl`` (and their signatures, against ``public_key`` or
+        ``audit/signing.pub``) and the last head the index had seen are checked as well.
         """
         from .audit_check import check_chain
 
         with self.locked():
-            report = check_chain(self, list(known_heads))
+            report = check_chain(self, list(known_heads), public_key)
             self._sync_index()
         return report
 

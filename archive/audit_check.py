@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 from array import array
+from pathlib import Path
 
 from .audit import GENESIS, MANIFEST_KEY, AuditLog, ChainReport, Entry, Finding, entry_hash
+from .signing import PUBLIC, load_public_key, signature_problem
 
 
-def check_chain(log: AuditLog, known_heads: list[tuple[int, str]]) -> ChainReport:
-    """Recompute every entry's hash and link; compare with heads kept outside the chain."""
+def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_path: Path | None = None) -> ChainReport:
+    """Recompute every entry's hash and link; compare with heads kept elsewhere, check their signatures.
+
+    ``public_key_path``: a public key kept outside the archive; else ``audit/signing.pub``.
+    """
     report = ChainReport()
-    wanted = _wanted_heads(log, known_heads, report)
+    wanted = _wanted_heads(log, known_heads, report, public_key_path)
     found: dict[int, list[str]] = {}
     seqs = array("q")
     prev_seq, prev_hash = 0, GENESIS
@@ -88,17 +93,24 @@ def _check_sequence(log: AuditLog, seqs: array, report: ChainReport) -> int:
     return ordered[-1] if ordered else 0
 
 
-def _wanted_heads(log: AuditLog, known_heads: list[tuple[int, str]], report: ChainReport) -> dict:
+def _wanted_heads(log: AuditLog, known_heads: list[tuple[int, str]], report: ChainReport,
+                  public_key_path: Path | None) -> dict:
     """seq → [(hash, where the head was kept)] for every head the chain must still contain."""
     wanted: dict[int, list[tuple[str, str]]] = {}
     for seq, digest in known_heads:
         wanted.setdefault(int(seq), []).append((digest, "the head given"))
     for seq, digest in log.seen_heads():
         wanted.setdefault(seq, []).append((digest, "the audit index"))
+    public_key = load_public_key(public_key_path or log.dir / PUBLIC)
     for lineno, head in enumerate(log.recorded_heads(), start=1):
+        where = f"audit/heads.jsonl:{lineno}"
         try:
-            wanted.setdefault(int(head["seq"]), []).append((str(head["hash"]), f"audit/heads.jsonl:{lineno}"))
+            wanted.setdefault(int(head["seq"]), []).append((str(head["hash"]), where))
         except (KeyError, TypeError, ValueError):
-            report.findings.append(Finding("unreadable", f"audit/heads.jsonl:{lineno}", "not a recorded head"))
+            report.findings.append(Finding("unreadable", where, "not a recorded head"))
+            continue
+        problem = signature_problem(head, public_key)
+        if problem:
+            report.findings.append(Finding("bad-signature", where, problem))
     wanted.pop(0, None)  # the head of an empty log
     return wanted

@@ -166,3 +166,38 @@ def test_show_and_verify_commands(cli, archive_dir):
     log = AuditLog(archive_dir)
     assert [e.event for e in log.latest(2)] == ["read", "audit-verify"]  # show A was a read, verify is logged
     assert cli("audit", "verify", "--head", "nonsense").exit_code == 1
+
+
+def test_signed_heads(cli, archive_dir, tmp_path):
+    filled(archive_dir).close()
+    inside = cli("audit", "keygen", archive_dir / "key.pem")
+    assert inside.exit_code == 1 and "must not be kept inside the archive" in inside.stderr
+    key = tmp_path / "safe" / "audit-key.pem"
+    made = cli("audit", "keygen", key)
+    assert made.exit_code == 0 and len(made.stdout.strip()) == 32
+    assert oct(key.stat().st_mode)[-3:] == "600" and (archive_dir / "audit" / "signing.pub").is_file()
+    assert cli("audit", "head", "--sign", key).exit_code == 0
+    assert cli("audit", "verify").exit_code == 0
+    kept_public = tmp_path / "safe" / "signing.pub"
+    kept_public.write_bytes((archive_dir / "audit" / "signing.pub").read_bytes())
+
+    # Someone with write access rebuilds heads.jsonl with a key of their own.
+    heads = archive_dir / "audit" / "heads.jsonl"
+    original = heads.read_bytes()
+    other = tmp_path / "other.pem"
+    assert cli("--archive", tmp_path / "elsewhere", "audit", "keygen", other).exit_code == 0
+    (archive_dir / "audit" / "signing.pub").write_bytes((tmp_path / "elsewhere" / "audit" / "signing.pub").read_bytes())
+    from aktenarchiv.archive.signing import sign_head
+
+    forged = sign_head({k: v for k, v in json.loads(original).items() if k not in ("key", "signature")}, other)
+    heads.write_text(json.dumps(forged) + "\n")
+    assert cli("audit", "verify").exit_code == 0, "inside the archive the forgery is consistent"
+    caught = cli("audit", "verify", "--public-key", kept_public, "--json")
+    assert caught.exit_code == 6
+    assert [f["kind"] for f in json.loads(caught.stdout)["findings"]] == ["bad-signature"]
+
+    # A changed signature is found against the archive's own key too.
+    heads.write_bytes(original.replace(b'"signature": "', b'"signature": "00'))
+    (archive_dir / "audit" / "signing.pub").write_bytes(kept_public.read_bytes())
+    result = cli("audit", "verify")
+    assert result.exit_code == 6 and "bad-signature" in result.stderr
