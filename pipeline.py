@@ -306,7 +306,9 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
 
 def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
     if not run.dry_run:
-        run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
+        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
+        run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": str(path), "reason": reason,
+                                                                       "kept": kept, "origin": origin})
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
     _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))

@@ -150,9 +150,14 @@ class ArchiveStore:
             atomic_copy(pdf, self.root / rel)
         return rel, sha
 
-    def write_record(self, record: ArchiveRecord) -> None:
-        """Write (or replace) a record's manifest, unsealed: changes go through ``seal.commit_record_change``."""
-        atomic_write_bytes(self._manifest(record.id), manifest_bytes(record))
+    def write_record(self, record: ArchiveRecord, event: str = "updated", details: dict | None = None) -> None:
+        """Write (or replace) a record's manifest, sealed in the audit chain (``seal.commit_record_change``).
+
+        There is no unsealed way to write a manifest: ``akte verify`` would report it as altered.
+        """
+        from .seal import commit_record_change
+
+        commit_record_change(self, record, event, details)
 
     def quarantine(self, src: Path, sha: str | None, reason: str, detail: dict | None = None) -> str:
         """Keep a copy of an input we could not process, with the reason beside it."""

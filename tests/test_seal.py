@@ -1,11 +1,13 @@
 """Sealed records: changes outside akte, stray and missing files are found by `akte verify` (exit 6), named."""
 
+import hashlib
 import json
 
 import pytest
 from aktenarchiv.archive.audit import AuditLog
 from aktenarchiv.archive.seal import commit_record_change, finish_pending
 from aktenarchiv.archive.store import ArchiveStore, manifest_bytes
+from aktenarchiv.models import ArchiveRecord, PageText
 
 
 @pytest.fixture
@@ -205,3 +207,27 @@ def test_transfer_note_is_sealed_shown_and_embedded_in_the_pdfa(cli, make_scan, 
     assert cli("verify").exit_code == 0  # the stored archival PDF is the one with the note
     bad = cli("ingest", tmp_path / "eingang", "--schutzbedarf", "mittel")
     assert bad.exit_code == 2
+
+
+def test_quarantined_inputs_are_in_the_chain(cli, tmp_path, archive_dir):
+    bad = tmp_path / "eingang" / "kaputt.pdf"
+    bad.parent.mkdir()
+    bad.write_bytes(b"%PDF-1.7\n1 0 obj\n<<")  # truncated
+    assert cli("ingest", bad.parent).exit_code == 4
+    [entry] = [e for e in AuditLog(archive_dir).latest(10) if e.event == "quarantined"]
+    assert entry.details["source_path"] == str(bad) and entry.details["kept"].startswith("quarantine/")
+    assert cli("verify").exit_code == 0  # quarantine/ is the archive's own
+
+
+def test_every_manifest_write_is_sealed(archive_dir):
+    """Code that writes a manifest through the store (other commands, fixtures) seals it too."""
+    sha = "d" * 64
+    store = ArchiveStore(archive_dir)
+    record = ArchiveRecord(id=sha, sha256=sha, source_name="x.pdf", media_type="application/pdf", size=1,
+                           page_count=1, ingested_at="2024-03-05T10:00:00+00:00", title="x",
+                           original_object=f"objects/dd/{sha}", archival_object=None, archival_sha256=None,
+                           pages=(PageText(1, "x", "ocr", 90.0),), engine="t")
+    store.write_record(record, "qa-approve", {"by": "pruefer"})
+    [entry] = AuditLog(archive_dir).entries_for(sha)
+    assert entry.event == "qa-approve" and entry.details["by"] == "pruefer"
+    assert entry.details["manifest_sha256"] == hashlib.sha256(manifest_bytes(record)).hexdigest()
