@@ -73,9 +73,6 @@ class MigrationReport:
         """Finish the report file; returns self."""
         self.seconds = time.monotonic() - self._started
         self._fh.close()
-        if not self.dry_run:  # each record's own entry was written as it was stored; this is the job
-            ArchiveStore(self.archive_dir).audit.append(f"migrate-{self.job}", details={
-                "counts": dict(self.counts), "report_file": self.path.relative_to(self.archive_dir).as_posix()})
         return self
 
     def count(self, status: str) -> int:
@@ -250,3 +247,11 @@ def reindex(settings: Settings, *, pending_only: bool = False,
             for entry in run.journal.pending():  # the new index holds every stored record
                 run.journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
     return outcome
+
+
+def log_job(report: MigrationReport) -> None:
+    """Note a finished job in the audit chain (each record's own entry was written as it was stored)."""
+    if not report.dry_run:
+        ArchiveStore(report.archive_dir).audit.append(f"migrate-{report.job}", details={
+            "counts": dict(report.counts), "seconds": round(report.seconds, 1),
+            "report_file": report.path.relative_to(report.archive_dir).as_posix()})

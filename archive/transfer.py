@@ -24,7 +24,6 @@ from typing import Callable, Iterator
 
 from ..errors import InputFileError
 from ..models import ArchiveRecord
-from .seal import commit_record_change
 from .store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 
 FORMAT = "aktenarchiv-export"
@@ -157,6 +156,6 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
 
     for record_id, status, reason, record in _bounded_map(one, source.record_ids(), workers):
         if record is not None:
-            commit_record_change(store, record, "imported", {"from_export": str(source.root)})  # manifest last
+            store.write_record(record)  # manifest last: the record now exists
             on_record(record)
         on_item(record_id, status, reason)
