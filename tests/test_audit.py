@@ -201,3 +201,27 @@ def test_signed_heads(cli, archive_dir, tmp_path):
     (archive_dir / "audit" / "signing.pub").write_bytes(kept_public.read_bytes())
     result = cli("audit", "verify")
     assert result.exit_code == 6 and "bad-signature" in result.stderr
+
+
+def _append_many(root, name, n):
+    log = AuditLog(root, segment_entries=25)
+    for i in range(n):
+        log.append("read", (A,), {"writer": name, "i": i})
+    log.close()
+
+
+def test_processes_appending_at_once_keep_one_chain(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the test module is not importable by name
+    # 150 each: without the log's lock, this many appends interleave and break the chain.
+    writers = [context.Process(target=_append_many, args=(tmp_path, f"w{k}", 150)) for k in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+        assert writer.exitcode == 0
+    log = AuditLog(tmp_path, segment_entries=25)
+    report = log.verify()
+    assert report.ok and report.entries == 450 and len(log.segments()) == 18
+    assert len(log.entries_for(A)) == 450
