@@ -338,6 +338,11 @@ def _print_transfer_note(record) -> None:
     anomalies = note.get("anomalies") or {}
     shown = "; ".join(f"p.{page}: {', '.join(found)}" for page, found in anomalies.items())
     out.print(f"    {'anomalies':<13} {escape(shown or 'none')}")
+    checks = note.get("checks")
+    if checks:
+        who = "four eyes" if checks.get("four_eyes") else "second person" if checks.get("second_person") else "sample"
+        pages = ", ".join(map(str, checks.get("sample_pages", []))) or "none drawn"
+        out.print(f"    {'checks':<13} {checks.get('sample_share', 0):.0%} of pages ({pages}); {who}")
 
 
 @command()

@@ -77,6 +77,8 @@ class TransferSettings:
     scanner: str = ""  # e.g. "Fujitsu fi-7160 (Inv.-Nr. 4711)"
     profile: str = ""  # e.g. "300 dpi Graustufen, duplex"
     schutzbedarf: str = "normal"  # protection need: normal | hoch | sehr-hoch
+    sample_normal: float = 0.05  # share of pages a person checks at "normal" (chosen at random, recorded)
+    sample_hoch: float = 0.2  # ... at "hoch" (plus a second person's approval); "sehr-hoch": every page
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,9 @@ def load_settings(
         raise ConfigError(f"backend {settings.backend!r}: use 'sqlite' or 'elasticsearch'")
     if settings.transfer.schutzbedarf not in SCHUTZBEDARF:
         raise ConfigError(f"schutzbedarf {settings.transfer.schutzbedarf!r}: use {', '.join(SCHUTZBEDARF)}")
+    for name in ("sample_normal", "sample_hoch"):
+        if not 0.0 <= getattr(settings.transfer, name) <= 1.0:
+            raise ConfigError(f"transfer.{name}: a share between 0 and 1, e.g. 0.05")
     return settings
 
 

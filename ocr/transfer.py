@@ -7,7 +7,9 @@ anomalies of its pages; it is the first entry of a record's ``audit`` list in th
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from pathlib import Path
 
 import pikepdf
@@ -43,6 +45,7 @@ def transfer_note(source: SourceFile, meta: ImportMeta | None, settings: Setting
         "schutzbedarf": transfer.schutzbedarf,
         "pages": source.page_count,
         "anomalies": _anomalies(ocr),
+        "checks": check_plan(source.sha256, source.page_count, transfer.schutzbedarf, settings),
         "approved_by": None,
         "ocr": {
             "languages": settings.ocr.languages,
@@ -71,6 +74,26 @@ def _anomalies(ocr: OcrResult) -> dict[str, list[str]]:
         if issues:
             found[str(page.number)] = issues
     return found
+
+
+def check_plan(record_id: str, pages: int, schutzbedarf: str, settings: Settings) -> dict:
+    """What a person must check for this protection need, with the sample chosen here.
+
+    *normal*: a random sample of pages (``sample_normal``); *hoch*: a larger sample
+    (``sample_hoch``) and a second person's approval; *sehr-hoch*: every page, four eyes.
+    Page ``n`` is in the sample when ``sha256(seed:n)`` falls below the share: anyone can
+    recompute the choice from the recorded seed, nobody picked the pages.
+    """
+    share = {"normal": settings.transfer.sample_normal, "hoch": settings.transfer.sample_hoch}.get(schutzbedarf, 1.0)
+    seed = hashlib.sha256(f"{record_id}:{secrets.token_hex(16)}".encode()).hexdigest()[:32]
+    sample = [n for n in range(1, pages + 1) if sample_draw(seed, n) < share]
+    return {"sample_share": share, "seed": seed, "sample_pages": sample,
+            "second_person": schutzbedarf != "normal", "four_eyes": schutzbedarf == "sehr-hoch"}
+
+
+def sample_draw(seed: str, page: int) -> float:
+    """The page's draw in [0, 1) for the recorded ``seed``."""
+    return int(hashlib.sha256(f"{seed}:{page}".encode()).hexdigest()[:13], 16) / 16**13
 
 
 def stamp_archival(ocr: OcrResult, meta: ImportMeta | None, note: dict) -> dict:

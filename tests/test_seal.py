@@ -193,6 +193,8 @@ def test_transfer_note_is_sealed_shown_and_embedded_in_the_pdfa(cli, make_scan, 
     note = json.loads(cli("show", record_id, "--json").stdout)["audit"][0]
     assert (note["operator"], note["scanner"], note["profile"]) == ("Frau Müßig", "Fujitsu fi-7160", "300 dpi grau")
     assert note["schutzbedarf"] == "hoch" and note["pages"] == 1 and note["approved_by"] is None
+    assert note["checks"]["second_person"] and not note["checks"]["four_eyes"]
+    assert note["checks"]["sample_share"] == 0.2
     shown = cli("show", record_id).stdout
     assert "Transfervermerk" in shown and "Fujitsu fi-7160" in shown and "schutzbedarf" in shown
     pdf = tmp_path / "akte.pdf"
@@ -231,3 +233,21 @@ def test_every_manifest_write_is_sealed(archive_dir):
     [entry] = AuditLog(archive_dir).entries_for(sha)
     assert entry.event == "qa-approve" and entry.details["by"] == "pruefer"
     assert entry.details["manifest_sha256"] == hashlib.sha256(manifest_bytes(record)).hexdigest()
+
+
+def test_samples_follow_the_protection_need_and_can_be_recomputed(settings):
+    from dataclasses import replace
+
+    from aktenarchiv.ocr.transfer import check_plan, sample_draw
+
+    normal = check_plan("a" * 64, 4000, "normal", settings)
+    assert 0.035 < len(normal["sample_pages"]) / 4000 < 0.065 and not normal["second_person"]
+    again = [n for n in range(1, 4001) if sample_draw(normal["seed"], n) < normal["sample_share"]]
+    assert again == normal["sample_pages"], "an auditor recomputes the sample from the recorded seed"
+    assert check_plan("a" * 64, 4000, "normal", settings)["seed"] != normal["seed"], "a fresh draw per record"
+    hoch = check_plan("a" * 64, 4000, "hoch", settings)
+    assert 0.17 < len(hoch["sample_pages"]) / 4000 < 0.23 and hoch["second_person"]
+    full = check_plan("a" * 64, 7, "sehr-hoch", settings)
+    assert full["sample_pages"] == list(range(1, 8)) and full["four_eyes"]
+    tuned = replace(settings, transfer=replace(settings.transfer, sample_normal=0.5))
+    assert 0.45 < len(check_plan("b" * 64, 2000, "normal", tuned)["sample_pages"]) / 2000 < 0.55
