@@ -55,12 +55,12 @@ def verify(
     if public_key is not None and not public_key.is_file():
         raise InputFileError(str(public_key), "no such file")
     report = store.audit.verify(_parse_heads(head or []), public_key)
-    store.audit.append("audit-verify", details={"entries": report.entries, "findings": len(report.findings)})
     if json_out:
         emit_json({"ok": report.ok, "entries": report.entries, "head_seq": report.head_seq,
                    "head_hash": report.head_hash, "findings": [asdict(f) for f in report.findings]})
     err.print(f"{report.entries} audit entries checked, head {report.head_seq}:{report.head_hash}")
     print_findings(report.findings)
+    store.audit.append("audit-verify", details={"entries": report.entries, "findings": len(report.findings)})
     if not report.ok:
         raise IntegrityError(f"audit chain broken: {len(report.findings)} finding(s)")
     err.print("[green]audit chain intact[/green]")

@@ -375,8 +375,6 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         seals = check_store(store, chain)
     findings = chain.findings + seals.findings
     index = _index_coverage(settings, store)
-    store.audit.append("verify", details={"records": report.records, "objects": report.objects_checked,
-                                          "ok": report.ok and not findings, "findings": len(findings)})
     if json_out:
         emit_json({**asdict(report), "ok": report.ok and not findings, "index": index,
                    "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
@@ -395,6 +393,8 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         for item in items:
             err.print(f"  [red]{label}[/red] {escape(item)}")
     print_findings(findings)
+    store.audit.append("verify", details={"records": report.records, "objects": report.objects_checked,
+                                          "ok": report.ok and not findings, "findings": len(findings)})
     if not report.ok or findings:
         raise IntegrityError(
             f"integrity check failed: {len(report.missing)} missing, {len(report.altered)} altered, "

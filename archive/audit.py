@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import ArchiveUnavailableError
+from ..errors import ArchiveUnavailableError, IntegrityError
 from ..ingest.journal import now_iso
 from .store import _fsync_dir
 
@@ -149,6 +149,7 @@ class AuditLog:
 
         Raises:
             ArchiveUnavailableError: the audit directory cannot be written.
+            IntegrityError: the log's last line is damaged, so the chain cannot be continued.
         """
         actor = actor or Actor.current()
         try:
@@ -193,8 +194,12 @@ class AuditLog:
                     fh.truncate(start + cut)
                     block = block[:cut]
             if block:
-                last = json.loads(block.rstrip(b"\n").rsplit(b"\n", 1)[-1])
-                return int(last["seq"]), str(last["hash"]), number
+                try:
+                    last = json.loads(block.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+                    return int(last["seq"]), str(last["hash"]), number
+                except (ValueError, KeyError, TypeError):
+                    raise IntegrityError(f"the last line of audit/{path.name} is not an audit entry: nothing can be "
+                                         "appended to the chain until it is repaired (see `akte audit verify`)") from None
             path.unlink()  # an empty segment: a crash right after it was created
             segments.pop()
         return 0, GENESIS, 1

@@ -225,3 +225,17 @@ def test_processes_appending_at_once_keep_one_chain(tmp_path):
     report = log.verify()
     assert report.ok and report.entries == 450 and len(log.segments()) == 18
     assert len(log.entries_for(A)) == 450
+
+
+def test_a_damaged_last_line_stops_appending_with_a_clear_error(tmp_path, cli, archive_dir):
+    filled(archive_dir, n=3).close()
+    segment = archive_dir / "audit" / "00000001.jsonl"
+    segment.write_bytes(segment.read_bytes() + b"kein Eintrag\n")
+    result = cli("audit", "show")
+    assert result.exit_code == 0  # listing needs no append
+    shown = cli("audit", "show", A)
+    assert shown.exit_code == 6 and "audit/00000001.jsonl is not an audit entry" in shown.stderr
+    assert "Traceback" not in shown.output
+    verified = cli("audit", "verify", "--json")
+    assert verified.exit_code == 6  # the findings are printed before the run's own entry fails
+    assert [f["kind"] for f in json.loads(verified.stdout)["findings"]] == ["unreadable"]
