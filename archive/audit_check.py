@@ -10,8 +10,8 @@ import json
 from array import array
 from pathlib import Path
 
-from .audit import GENESIS, MANIFEST_KEY, AuditLog, ChainReport, Entry, Finding, entry_hash
-from .signing import PUBLIC, load_public_key, signature_problem
+from .audit import GENESIS, HEADS, MANIFEST_KEY, AuditLog, ChainReport, Entry, Finding, entry_hash
+from .signing import PUBLIC, fingerprint, load_public_key, signature_problem
 
 
 def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_path: Path | None = None) -> ChainReport:
@@ -22,6 +22,8 @@ def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_pa
     report = ChainReport()
     wanted = _wanted_heads(log, known_heads, report, public_key_path)
     found: dict[int, list[str]] = {}
+    handed_out: list[int] = []  # entries that record `akte audit head`
+    keys: set[str] = set()  # fingerprints of signing keys made with `akte audit keygen`
     seqs = array("q")
     prev_seq, prev_hash = 0, GENESIS
     for _, path in log.segments():
@@ -46,9 +48,14 @@ def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_pa
                     found.setdefault(entry.seq, []).append(entry.hash)
                 if entry.records and MANIFEST_KEY in entry.details:
                     report.seals[entry.records[0]] = str(entry.details[MANIFEST_KEY])
+                if entry.event == "head":
+                    handed_out.append(entry.seq)
+                elif entry.event == "keygen":
+                    keys.add(str(entry.details.get("key")))
                 prev_seq, prev_hash = entry.seq, entry.hash
                 report.head_seq, report.head_hash = entry.seq, entry.hash
     last = _check_sequence(log, seqs, report)
+    _check_kept_files(log, handed_out, keys, report)
     for seq, heads in sorted(wanted.items()):
         for digest, source in heads:
             if seq > last:
@@ -60,6 +67,24 @@ def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_pa
                     "rewritten", f"audit (entry {seq})", f"entry {seq} differs from the head in {source}: "
                     "the chain was rewritten", log.records_of(seq, seq)))
     return report
+
+
+def _check_kept_files(log: AuditLog, handed_out: list[int], keys: set[str], report: ChainReport) -> None:
+    """Heads the chain says were handed out must be in ``heads.jsonl``; a key it says was made, in ``signing.pub``."""
+    recorded = set()
+    for head in log.recorded_heads():
+        try:
+            recorded.add(int(head["seq"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    lost = [seq for seq in handed_out if seq not in recorded]
+    if lost:
+        report.findings.append(Finding("missing", f"audit/{HEADS}", f"{len(lost)} head(s) handed out (entries "
+                                       f"{', '.join(map(str, lost[:10]))}) are no longer recorded here"))
+    public = load_public_key(log.dir / PUBLIC)
+    if keys and (public is None or fingerprint(public) not in keys):
+        report.findings.append(Finding("missing", f"audit/{PUBLIC}", "the chain records a signing key "
+                                       f"({', '.join(sorted(keys))}) that is not the archive's public key"))
 
 
 def _check_line(where: str, data: dict, entry: Entry, prev_seq: int,
