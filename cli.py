@@ -372,7 +372,8 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
         chain = store.audit.verify()
-        seals = check_store(store, chain)
+        seal_task = progress.add_task("seals", total=total)
+        seals = check_store(store, chain, lambda: progress.advance(seal_task))
     findings = chain.findings + seals.findings
     index = _index_coverage(settings, store)
     if json_out:
