@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 from dataclasses import asdict, replace
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -30,10 +31,12 @@ from . import __version__
 from .archive.base import SearchQuery
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.registry import open_backend
+from .archive.seal import check_store
 from .archive.store import ArchiveStore
 from .cli_errors import err, handles_errors, keep_secret, setup_logging
-from .config import Settings, load_settings
+from .config import SCHUTZBEDARF, Settings, load_settings
 from .errors import AkteError, IntegrityError
+from .textnorm import shown
 
 app = typer.Typer(
     help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
@@ -136,18 +139,26 @@ def _progress(unit: str = "pages") -> Progress:
     )
 
 
+Schutzbedarf = Enum("Schutzbedarf", {name: name for name in SCHUTZBEDARF}, type=str)
+
+
 @command()
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
+    schutzbedarf: Annotated[Optional[Schutzbedarf], typer.Option("--schutzbedarf", help="Protection need of this batch [settings: transfer.schutzbedarf].")] = None,
+    operator: Annotated[Optional[str], typer.Option("--operator", help="Who scanned this batch (default: the OS user).")] = None,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
+
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from .pipeline import ingest as run_ingest
     from .textnorm import shown
 
     settings = settings_of(ctx)
+    transfer = {k: v for k, v in (("schutzbedarf", schutzbedarf and schutzbedarf.value), ("operator", operator)) if v}
+    settings = replace(settings, transfer=replace(settings.transfer, **transfer))
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
     # File names that are not UTF-8 are shown escaped (scan\xff.png), never a crash.
@@ -278,6 +289,7 @@ def show(
     data = record.to_json()
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
+    store.audit.append("read", (record.id,), {"what": "show"})
     if json_out:
         emit_json(data)
         return
@@ -292,10 +304,30 @@ def show(
     out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
     for key, value in record.extra:
         out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
+    _print_transfer_note(record)
     for page in record.pages:
         conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
         out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
         out.print(escape(page.text))
+
+
+def _print_transfer_note(record) -> None:
+    """The Transfervermerk: the first note of the record's own audit list."""
+    note = record.audit[0] if record.audit and record.audit[0].get("event") in ("ingested", "imported") else None
+    if note is None:
+        return
+    out.print("  [bold]Transfervermerk[/bold]")
+    for key in ("operator", "at", "scanner", "profile", "schutzbedarf", "pages", "approved_by", "origin"):
+        if key in note:
+            out.print(f"    {key:<13} {escape(str(note[key] if note[key] not in (None, '') else '–'))}")
+    anomalies = note.get("anomalies") or {}
+    shown = "; ".join(f"p.{page}: {', '.join(found)}" for page, found in anomalies.items())
+    out.print(f"    {'anomalies':<13} {escape(shown or 'none')}")
+    checks = note.get("checks")
+    if checks:
+        who = "four eyes" if checks.get("four_eyes") else "second person" if checks.get("second_person") else "sample"
+        pages = ", ".join(map(str, checks.get("sample_pages", []))) or "none drawn"
+        out.print(f"    {'checks':<13} {checks.get('sample_share', 0):.0%} of pages ({pages}); {who}")
 
 
 @command()
@@ -320,6 +352,7 @@ def get(
     if output.is_dir():
         output = output / _file_name(record, use_original)
     store.copy_out(rel, sha, output, record_id=record.id, overwrite=force)
+    store.audit.append("read", (record.id,), {"what": "get", "object": rel, "to": shown(str(output))})
     err.print(f"wrote {escape(str(output))} ({'original' if use_original else 'archival PDF/A'})", soft_wrap=True)
 
 
@@ -334,31 +367,43 @@ def _file_name(record, original: bool) -> str:
 
 @command()
 def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute every stored hash; report missing, altered and orphaned objects (exit 6 on any)."""
+    """Recompute every hash, every manifest seal and the audit chain; report stray files (exit 6 on any)."""
     settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     total = sum(1 for _ in store.record_ids())
     with _progress("records") as progress:
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
+        chain = store.audit.verify()
+        seal_task = progress.add_task("seals", total=total)
+        seals = check_store(store, chain, lambda: progress.advance(seal_task))
+    findings = chain.findings + seals.findings
     index = _index_coverage(settings, store)
     if json_out:
-        emit_json({**asdict(report), "ok": report.ok, "index": index})
-    err.print(f"{report.records} records, {report.objects_checked} objects checked")
+        emit_json({**asdict(report), "ok": report.ok and not findings, "index": index,
+                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
+    err.print(f"{report.records} records, {report.objects_checked} objects, {seals.manifests} manifest seals, "
+              f"{chain.entries} audit entries checked")
     if index.get("unavailable"):
         err.print(f"[yellow]search index not checked:[/yellow] {escape(index['unavailable'])}")
     elif index["not_indexed"] or index["not_in_store"]:
         # The index is derived from the store: a gap is fixed by reindexing, not an integrity failure.
         err.print(f"[yellow]search index ({settings.backend}):[/yellow] {len(index['not_indexed'])} record(s) "
                   f"not indexed, {len(index['not_in_store'])} indexed without a record; run `akte reindex`")
+    for note in seals.notes:
+        err.print(f"  [yellow]note[/yellow] {escape(note)}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
         for item in items:
             err.print(f"  [red]{label}[/red] {escape(item)}")
-    if not report.ok:
+    print_findings(findings)
+    store.audit.append("verify", details={"records": report.records, "objects": report.objects_checked,
+                                          "ok": report.ok and not findings, "findings": len(findings)})
+    if not report.ok or findings:
         raise IntegrityError(
             f"integrity check failed: {len(report.missing)} missing, {len(report.altered)} altered, "
-            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests"
+            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests, "
+            f"{len(findings)} seal/audit/layout finding(s)"
         )
     err.print("[green]all objects intact[/green]")
 
@@ -377,10 +422,12 @@ def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
 
 
+from .audit_commands import audit_app, print_findings  # noqa: E402
 from .classify import commands as _classify_commands  # noqa: E402
 from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(audit_app, name="audit")
 # The classification commands stand at the top level (akte label, train, review,
 # classify-eval); registered here so that their errors, too, become exit codes.
 for _info in _classify_commands.app.registered_commands:

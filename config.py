@@ -94,6 +94,21 @@ class SearchSettings:
     decompound_dict: str | None = None  # hunspell .dic for splitting compounds; None: Debian's de_DE
 
 
+SCHUTZBEDARF = ("normal", "hoch", "sehr-hoch")
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """What the Transfervermerk of each scan says (README "Ersetzendes Scannen")."""
+
+    operator: str = ""  # who scans; empty: the operating-system user running akte
+    scanner: str = ""  # e.g. "Fujitsu fi-7160 (Inv.-Nr. 4711)"
+    profile: str = ""  # e.g. "300 dpi Graustufen, duplex"
+    schutzbedarf: str = "normal"  # protection need: normal | hoch | sehr-hoch
+    sample_normal: float = 0.05  # share of pages a person checks at "normal" (chosen at random, recorded)
+    sample_hoch: float = 0.2  # ... at "hoch" (plus a second person's approval); "sehr-hoch": every page
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
@@ -104,6 +119,7 @@ class Settings:
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    transfer: TransferSettings = field(default_factory=TransferSettings)
 
     @property
     def workers(self) -> int:
@@ -163,8 +179,13 @@ _ENV = {
     "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
     "AKTE_MODEL": ("classify", "model_path"),
     "AKTE_DECOMPOUND_DICT": ("search", "decompound_dict"),
+    "AKTE_OPERATOR": ("transfer", "operator"),
+    "AKTE_SCANNER": ("transfer", "scanner"),
+    "AKTE_SCAN_PROFILE": ("transfer", "profile"),
+    "AKTE_SCHUTZBEDARF": ("transfer", "schutzbedarf"),
 }
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "search": SearchSettings}
+_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings,
+             "search": SearchSettings, "transfer": TransferSettings}
 
 
 _POSITIVE = frozenset({"image_dpi", "timeout_per_page", "max_image_pixels", "tesseract_timeout", "timeout"})
@@ -316,6 +337,11 @@ def load_settings(
         if doc_type not in taxonomy:
             raise ConfigError(f"settings file {cfg_path} [classify.rules.{doc_type}]: {doc_type!r} is not in "
                               f"the taxonomy ({', '.join(taxonomy)})")
+    if settings.transfer.schutzbedarf not in SCHUTZBEDARF:
+        raise ConfigError(f"schutzbedarf {settings.transfer.schutzbedarf!r}: use {', '.join(SCHUTZBEDARF)}")
+    for name in ("sample_normal", "sample_hoch"):
+        if not 0.0 <= getattr(settings.transfer, name) <= 1.0:
+            raise ConfigError(f"transfer.{name}: a share between 0 and 1, e.g. 0.05")
     return settings
 
 

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend
 from .archive.registry import open_backend
+from .archive.seal import commit_record_change, finish_pending
 from .archive.store import ArchiveStore
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
@@ -41,7 +42,7 @@ from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import check_ocr, recognize_item
-from .ocr.transfer import make_title, transfer_note
+from .ocr.transfer import make_title, stamp_archival, transfer_note
 from .textnorm import shown
 from .workers import Done, WorkerPool
 
@@ -192,6 +193,7 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
         return
     with archive_lock(root):
         store.clean_partials()
+        finish_pending(store)
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
@@ -350,7 +352,9 @@ def _quarantine(
     run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None, keep_copy: bool = True
 ) -> None:
     if not run.dry_run:
-        run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
+                                                                       "kept": kept, "origin": origin})
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
     _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
@@ -448,12 +452,13 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
             known.update(confidence=1.0, needs_review=False, method="import")
         classification = replace(classification, **known)
     store = run.store
+    named = replace(source, path=shown(source.path))  # names in the manifest are printable text
+    note = stamp_archival(ocr, meta, transfer_note(named, meta, run.settings, ocr))
     planned = partial(run.journal.plan_object, source.sha256)
     original = store.put_original(Path(source.path), source.sha256, planned)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
         archival, archival_sha = store.put_archival(Path(ocr.archival_pdf), planned)
-    named = replace(source, path=shown(source.path))  # names in the manifest are printable text
     record = ArchiveRecord(
         id=source.sha256,
         sha256=source.sha256,
@@ -469,11 +474,12 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(transfer_note(named, meta, run.settings.ocr),),
+        audit=(note,),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
     )
-    store.write_record(record)
+    commit_record_change(store, record, "imported" if meta else "ingested",
+                         {"source_path": named.path, "pages": source.page_count, "origin": meta and meta.origin})
     commit(run, source.path, record)
     _settle(run, source.sha256, Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
                                         origin=meta.origin if meta else None))

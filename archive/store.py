@@ -22,13 +22,17 @@ import secrets
 import stat
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..errors import ArchiveUnavailableError, InputFileError, IntegrityError, QuarantineReason, RecordNotFoundError
 from ..fsio import atomic_copy, atomic_write_bytes, fsync_dir, sha256_file
 from ..models import ArchiveRecord
 from ..textnorm import shown
+
+if TYPE_CHECKING:
+    from .audit import AuditLog
 
 _MAX_COPY_NAME = 200  # bytes; 255 is the usual limit, and the ".part" name must fit too
 CHUNK = 1 << 20  # bytes read at a time when copying out
@@ -54,6 +58,11 @@ def _shown(text: str) -> str:
     # A user's or a file's string in a message: quoted, control characters escaped, bounded.
     return repr(text if len(text) <= 80 else text[:80] + "…")
 
+
+
+def manifest_bytes(record: ArchiveRecord) -> bytes:
+    """The exact bytes of a record's manifest (their SHA-256 is what the audit chain seals)."""
+    return json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
 @dataclass
@@ -93,6 +102,17 @@ class ArchiveStore:
             raise RecordNotFoundError(f"{_shown(str(record_id))} is not a record id (64 hex characters)")
         return self.root / "records" / record_id[:2] / f"{record_id}.json"
 
+    def manifest_path(self, record_id: str) -> Path:
+        """Where a record's manifest lives."""
+        return self._manifest(record_id)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The archive's audit log (opened on first use)."""
+        from .audit import AuditLog
+
+        return AuditLog(self.root)
+
     def path(self, rel: str) -> Path:
         """Absolute path of a stored object given its relative path."""
         return self.root / rel
@@ -127,10 +147,19 @@ class ArchiveStore:
             atomic_copy(pdf, self.root / rel)
         return rel, sha
 
-    def write_record(self, record: ArchiveRecord) -> None:
-        """Write (or replace) a record's manifest."""
-        data = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True)
-        atomic_write_bytes(self._manifest(record.id), data.encode("utf-8"))
+    def write_record(self, record: ArchiveRecord, event: str | None = None, details: dict | None = None) -> None:
+        """Write (or replace) a record's manifest, sealed in the audit chain (``seal.commit_record_change``).
+
+        There is no unsealed way to write a manifest: ``akte verify`` would report it as altered.
+        ``event`` defaults to what the record's newest audit note says happened ("imported",
+        "qa-approve", …), else "updated".
+        """
+        from .seal import commit_record_change
+
+        if event is None:
+            last = record.audit[-1] if record.audit else {}
+            event = str(last.get("event") or last.get("action") or "updated")
+        commit_record_change(self, record, event, details)
 
     def quarantine(
         self, src: Path, sha: str | None, reason: str, detail: dict | None = None, keep_copy: bool = True
@@ -236,8 +265,11 @@ class ArchiveStore:
         if not records.is_dir():
             return
         for sub in sorted(records.iterdir()):
-            for manifest in sorted(sub.glob("*.json")):
-                yield manifest.stem
+            if len(sub.name) != 2 or not sub.is_dir():
+                continue  # not part of the layout: ``verify`` reports it as stray
+            for manifest in sorted(sub.glob(f"{sub.name}*.json")):
+                if len(manifest.stem) == 64:
+                    yield manifest.stem
 
     def iter_records(self) -> Iterator[ArchiveRecord]:
         """Every record (loaded one at a time)."""

@@ -19,6 +19,7 @@ import typer
 
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
+from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
@@ -93,7 +94,7 @@ def label(
         entry["note"] = note
     classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual")
     updated = replace(record, classification=classification, audit=record.audit + (entry,))
-    store.write_record(updated)
+    commit_record_change(store, updated, "label", {k: v for k, v in entry.items() if k not in ("at", "by")})
     _reindex(settings, [updated])
     typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
 
