@@ -16,10 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .archive.store import atomic_write_bytes
 from .errors import AkteError, ConfigError
-from .ingest.journal import now_iso
-from .models import ArchiveRecord
+from .fsio import atomic_write_bytes
+from .models import ArchiveRecord, now_iso
 from .qa import QaStatus, qa_status
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")

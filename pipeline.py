@@ -9,20 +9,22 @@ same pipeline with items that carry metadata (:class:`ImportMeta`).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from .archive.base import SearchBackend, open_backend
-from .archive.store import ArchiveStore, sha256_file
+from .archive.base import SearchBackend
+from .archive.registry import open_backend
+from .archive.seal import commit_record_change, finish_pending
+from .archive.store import ArchiveStore
 from .batches import check_name, open_batch
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
@@ -31,18 +33,20 @@ from .errors import (
     ExitCode,
     MissingToolError,
     QuarantineReason,
+    StorageFullError,
     ToolFailedError,
+    storage_error,
 )
 from .ingest.checksums import verify_checksums
-from .ingest.discover import discover
+from .ingest.discover import open_regular, scan
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile, document_id
-from .ocr.recognize import recognize_item
+from .ocr.recognize import check_ocr, recognize_item
 from .ocr.split import SplitDocument, split_documents
-from .ocr.tools import ocrmypdf as ocrmypdf_tool
-from .ocr.tools import tesseract
-from .ocr.transfer import make_title, transfer_note
+from .ocr.transfer import make_title, stamp_archival, transfer_note
+from .textnorm import shown
+from .workers import Done, WorkerPool
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
 WOULD_ARCHIVE = "would-archive"  # --dry-run
@@ -153,26 +157,50 @@ class Run:
 def archive_lock(root: Path) -> Iterator[None]:
     """Hold the archive's write lock; another writer gets a clear error, not a race."""
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
+    # Close-on-exec: no OCR worker or tool may inherit the lock (and outlive us holding it).
+    fd = os.open(root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ArchiveUnavailableError(f"{root}: another akte process is writing to this archive") from None
         yield
+    finally:
+        os.close(fd)
+
+
+class _DryJournal:
+    """The journal of a dry run: nothing was ever recorded, and nothing may be."""
+
+    def get(self, sha256: str) -> None:
+        return None
+
+    def pending(self) -> list:
+        return []
 
 
 @contextmanager
-def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterator[Run]:
-    """Lock the archive, open journal and index, index what is pending; yields the run."""
+def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False) -> Iterator[Run]:
+    """Lock the archive, open journal and index, index what is pending; yields the run.
+
+    A dry run opens nothing that would write: no lock file, journal or index is created,
+    not even the archive folder.
+    """
     root = settings.archive_dir
     store = ArchiveStore(root)
     report = BatchReport()
     started = time.monotonic()
+    if dry_run:
+        yield Run(settings, store, _DryJournal(), None, report, progress or _NoProgress(), dry_run=True)
+        report.seconds = time.monotonic() - started
+        return
     with archive_lock(root):
         store.clean_partials()
+        finish_pending(store)
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
+        remove_leftovers(journal, store)
         run = Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
         try:
             if run.backend is not None:
@@ -192,25 +220,28 @@ def ingest(
 ) -> BatchReport:
     """Archive every file under ``paths``; returns what happened to each.
 
-    All inputs are checked first, so the progress bar knows the number of pages. With
-    ``batch``, the records belong to that scan batch (created, or reopened on a rerun) and
-    ``expected_pages`` is the operator's page count for its completeness check.
+    All inputs are checked first, so the progress bar knows the number of pages. Entries
+    that must not be read (a FIFO, a symlink leaving its folder) are quarantined by reason
+    only. Raises InputFileError for a path that does not exist or lies inside the archive.
+    With ``batch``, the records belong to that scan batch (created, or reopened on a rerun)
+    and ``expected_pages`` is the operator's page count for its completeness check.
     """
-    tesseract.check_languages(settings.ocr.languages)
+    files = list(scan(list(paths), archive=settings.archive_dir))
+    check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
     if batch is not None:
         check_name(batch)
-    files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
         if batch is not None:
             run.batch = open_batch(settings.archive_dir, batch, expected_pages).name
         run.progress.phase("checking", len(files), "files")
         todo = []
-        for path in files:
-            checked = _check(run, path, None)
-            if checked:
+        for found in files:
+            if found.problem:
+                _quarantine(run, found.path, None, found.problem, keep_copy=False)
+            elif checked := _check(run, found.path, None):
                 todo.append(checked)
-            run.progress.advance(1, path.name)
+            run.progress.advance(1, found.path.name)
         run.progress.phase(f"OCR {len(todo)} file(s)", sum(s.page_count for s, _ in todo), "pages")
         _process(run, iter(todo), len(todo))
     return run.report
@@ -225,11 +256,10 @@ def ingest_items(
     Items are checked and processed as they come, with a bounded number in flight, so a
     job of 100 000 items needs no more memory than one of ten.
     """
-    tesseract.check_languages(settings.ocr.languages)
+    check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)
-    with open_run(settings, progress) as run:
+    with open_run(settings, progress, dry_run) as run:
         run.per_item = True
-        run.dry_run = dry_run
         run.report.sink = sink
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
@@ -248,6 +278,18 @@ def _open_index(settings: Settings, report: BatchReport) -> SearchBackend | None
     except ArchiveUnavailableError as exc:
         report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
         return None
+
+
+def remove_leftovers(journal: Journal, store: ArchiveStore) -> None:
+    """Remove objects a killed run wrote for an input whose manifest it never wrote.
+
+    Such objects are referenced by nothing (``verify`` would call them orphans for ever);
+    where the manifest was written after all, they are kept and the record is finished.
+    """
+    for sha, rels in journal.unfinished_objects().items():
+        if not store.has_record(sha):
+            store.drop_objects(rels)
+        journal.forget_objects(sha)
 
 
 def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend, report: BatchReport | None = None):
@@ -278,8 +320,12 @@ def _check(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, I
 def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
     origin = meta.origin if meta else None
     try:
-        size = path.stat().st_size
-        sha = sha256_file(path)
+        with open_regular(path) as fh:  # a FIFO swapped in since discovery must not block us
+            size = os.fstat(fh.fileno()).st_size
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    except QuarantineReason as exc:
+        _quarantine(run, path, None, exc.reason, origin, keep_copy=False)
+        return None
     except OSError as exc:
         _quarantine(run, path, None, f"cannot read file: {exc.strerror or exc}", origin)
         return None
@@ -320,9 +366,13 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
 
 
-def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
+def _quarantine(
+    run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None, keep_copy: bool = True
+) -> None:
     if not run.dry_run:
-        run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
+        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
+                                                                       "kept": kept, "origin": origin})
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
     _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
@@ -354,63 +404,40 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
     Workers only read inputs and write into their own work folders; every write to the
     archive and the journal happens in this process, one record at a time. With fewer
     documents than workers, each document's OCR gets the spare cores (ocrmypdf --jobs).
+    On Ctrl-C or a fatal error the workers and their OCR runs are stopped at once; what was
+    not stored stays "started" in the journal and the next run redoes it.
     """
     workers = max(1, min(run.settings.workers, count or run.settings.workers))
     jobs = max(1, (os.cpu_count() or 1) // workers)
     workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(run.store.root)))
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        pending: dict[Future, tuple[SourceFile, ImportMeta | None]] = {}
-        exhausted = False
-        while pending or not exhausted:
-            while not exhausted and len(pending) < workers * 2:
-                nxt = next(checked, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                source, meta = nxt
-                run.journal.mark(source.sha256, source.path, "started")
-                work = workroot / source.sha256
-                future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs, run.settings.scan)
-                pending[future] = nxt
-            if not pending:
-                break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                source, meta = pending.pop(future)
-                _finish(run, future, source, meta)
-                shutil.rmtree(workroot / source.sha256, ignore_errors=True)
-                run.advance(source, source.path)
-    except BaseException:
-        # Ctrl-C or a fatal error: stop the OCR now rather than wait for every page in
-        # flight. What was not stored stays "started" in the journal; the next run redoes it.
-        for process in list((pool._processes or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown(wait=True)
+        with WorkerPool(workers) as pool:
+            exhausted = False
+            while pool.busy or not exhausted:
+                while not exhausted and pool.has_room():
+                    nxt = next(checked, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    source, meta = nxt
+                    run.journal.mark(source.sha256, source.path, "started")
+                    pool.submit(nxt, recognize_item, source, meta, run.settings.ocr, workroot / source.sha256, jobs,
+                                run.settings.scan)
+                for done in pool.wait():
+                    source, meta = done.key
+                    _finish(run, done, source, meta)
+                    shutil.rmtree(workroot / source.sha256, ignore_errors=True)
+                    run.advance(source, source.path)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their ocrmypdf
-    run (with Tesseract and Ghostscript) and exit at once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-
-
-def _exit_on_sigterm(signum, frame) -> None:
-    ocrmypdf_tool.kill_running()
-    # Not SystemExit: the pool's worker loop would catch it and start the next document.
-    os._exit(128 + signum)
-
-
-def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:
+def _finish(run: Run, done: Done, source: SourceFile, meta: ImportMeta | None) -> None:
     origin = meta.origin if meta else None
     try:
-        ocr = future.result()
+        if done.error is not None:
+            raise done.error
+        ocr = done.result
     except MissingToolError:
         raise
     except ToolFailedError as exc:
@@ -424,9 +451,7 @@ def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | Non
         except QuarantineReason as exc:  # e.g. the file changed after it was checked
             _quarantine(run, Path(source.path), source.sha256, exc.reason, origin)
         except OSError as exc:  # disk full, archive gone: stop; the journal resumes the batch
-            raise ArchiveUnavailableError(
-                f"cannot write to the archive {run.store.root} while storing {source.path}: {exc.strerror or exc}"
-            ) from None
+            raise storage_error(run.store.root, f"while storing {shown(source.path)}", exc) from None
 
 
 def _workdir(root: Path) -> Path:
@@ -444,7 +469,8 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
     try:
         if run.settings.scan.split == "separator" and meta is None:
             documents = split_documents(ocr, run.settings.scan, work)
-        original = store.put_original(Path(source.path), source.sha256)
+        planned = partial(run.journal.plan_object, source.sha256)
+        original = store.put_original(Path(source.path), source.sha256, planned)
         records = []
         for doc in documents or (None,):
             doc_id = document_id(source.sha256, doc.pages) if doc else source.sha256
@@ -453,7 +479,12 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
                 record = store.read_record(doc_id)
             else:
                 record = _record(run, source, meta, doc.ocr if doc else ocr, original, doc, len(documents or ()))
-                store.write_record(record)
+                commit_record_change(store, record, "imported" if meta else "ingested",
+                                     {"source_path": shown(source.path), "pages": record.page_count,
+                                      "origin": meta and meta.origin})
+                if doc is not None:
+                    # Its objects are referenced by a sealed record now: a rerun after a crash keeps them.
+                    run.journal.forget_objects(source.sha256)
             commit(run, source.path, record)
             records.append(record)
     finally:
@@ -469,7 +500,7 @@ def _record(
     run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult, original: str,
     document: SplitDocument | None = None, of: int = 1,
 ) -> ArchiveRecord:
-    """The record of ``source`` (or of one ``document`` split from it), its archival PDF stored."""
+    """The record of ``source`` (or of one ``document`` split from it), its archival PDF stamped and stored."""
     model = load_stage_model(run.settings.classify, run.settings.archive_dir)  # cached per file
     classification = classify_document(ocr, run.settings.classify, model=model)
     if meta is not None:
@@ -480,24 +511,26 @@ def _record(
         classification = replace(classification, **known)
     if document is not None and document.reference:
         classification = replace(classification, reference=document.reference)
+    pages, separators = (document.pages, document.separators) if document is not None else ((), ())
+    # Names in the manifest are printable text; a split document's note counts its own pages.
+    named = replace(source, path=shown(source.path), page_count=len(pages) or source.page_count)
+    title = (meta.title if meta and meta.title else None) or make_title(named, ocr)
+    note = transfer_note(named, meta, run.settings, ocr)
+    if pages:
+        title = f"{title} (S. {pages[0]}–{pages[-1]})"
+        note["split"] = f"document of pages {pages[0]}–{pages[-1]} of {named.name}, one of {of}"
+    note = stamp_archival(ocr, meta, note)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
-        archival, archival_sha = run.store.put_archival(Path(ocr.archival_pdf))
-    title = (meta.title if meta and meta.title else None) or make_title(source, ocr)
-    note = transfer_note(source, meta, run.settings.ocr)
-    pages, separators = (), ()
-    if document is not None:
-        pages = document.pages
-        separators = document.separators
-        title = f"{title} (S. {pages[0]}–{pages[-1]})"
-        note["split"] = f"document of pages {pages[0]}–{pages[-1]} of {source.name}, one of {of}"
+        archival, archival_sha = run.store.put_archival(
+            Path(ocr.archival_pdf), partial(run.journal.plan_object, source.sha256))
     return ArchiveRecord(
         id=document_id(source.sha256, pages) if pages else source.sha256,
         sha256=source.sha256,
-        source_name=source.name,
+        source_name=named.name,
         media_type=source.media_type,
         size=source.size,
-        page_count=len(pages) or source.page_count,
+        page_count=named.page_count,
         ingested_at=now_iso(),
         title=title,
         original_object=original,
@@ -526,6 +559,8 @@ def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
         return
     try:
         result = run.backend.index([record])
+    except StorageFullError:
+        raise
     except ArchiveUnavailableError as exc:
         run.report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
         run.backend = None

@@ -11,14 +11,13 @@ decisions a person recorded in its audit trail, so it never drifts from the mani
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import replace
-from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
+from .archive.audit import Actor
 from .errors import AkteError
-from .models import ArchiveRecord, PageText
+from .models import ArchiveRecord, PageText, now_iso
 from .ocr.pagecheck import INFORMATIONAL
 
 APPROVE, REJECT = "qa-approve", "qa-reject"
@@ -87,9 +86,9 @@ def decide(record: ArchiveRecord, approve: bool, text: str | None) -> ArchiveRec
     if not checked_pages(record):
         raise AkteError(f"record {record.id[:12]} has no scanned pages; there is nothing to check")
     entry: dict[str, Any] = {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "at": now_iso(),
         "action": APPROVE if approve else REJECT,
-        "by": getpass.getuser(),
+        "by": Actor.current().name,
         "from_status": str(qa_status(record)),
         "findings": findings(record),
     }

@@ -2,7 +2,8 @@
 
 ``akte qa [--batch NAME] [--json]`` lists the records waiting for a check with their findings;
 ``akte qa approve ID [--note TEXT]`` and ``akte qa reject ID --reason TEXT`` record the
-decision in the record's audit trail (the manifest is rewritten atomically). Registered
+decision in the record's audit trail (the manifest is rewritten crash-safely, sealed in the
+audit chain). Registered
 on the main app by ``cli.py``, where errors become exit codes.
 """
 
@@ -13,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
+from .archive.seal import commit_record_change
 from .archive.store import ArchiveStore
 from .cli import command, emit_json, err, out, settings_of
 from .qa import QaStatus, decide, findings, qa_status
@@ -57,7 +59,9 @@ def _decide(ctx: typer.Context, record_id: str, approve: bool, text: str | None)
     store = ArchiveStore(settings_of(ctx).archive_dir)
     record = store.read_record(store.resolve(record_id))
     updated = decide(record, approve, text)
-    store.write_record(updated)
+    decision = updated.audit[-1]
+    # Sealed and in the audit chain, like every manifest change.
+    commit_record_change(store, updated, "qa", {k: v for k, v in decision.items() if k not in ("at", "by")})
     out.print(f"{updated.id[:12]}  {qa_status(record)} → {qa_status(updated)}")
 
 

@@ -6,10 +6,10 @@ copy was damaged on its way and the item must not be archived as if it were the 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from ..errors import QuarantineReason
+from ..fsio import file_digest
 from ..models import ImportMeta
 
 
@@ -19,7 +19,9 @@ def verify_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
                                     ("archival file", meta.archival_checksum, meta.archival_path)):
         if not expected or target is None:
             continue
-        expected = expected.lower()
+        expected = str(expected).lower()
+        if len(expected) not in (32, 64) or any(c not in "0123456789abcdef" for c in expected):
+            raise QuarantineReason(str(path), f"the source's checksum for the {label} is not MD5 or SHA-256: {expected:.80}")
         algo = "md5" if len(expected) == 32 else "sha256"
         actual = sha if (algo == "sha256" and target == path) else digest(Path(target), algo)
         if actual != expected:
@@ -29,11 +31,8 @@ def verify_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
 
 
 def digest(path: Path, algo: str) -> str:
-    digest = hashlib.new(algo)
+    """Hex digest of a file; an unreadable file is a reason to quarantine the item."""
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
+        return file_digest(path, algo)
     except OSError as exc:
         raise QuarantineReason(str(path), f"cannot read {path}: {exc.strerror or exc}") from None
-    return digest.hexdigest()

@@ -2,7 +2,7 @@
 
 Each scanned page is analysed (:func:`pagecheck.analyse_page`): its effective resolution,
 blank or not, the rotation that makes it upright, its quality issues. The input for
-ocrmypdf is then prepared so that the archival PDF shows every page upright at its true
+the OCR engine is then prepared so that the archival PDF shows every page upright at its true
 resolution: image frames are turned and tagged with their effective dpi in a work TIFF;
 PDF pages get a ``/Rotate`` in a work copy. Blank pages are dropped from that input when
 ``scan.keep_blank_pages`` is off. The original file is never touched.
@@ -22,11 +22,10 @@ from PIL import Image, TiffImagePlugin
 
 from ..config import OcrSettings, ScanSettings
 from ..errors import ToolFailedError
-from ..ingest.sniff import PDF
-from ..models import SourceFile
+from ..models import PDF, SourceFile
 from .orientation import rotate_upright
 from .pagecheck import PageAnalysis, analyse_page
-from .prepare import needs_conversion, prepare_image, to_accepted_mode
+from .prepare import needs_conversion, to_accepted_mode
 
 MAX_RENDER_DPI = 400  # PDF pages are analysed at their image's resolution, at most this
 
@@ -108,7 +107,7 @@ def prepare_input(source: SourceFile, analyses: dict[int, PageAnalysis], scan: S
         turned = any(analyses[n].rotation for n in analyses)
         if not turned and len(kept) == source.page_count:
             return PreparedInput(src, kept, False)
-        target = workdir / "prepared.pdf"
+        target = workdir / "upright.pdf"
         with pikepdf.open(src) as pdf:
             for number, analysis in analyses.items():
                 if analysis.rotation:
@@ -119,9 +118,8 @@ def prepare_input(source: SourceFile, analyses: dict[int, PageAnalysis], scan: S
         return PreparedInput(target, kept, True)
     unchanged = all(a.rotation == 0 and a.dpi_source == "tag" for a in analyses.values())
     if unchanged and len(kept) == source.page_count:
-        target = prepare_image(src, workdir)
-        return PreparedInput(target, kept, target != src)
-    target = workdir / "prepared.tiff"
+        return PreparedInput(src, kept, False)  # the engine converts modes it cannot take itself
+    target = workdir / "upright.tiff"
     # Frame by frame, so that a long batch file is never held in memory as a whole.
     with Image.open(src) as img, TiffImagePlugin.AppendingTiffWriter(str(target), new=True) as tiff:
         for number in kept:

@@ -66,3 +66,4 @@ def test_ingest_into_a_batch_and_show_it(cli, tmp_path):
     shown = cli("batch", "show", "2024-03-05-bauamt")
     assert shown.exit_code == 0 and "1 missing" in shown.stdout
     assert cli("batch", "show", "gibt-es-nicht").exit_code == 1
+    assert cli("verify").exit_code == 0  # batches/ belongs to the archive's layout: no stray

@@ -75,3 +75,9 @@ def test_akte_qa_queue_approve_and_reject(cli, tmp_path):
     result = cli("qa", "approve", coarse, "--note", "Original ist nicht besser")
     assert result.exit_code == 0 and "rejected → approved" in result.stdout
     assert cli("qa", "approve", "ffffffffff").exit_code == 1  # unknown id: a clear error
+    # Both decisions went through the seal: in the audit chain, and the archive still verifies.
+    trail = json.loads(cli("audit", "show", coarse[:10], "--json").stdout)
+    decisions = [e["details"] for e in trail if e["event"] == "qa"]
+    assert [d["action"] for d in decisions] == ["qa-reject", "qa-approve"]
+    assert decisions[0]["reason"] == "zu grob gescannt" and decisions[1]["note"] == "Original ist nicht besser"
+    assert cli("verify").exit_code == 0

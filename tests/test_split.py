@@ -61,7 +61,7 @@ def batch_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_batch_file_becomes_one_record_per_document(cli, archive_dir, batch_file):
+def test_a_batch_file_becomes_one_record_per_document(cli, archive_dir, batch_file, tmp_path):
     result = cli("ingest", batch_file, "--batch", "stapel-1", "--expect-pages", "8", "--json")
     assert result.exit_code == 0, result.stderr
     outcome = json.loads(result.stdout)["outcomes"][0]
@@ -84,6 +84,13 @@ def test_a_batch_file_becomes_one_record_per_document(cli, archive_dir, batch_fi
     summary = json.loads(cli("batch", "show", "stapel-1", "--json").stdout)
     assert (summary["documents"], summary["pages"], summary["separator_pages"]) == (3, 8, 3)
     assert summary["complete"] is True
+    # Exported and imported elsewhere: the derived ids and the scan-station fields pass the import's checks.
+    assert cli("migrate", "export", tmp_path / "usb").exit_code == 0
+    imported = cli("--archive", tmp_path / "neu", "migrate", "import", tmp_path / "usb")
+    assert imported.exit_code == 0, imported.stderr
+    assert sorted(ArchiveStore(tmp_path / "neu").record_ids()) == sorted(r.id for r in records)
+    assert ArchiveStore(tmp_path / "neu").read_record(records[1].id).pages[1].blank
+    assert cli("--archive", tmp_path / "neu", "verify").exit_code == 0
     # The same batch file again is a duplicate, not three new records.
     again = json.loads(cli("ingest", batch_file, "--json").stdout)["outcomes"][0]
     assert again["status"] == "duplicate" and again["record_id"] == records[0].id
@@ -114,3 +121,29 @@ def test_split_none_keeps_a_batch_file_as_one_record(cli, archive_dir, tmp_path)
     assert cli("ingest", path, "--split", "none").exit_code == 0
     (record,) = ArchiveStore(archive_dir).iter_records()
     assert record.page_count == 2 and record.source_pages == () and record.pages[0].separator == "PATCHT"
+
+
+@pytest.mark.slow
+def test_a_run_stopped_between_documents_keeps_what_it_sealed(cli, archive_dir, batch_file, monkeypatch):
+    """Stopped right after the first document's sealed manifest: the next run does not sweep
+    the shared original or that document's archival PDF away as a killed run's leftovers."""
+    from aktenarchiv import pipeline
+
+    real, sealed = pipeline.commit_record_change, []
+
+    def stop_after_first(*args, **kwargs):
+        if sealed:
+            raise KeyboardInterrupt  # the run stops here, with the journal as a kill leaves it
+        sealed.append(real(*args, **kwargs))
+        return sealed[-1]
+
+    monkeypatch.setattr(pipeline, "commit_record_change", stop_after_first)
+    assert cli("ingest", batch_file).exit_code != 0
+    monkeypatch.setattr(pipeline, "commit_record_change", real)
+    store = ArchiveStore(archive_dir)
+    (first,) = store.iter_records()
+    resumed = json.loads(cli("ingest", batch_file, "--json").stdout)["outcomes"][0]
+    assert resumed["status"] == "archived"
+    assert store.read_record(first.id) == first
+    assert len(list(store.record_ids())) == 3
+    assert cli("verify").exit_code == 0

@@ -2,7 +2,7 @@
 
 The scan station decides per page whether it is upright and how well it reads, before
 the archival PDF is made. Each call writes the page as a PNG into a private temporary
-folder, runs ``tesseract`` with an argument list (never a shell), a timeout and
+folder, runs ``tesseract`` through :mod:`.process` (never a shell) with a timeout and
 ``OMP_THREAD_LIMIT=1`` (its own threads slow 2-core machines down, DESIGN.md), and reads
 the renderers' files back. "Too few characters" from OSD and an empty page are soft
 results, not errors.
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ...errors import MissingToolError, ToolFailedError
+from ...errors import ToolFailedError
+from .process import run_in_own_group
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,10 @@ _CONFIDENCE = re.compile(r"Orientation confidence:\s*([\d.]+)")
 
 
 def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    # In its own process group like every OCR program (tools/process.py): a stopped worker
+    # or a timeout ends it, and it never outlives akte.
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    try:
-        return subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
-    except FileNotFoundError:
-        raise MissingToolError("tesseract is not installed (Debian: apt-get install tesseract-ocr)") from None
-    except subprocess.TimeoutExpired:
-        raise ToolFailedError(f"tesseract took longer than {timeout:.0f} s on one page and was stopped") from None
+    return run_in_own_group(args, what="tesseract", env=env, cwd=cwd, timeout=timeout, input_file=Path(args[1]))
 
 
 def _save(image: Image.Image, folder: Path, dpi: int) -> Path:
