@@ -4,16 +4,17 @@ Draws two separate sets of German letters (umlauts, ß, dates, amounts): a TUNE 
 which the thresholds in ``ScanSettings`` were chosen, and a HELD-OUT set never tuned on
 (other seed, other texts, other fonts and sizes). Each set holds upright pages, pages fed
 upside down or sideways (with a resolution tag), pages without a resolution tag at
-100–150 dpi, sparse pages (all with slight skew, blur, grey paper and noise), and blank backs (dust, bleed-through, dark lid border). On every
+100–150 dpi, sparse (half-empty) pages upright and upside down (all with slight skew, blur, grey paper and noise), and blank backs (dust, bleed-through, dark lid border). On every
 text page it runs, in one run, plain ``tesseract IMG - -l deu+eng`` and the scan station
-(:func:`aktenarchiv.ocr.pagecheck.analyse_page`) and reports the character error rate
-(CER) of both per kind of page, the blank pages found and the text pages wrongly called
+(:func:`aktenarchiv.ocr.pagecheck.analyse_page`) -- with ``--before`` also the OCR stage as
+it was without the scan station (ocrmypdf) -- and reports the character error rate (CER)
+per kind of page, the blank pages found and the text pages wrongly called
 blank. It then draws a 100-document batch file (multi-page TIFF) with separator sheets
 (QR, Code 128, DataMatrix; some fed turned, some with an ``AZ:`` reference) and reports
 separator accuracy. Last, the public scans in ``/work/shared/samples/scans`` are turned
 upside down and sideways: plain Tesseract on the upright page is the reference there.
 
-Usage: .venv/bin/python bench/bench_scanstation.py [--set tune|heldout|both] [--letters 4] [--no-samples]
+Usage: .venv/bin/python bench/bench_scanstation.py [--set tune|heldout|both] [--letters 4] [--no-samples] [--before]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 SAMPLES = Path("/work/shared/samples/scans")
 A4_INCH = (210 / 25.4, 297 / 25.4)
+BEFORE = os.environ.get("AKTE_BENCH_BEFORE") == "1"  # set by --before for the worker processes
 TURN = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
 
 
@@ -84,6 +87,12 @@ HELDOUT = TextSet(
     ("Özdemir", "Jürgens", "Häußler", "Brückner", "Großmann", "Löffler"),
     ("Bahnhofstraße", "Königsweg", "Zur Mühle", "Rosenstraße"),
 )
+
+
+def turned(kind: str) -> int:
+    """Degrees a page of this kind was turned counter-clockwise (``rot180``, ``sparse-rot180``)."""
+    match = re.search(r"rot(\d+)$", kind)
+    return int(match.group(1)) if match else 0
 
 
 def letter_lines(spec: TextSet, rng: random.Random, sentences: int) -> list[str]:
@@ -150,11 +159,12 @@ def draw_set(spec: TextSet, letters: int, folder: Path) -> list[dict]:
     """Pages of one set with their ground truth: kind, path, text (None for blank backs)."""
     rng = random.Random(spec.seed)
     pages = []
-    kinds = ["upright", "rot180", "rot90", "rot270", "untagged-lowdpi", "sparse"]
+    kinds = ["upright", "rot180", "rot90", "rot270", "untagged-lowdpi", "sparse", "sparse-rot180"]
     for index in range(letters * len(kinds)):
         kind = kinds[index % len(kinds)]
-        lines = letter_lines(spec, rng, 2 if kind == "sparse" else rng.randint(8, 14))
-        if kind == "sparse":
+        sparse = kind.startswith("sparse")
+        lines = letter_lines(spec, rng, 2 if sparse else rng.randint(8, 14))
+        if sparse:  # half-empty pages: a subject and a salutation, or an enclosure note
             lines = lines[2:4]
         font, points = rng.choice(spec.fonts), rng.choice(spec.point_sizes)
         dpi = rng.choice((100, 120, 150)) if kind == "untagged-lowdpi" else rng.choice((200, 300))
@@ -162,8 +172,8 @@ def draw_set(spec: TextSet, letters: int, folder: Path) -> list[dict]:
         page = scanner_effects(page, rng)
         if dpi != 300:
             page = page.resize((round(A4_INCH[0] * dpi), round(A4_INCH[1] * dpi)), Image.Resampling.LANCZOS)
-        if kind.startswith("rot"):
-            page = page.transpose(TURN[int(kind[3:])])
+        if turned(kind):
+            page = page.transpose(TURN[turned(kind)])
         path = folder / f"{spec.name}-{index:03d}-{kind}.png"
         page.save(path, **({} if kind == "untagged-lowdpi" else {"dpi": (dpi, dpi)}))
         pages.append({"kind": kind, "path": str(path), "truth": "\n".join(lines)})
@@ -207,28 +217,42 @@ def run_page(page: dict) -> dict:
     if page["truth"] is not None:
         result["cer_ours"], result["chars"] = cer(page["truth"], analysis.text)
         result["cer_plain"], _ = cer(page["truth"], plain)
+        if BEFORE:
+            result["cer_before"], _ = cer(page["truth"], before_path(page["path"]))
     return result
+
+
+def before_path(path: str) -> str:
+    """The project's OCR stage without the scan station (ocrmypdf --rotate-pages, --image-dpi 300)."""
+    from aktenarchiv.archive.store import sha256_file
+    from aktenarchiv.config import OcrSettings
+    from aktenarchiv.ingest.sniff import sniff
+    from aktenarchiv.ocr.recognize import recognize
+
+    settings = OcrSettings()
+    source = sniff(Path(path), sha256_file(path), os.path.getsize(path), settings)
+    with tempfile.TemporaryDirectory(prefix="akte-before-") as work:
+        return "\n".join(p.text for p in recognize(source, settings, Path(work), jobs=1, scan=None).pages)
 
 
 def report_set(name: str, results: list[dict]) -> None:
     print(f"\n== {name}: {sum(r['truth'] is not None for r in results)} text pages, "
           f"{sum(r['truth'] is None for r in results)} blank backs")
-    print(f"{'kind':18} {'pages':>5} {'CER plain':>10} {'CER ours':>10}  rotation right")
-    for kind in ("upright", "rot90", "rot180", "rot270", "untagged-lowdpi", "sparse"):
-        rows = [r for r in results if r["kind"] == kind]
+    columns = ("cer_plain", "cer_before", "cer_ours") if BEFORE else ("cer_plain", "cer_ours")
+    names = {"cer_plain": "CER plain", "cer_before": "CER before", "cer_ours": "CER ours"}
+    print(f"{'kind':18} {'pages':>5} " + " ".join(f"{names[c]:>10}" for c in columns) + "  rotation right")
+    text = [r for r in results if r["truth"] is not None]
+    for kind in ("upright", "rot90", "rot180", "rot270", "untagged-lowdpi", "sparse", "sparse-rot180",
+                 "all text pages"):
+        rows = text if kind == "all text pages" else [r for r in text if r["kind"] == kind]
         if not rows:
             continue
         chars = sum(r["chars"] for r in rows)
-        plain, ours = (sum(r[k] for r in rows) / chars * 100 for k in ("cer_plain", "cer_ours"))
+        rates = " ".join(f"{sum(r[c] for r in rows) / chars * 100:9.2f}%" for c in columns)
         # A page turned counter-clockwise by r (Pillow's ROTATE_r) is made upright by a clockwise r.
-        want = int(kind[3:]) if kind.startswith("rot") else 0
-        right = sum(r["rotation"] == want for r in rows)
-        print(f"{kind:18} {len(rows):5d} {plain:9.2f}% {ours:9.2f}%  {right}/{len(rows)}")
-    text = [r for r in results if r["truth"] is not None]
+        right = "" if kind == "all text pages" else f"{sum(r['rotation'] == turned(kind) for r in rows)}/{len(rows)}"
+        print(f"{kind:18} {len(rows):5d} {rates}  {right}")
     blank = [r for r in results if r["truth"] is None]
-    chars = sum(r["chars"] for r in text)
-    print(f"{'all text pages':18} {len(text):5d} {sum(r['cer_plain'] for r in text) / chars * 100:9.2f}% "
-          f"{sum(r['cer_ours'] for r in text) / chars * 100:9.2f}%")
     print(f"blank backs flagged: {sum(r['blank'] for r in blank)}/{len(blank)}; "
           f"text pages wrongly called blank: {sum(r['blank'] for r in text)}/{len(text)}")
     print(f"time per text page: plain {sum(r['plain_s'] for r in text) / len(text):.2f} s, "
@@ -312,7 +336,13 @@ def main() -> None:
     parser.add_argument("--letters", type=int, default=4, help="letters per kind of page and set")
     parser.add_argument("--documents", type=int, default=100)
     parser.add_argument("--no-samples", action="store_true")
+    parser.add_argument("--before", action="store_true",
+                        help="also the OCR stage without the scan station (ocrmypdf; slow)")
     args = parser.parse_args()
+    if args.before:
+        os.environ["AKTE_BENCH_BEFORE"] = "1"
+        global BEFORE
+        BEFORE = True
     sets = {"tune": (TUNE,), "heldout": (HELDOUT,), "both": (TUNE, HELDOUT)}[args.set]
     with tempfile.TemporaryDirectory(prefix="akte-scanbench-") as tmp, ProcessPoolExecutor(os.cpu_count()) as pool:
         root = Path(tmp)
