@@ -23,7 +23,7 @@ import Stemmer
 
 from ..errors import ConfigError
 
-ANALYSIS_VERSION = 1  # bump when the output changes: indexes must then be rebuilt
+ANALYSIS_VERSION = 2  # bump when the output changes: indexes must then be rebuilt
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})

@@ -21,10 +21,11 @@ from .base import SearchQuery
 from .query import ParsedQuery, Term
 
 # Bump when the mappings below change: existing indexes then need `reindex`.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
 # Field boosts mirroring the FTS5 bm25 column weights in sqlite.py (body, parts, title).
 BOOSTS = {"body": 1.0, "parts": 0.4, "title_terms": 2.0}
+IDENT_BOOSTS = {"idents": 1.0, "ident_exact": 3.0}
 PHRASE_FIELDS = ("body", "title_terms")  # parts carry no word order, as in sqlite.py
 
 _STEMS = {"type": "text", "analyzer": "whitespace"}
@@ -41,6 +42,8 @@ MAPPINGS: dict[str, Any] = {
         "title_terms": _STEMS,
         "body": _STEMS,
         "parts": {**_STEMS, "index_options": "freqs"},  # never used in phrases
+        "idents": {**_STEMS, "index_options": "freqs"},  # identifier tokens, compact
+        "ident_exact": {**_STEMS, "index_options": "freqs"},  # … and as written
         "text": _STORED_ONLY,  # page text for snippets; searching goes through the stems
         "doc_type": _KEYWORD,
         "needs_review": {"type": "boolean"},
@@ -83,6 +86,11 @@ def es_document(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _term_query(term: Term) -> list[dict[str, Any]]:
+    if term.is_identifier:
+        values = {"idents": term.stems[0], "ident_exact": term.exact}
+        return [
+            {"term": {f: {"value": values[f], "boost": b}}} for f, b in IDENT_BOOSTS.items()
+        ]
     if term.is_phrase:
         phrase = " ".join(term.stems)
         return [

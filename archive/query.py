@@ -3,7 +3,8 @@
 Syntax: words are ANDed (``Bauantrag Müller``); ``"Antrag auf Erteilung"`` is a phrase;
 ``A OR B`` accepts either; ``-word`` or ``-"a phrase"`` excludes. Words go through the same
 German analysis as indexed text (:mod:`.analysis`), so folding, stemming and compound parts
-behave identically in SQLite and Elasticsearch. Snippets are cut here too, from the stored
+behave identically in SQLite and Elasticsearch. Words with digits are identifiers
+(:mod:`.identifiers`); neighbouring ones are one identifier (``DE89 3704``). Snippets are cut here too, from the stored
 page text, so both backends highlight the same words.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .analysis import analyze_query_word, index_forms, words
+from .identifiers import identifier_spans, query_identifiers
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
@@ -21,14 +23,23 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One query word (one stem) or a phrase (several stems in order)."""
+    """One query word (one stem), a phrase (several stems in order), or an identifier.
+
+    An identifier has its compact form as its one stem and ``exact`` as written.
+    """
 
     stems: tuple[str, ...]
+    exact: str | None = None
 
     @property
     def is_phrase(self) -> bool:
         """True for a phrase of more than one stem."""
         return len(self.stems) > 1
+
+    @property
+    def is_identifier(self) -> bool:
+        """True for an identifier (matched in the identifier fields only)."""
+        return self.exact is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +51,49 @@ class ParsedQuery:
 
     @property
     def stems(self) -> frozenset[str]:
-        """Every stem a document is asked to contain (for highlighting)."""
-        return frozenset(s for clause in self.must for term in clause for s in term.stems)
+        """Every word stem a document is asked to contain (for highlighting)."""
+        return frozenset(
+            s for clause in self.must for term in clause if not term.is_identifier for s in term.stems
+        )
+
+    @property
+    def identifiers(self) -> frozenset[str]:
+        """Compact forms of the identifiers a document is asked to contain (for highlighting)."""
+        return frozenset(
+            term.stems[0] for clause in self.must for term in clause if term.is_identifier
+        )
 
 
-def _term(text: str) -> Term | None:
+def _terms(text: str, phrase: bool) -> list[Term]:
+    if not phrase and any(c.isdigit() for c in text):
+        return [Term((compact,), exact) for compact, exact in query_identifiers(text)]
     stems = [s for w in words(text) for s in analyze_query_word(w.group())]
-    return Term(tuple(stems)) if stems else None
+    return [Term(tuple(stems))] if stems else []
+
+
+def _tokens(query: str) -> list[tuple[bool, str, bool]]:
+    """``(negated, text, is_phrase)`` per query token; "OR" stays a token of its own.
+
+    Neighbouring words with digits become one token: ``DE89 3704`` is one IBAN, and OCR or
+    a clerk may have split a reference (``49.3-560 1/20``).
+    """
+    out: list[tuple[bool, str, bool]] = []
+    for m in _TOKEN.finditer(query):
+        negate, phrase, word = bool(m.group(1)), m.group(2), m.group(3)
+        if phrase is not None:
+            out.append((negate, phrase, True))
+            continue
+        if word.startswith("-") and len(word) > 1:
+            negate, word = True, word[1:]
+        prev = out[-1] if out else None
+        if (
+            prev and not negate and not prev[2] and prev[1] != "OR"
+            and any(c.isdigit() for c in prev[1]) and any(c.isdigit() for c in word)
+        ):
+            out[-1] = (prev[0], f"{prev[1]} {word}", False)
+        else:
+            out.append((negate, word, False))
+    return out
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -54,22 +101,20 @@ def parse_query(query: str) -> ParsedQuery:
     must: list[list[Term]] = []
     must_not: list[Term] = []
     join_next = False
-    for m in _TOKEN.finditer(query):
-        negate, phrase, word = m.group(1), m.group(2), m.group(3)
-        if word == "OR":
+    for negate, text, is_phrase in _tokens(query):
+        if text == "OR" and not is_phrase:
             join_next = bool(must)
             continue
-        if word is not None and word.startswith("-") and len(word) > 1:
-            negate, word = "-", word[1:]
-        term = _term(phrase if phrase is not None else word)
-        if term is None:
+        terms = _terms(text, is_phrase)
+        if not terms:
             continue
         if negate:
-            must_not.append(term)
+            must_not.extend(terms)
         elif join_next:
-            must[-1].append(term)
+            must[-1].append(terms[0])
+            must.extend([t] for t in terms[1:])
         else:
-            must.append([term])
+            must.extend([t] for t in terms)
         join_next = False
     if not must:
         raise ConfigError(f"search query {query!r} has no word to look for")
@@ -83,12 +128,18 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     """
     pages = text.split("\f")
     wanted = parsed.stems if parsed else frozenset()
+    idents = parsed.identifiers if parsed else frozenset()
     best: tuple[int, int, int, list, list[bool]] | None = None  # (score, page, start, words, marks)
     for number, page_text in enumerate(pages, start=1):
         found = words(page_text)
         if not found:
             continue
-        marks = [bool(wanted and index_forms(w.group()) & wanted) for w in found]
+        spans = identifier_spans(page_text, idents) if idents else []
+        marks = [
+            bool(wanted and index_forms(w.group()) & wanted)
+            or any(a < w.end() and w.start() < b for a, b in spans)
+            for w in found
+        ]
         for start in _window_starts(marks, width):
             window = marks[start : start + width]
             score = sum(window)

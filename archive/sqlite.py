@@ -1,8 +1,12 @@
 """The embedded search backend: SQLite with an FTS5 index, no server needed.
 
 Text arrives already analysed (:func:`.base.index_document`), so FTS5's plain
-``unicode61`` tokenizer only splits on spaces; ranking is FTS5's BM25 with the title
-weighted above the body and compound parts below it.
+``unicode61`` tokenizer only splits on spaces (``./-_`` are token characters, for the
+identifier tokens as written); ranking is FTS5's BM25 with the title weighted above the
+body and compound parts below it, identifiers as written above their compact forms.
+
+The file records the analysis it was built with (``PRAGMA user_version``); an index built
+by older code answers no searches until ``akte reindex`` has rebuilt it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, Callable, Iterable
 
 from ..errors import ArchiveUnavailableError
 from ..models import ArchiveRecord, SearchHit, SearchPage
+from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .query import ParsedQuery, Term, make_snippet, parse_query
 
@@ -36,11 +41,14 @@ CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
 CREATE INDEX IF NOT EXISTS docs_type ON docs(doc_type);
 CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    body, parts, title_terms, tokenize = 'unicode61 remove_diacritics 0'
+    body, parts, title_terms, idents, ident_exact,
+    tokenize = "unicode61 remove_diacritics 0 tokenchars './-_'"
 );
 """
-# bm25 weights in column order: body, parts, title_terms
-_BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0)"
+_SCHEMA_VERSION = 2  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
+_USER_VERSION = ANALYSIS_VERSION * 1000 + _SCHEMA_VERSION
+# bm25 weights in column order: body, parts, title_terms, idents, ident_exact
+_BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0, 1.0, 3.0)"
 
 
 def _quote(stem: str) -> str:
@@ -48,6 +56,8 @@ def _quote(stem: str) -> str:
 
 
 def _fts_term(term: Term) -> str:
+    if term.is_identifier:
+        return f"(idents : {_quote(term.stems[0])} OR ident_exact : {_quote(term.exact or '')})"
     if term.is_phrase:
         return "{body title_terms} : " + _quote(" ".join(term.stems))
     return "{body parts title_terms} : " + _quote(term.stems[0])
@@ -77,12 +87,38 @@ class SqliteBackend:
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            existed = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'docs'"
+            ).fetchone()
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if existed and version != _USER_VERSION and not self.db.execute(
+                "SELECT 1 FROM docs LIMIT 1"
+            ).fetchone():
+                # Nothing indexed yet: take the current layout right away.
+                self.db.executescript("DROP TABLE docs_fts; DROP TABLE docs;")
+                existed = None
+            if not existed:
+                self.db.executescript(_SCHEMA)
+                self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
+                version = _USER_VERSION
+            self.current = version == _USER_VERSION
         except (OSError, sqlite3.Error) as exc:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
 
+    def is_current(self) -> bool:
+        """False when the file was built with an older layout or text analysis."""
+        return self.current
+
+    def _require_current(self) -> None:
+        if not self.current:
+            raise ArchiveUnavailableError(
+                f"search index {self.path} was built by an older version of aktenarchiv;"
+                " rebuild it with: akte reindex"
+            )
+
     def index(self, records: Iterable[ArchiveRecord]) -> BulkReport:
         """Upsert records (one transaction per call)."""
+        self._require_current()
         count, errors = 0, {}
         with self.db:
             for record in records:
@@ -108,8 +144,12 @@ class SqliteBackend:
             ),
         )
         self.db.execute(
-            "INSERT INTO docs_fts (rowid, body, parts, title_terms) VALUES (?,?,?,?)",
-            (cur.lastrowid, doc["body"], doc["parts"], doc["title_terms"]),
+            "INSERT INTO docs_fts (rowid, body, parts, title_terms, idents, ident_exact)"
+            " VALUES (?,?,?,?,?,?)",
+            (
+                cur.lastrowid, doc["body"], doc["parts"], doc["title_terms"],
+                doc["idents"], doc["ident_exact"],
+            ),
         )
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -141,6 +181,7 @@ class SqliteBackend:
         return where, args
 
     def _base(self, query: SearchQuery) -> tuple[str, list[Any], ParsedQuery | None]:
+        self._require_current()
         where, args = self._filters(query)
         parsed = None
         if query.text:
@@ -201,6 +242,12 @@ class SqliteBackend:
         target = self.path.with_name(self.path.name + ".rebuild")
         resumed = target.exists()
         fresh = SqliteBackend(target)
+        if not fresh.current:
+            # Left by an interrupted rebuild of older code: start over.
+            fresh.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(target) + suffix).unlink(missing_ok=True)
+            fresh, resumed = SqliteBackend(target), False
         done = fresh.ids()
         indexed, errors = 0, {}
         todo = iter(records)
