@@ -34,14 +34,17 @@ from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .elastic_schema import (
     MAPPING_VERSION,
+    TIER,
     build_query,
     decode_cursor,
     encode_cursor,
     es_document,
     index_template,
     sort_for,
+    suggest_body,
 )
-from .query import make_snippet, parse_query
+from .fuzzy import eligible, ocr_variants
+from .query import ParsedQuery, make_snippet, parse_query
 
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
 _SOURCE = ["id", "title", "doc_type", "date", "text"]
@@ -194,7 +197,7 @@ class ElasticBackend:
         The cursor carries the last hit's sort values for ``search_after``, so paging stays
         cheap however deep it goes.
         """
-        parsed = parse_query(query.text) if query.text else None
+        parsed = self._with_variants(parse_query(query.text)) if query.text else None
         after, seen = decode_cursor(query.cursor) if query.cursor else (None, 0)
         with self._guard("search"):
             resp = self.client.search(
@@ -212,7 +215,9 @@ class ElasticBackend:
         for h in raw_hits:
             src = h["_source"]
             snippet, page = make_snippet(src["text"], parsed)
-            score = round(float(h["_score"] or 0.0), 4) if parsed else 0.0
+            score = float(h["_score"] or 0.0) if parsed else 0.0
+            # Remove the tiers of exactly matched clauses: the score shown is BM25's.
+            score = round(score % TIER if parsed and parsed.is_approximate else score, 4)
             hits.append(
                 SearchHit(
                     src["id"], src["title"], src.get("doc_type"), src["date"], score, snippet, page
@@ -222,9 +227,24 @@ class ElasticBackend:
         cursor = encode_cursor(raw_hits[-1]["sort"], seen) if raw_hits and seen < total else None
         return SearchPage(tuple(hits), total, cursor)
 
+    def _with_variants(self, parsed: ParsedQuery) -> ParsedQuery:
+        """Attach to each rare long word the indexed words OCR may have made from it."""
+        words = sorted(w for w in parsed.words() if eligible(w))
+        if not words:
+            return parsed
+        with self._guard("suggest"):
+            resp = self.client.search(index=self.alias, size=0, suggest=suggest_body(words))
+        variants = {}
+        for n, word in enumerate(words):
+            options = [o["text"] for entry in resp["suggest"][f"w{n}"] for o in entry["options"]]
+            found = ocr_variants(word, options)
+            if found:
+                variants[word] = found
+        return parsed.with_variants(variants) if variants else parsed
+
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Hit counts per document type (unclassified as ``""``) and per year of the record date."""
-        parsed = parse_query(query.text) if query.text else None
+        parsed = self._with_variants(parse_query(query.text)) if query.text else None
         aggs = {
             "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
             "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},

@@ -11,13 +11,14 @@ page text, so both backends highlight the same words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
 from .analysis import analyze_query_word, index_forms, words
 from .identifiers import identifier_spans, query_identifiers
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
+APPROX = "~"  # after MARK_OPEN: the word matched approximately ("«~Bescheld»")
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
@@ -25,11 +26,13 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 class Term:
     """One query word (one stem), a phrase (several stems in order), or an identifier.
 
-    An identifier has its compact form as its one stem and ``exact`` as written.
+    An identifier has its compact form as its one stem and ``exact`` as written. A word may
+    carry ``variants``: indexed words OCR plausibly made from it (:mod:`.fuzzy`).
     """
 
     stems: tuple[str, ...]
     exact: str | None = None
+    variants: tuple[str, ...] = ()
 
     @property
     def is_phrase(self) -> bool:
@@ -55,6 +58,35 @@ class ParsedQuery:
         return frozenset(
             s for clause in self.must for term in clause if not term.is_identifier for s in term.stems
         )
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """Every approximate form a document may contain instead of a word (for highlighting)."""
+        return frozenset(v for clause in self.must for term in clause for v in term.variants)
+
+    def words(self) -> frozenset[str]:
+        """The single-word stems of the must-clauses (candidates for approximate matching)."""
+        return frozenset(
+            term.stems[0] for clause in self.must for term in clause
+            if not term.is_identifier and not term.is_phrase
+        )
+
+    def with_variants(self, variants: dict[str, tuple[str, ...]]) -> ParsedQuery:
+        """This query with approximate forms attached to its single words."""
+        must = tuple(
+            tuple(
+                replace(t, variants=variants.get(t.stems[0], ()))
+                if not t.is_identifier and not t.is_phrase else t
+                for t in clause
+            )
+            for clause in self.must
+        )
+        return ParsedQuery(must, self.must_not)
+
+    @property
+    def is_approximate(self) -> bool:
+        """True when some word has approximate forms."""
+        return any(term.variants for clause in self.must for term in clause)
 
     @property
     def identifiers(self) -> frozenset[str]:
@@ -128,18 +160,15 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     """
     pages = text.split("\f")
     wanted = parsed.stems if parsed else frozenset()
+    approx = (parsed.variants - wanted) if parsed else frozenset()
     idents = parsed.identifiers if parsed else frozenset()
-    best: tuple[int, int, int, list, list[bool]] | None = None  # (score, page, start, words, marks)
+    best: tuple[int, int, int, list, list[int]] | None = None  # (score, page, start, words, marks)
     for number, page_text in enumerate(pages, start=1):
         found = words(page_text)
         if not found:
             continue
         spans = identifier_spans(page_text, idents) if idents else []
-        marks = [
-            bool(wanted and index_forms(w.group()) & wanted)
-            or any(a < w.end() and w.start() < b for a, b in spans)
-            for w in found
-        ]
+        marks = [_mark(w, wanted, approx, spans) for w in found]
         for start in _window_starts(marks, width):
             window = marks[start : start + width]
             score = sum(window)
@@ -155,7 +184,8 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     pieces, cursor = [], found[start].start()
     for w, marked in zip(found[start:end], marks[start:end]):
         pieces.append(page_text[cursor : w.start()])
-        pieces.append(f"{MARK_OPEN}{w.group()}{MARK_CLOSE}" if marked else w.group())
+        prefix = MARK_OPEN + (APPROX if marked == _APPROXIMATE else "")
+        pieces.append(f"{prefix}{w.group()}{MARK_CLOSE}" if marked else w.group())
         cursor = w.end()
     snippet = " ".join("".join(pieces).split())
     if start > 0:
@@ -165,7 +195,20 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     return snippet, number
 
 
-def _window_starts(marks: list[bool], width: int) -> list[int]:
+_EXACT, _APPROXIMATE = 2, 1
+
+
+def _mark(
+    word: re.Match[str], wanted: frozenset[str], approx: frozenset[str], spans: list[tuple[int, int]]
+) -> int:
+    # 2: the word matches exactly; 1: approximately; 0: not at all (counts as a bool too).
+    forms = index_forms(word.group()) if wanted or approx else set()
+    if forms & wanted or any(a < word.end() and word.start() < b for a, b in spans):
+        return _EXACT
+    return _APPROXIMATE if forms & approx else 0
+
+
+def _window_starts(marks: list[int], width: int) -> list[int]:
     # Windows that begin a few words before each match; the first window if none matches.
     hits = [i for i, m in enumerate(marks) if m]
     if not hits:

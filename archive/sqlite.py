@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -21,6 +22,7 @@ from ..errors import ArchiveUnavailableError
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
+from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
 from .query import ParsedQuery, Term, make_snippet, parse_query
 
 _SCHEMA = """
@@ -44,6 +46,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     body, parts, title_terms, idents, ident_exact,
     tokenize = "unicode61 remove_diacritics 0 tokenchars './-_'"
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, col);
 """
 _SCHEMA_VERSION = 2  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
 _USER_VERSION = ANALYSIS_VERSION * 1000 + _SCHEMA_VERSION
@@ -60,13 +63,17 @@ def _fts_term(term: Term) -> str:
         return f"(idents : {_quote(term.stems[0])} OR ident_exact : {_quote(term.exact or '')})"
     if term.is_phrase:
         return "{body title_terms} : " + _quote(" ".join(term.stems))
-    return "{body parts title_terms} : " + _quote(term.stems[0])
+    words = " OR ".join(_quote(s) for s in (term.stems[0], *term.variants))
+    return "{body parts title_terms} : (" + words + ")"
+
+
+def _fts_clause(clause: tuple[Term, ...]) -> str:
+    return "(" + " OR ".join(_fts_term(t) for t in clause) + ")"
 
 
 def fts_expression(parsed: ParsedQuery) -> str:
-    """FTS5 MATCH expression for a parsed query."""
-    clauses = ["(" + " OR ".join(_fts_term(t) for t in clause) + ")" for clause in parsed.must]
-    expr = " AND ".join(clauses)
+    """FTS5 MATCH expression for a parsed query (approximate forms included)."""
+    expr = " AND ".join(_fts_clause(clause) for clause in parsed.must)
     for term in parsed.must_not:
         expr = f"({expr}) NOT ({_fts_term(term)})"
     return expr
@@ -97,8 +104,8 @@ class SqliteBackend:
                 # Nothing indexed yet: take the current layout right away.
                 self.db.executescript("DROP TABLE docs_fts; DROP TABLE docs;")
                 existed = None
+            self.db.executescript(_SCHEMA)
             if not existed:
-                self.db.executescript(_SCHEMA)
                 self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
                 version = _USER_VERSION
             self.current = version == _USER_VERSION
@@ -185,7 +192,7 @@ class SqliteBackend:
         where, args = self._filters(query)
         parsed = None
         if query.text:
-            parsed = parse_query(query.text)
+            parsed = self._with_variants(parse_query(query.text))
             source = "docs_fts JOIN docs d ON d.rowid = docs_fts.rowid"
             where.insert(0, "docs_fts MATCH ?")
             args.insert(0, fts_expression(parsed))
@@ -194,23 +201,59 @@ class SqliteBackend:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         return source + clause, args, parsed
 
+    def _with_variants(self, parsed: ParsedQuery) -> ParsedQuery:
+        """Attach to each rare long word the indexed words OCR may have made from it."""
+        variants: dict[str, tuple[str, ...]] = {}
+        for word in sorted(w for w in parsed.words() if eligible(w)):
+            row = self.db.execute(
+                "SELECT doc FROM docs_vocab WHERE col = 'body' AND term = ?", (word,)
+            ).fetchone()
+            if row and row[0] >= EXPAND_BELOW:
+                continue
+            head = word[:PREFIX]
+            candidates = self.db.execute(
+                "SELECT term FROM docs_vocab WHERE col = 'body' AND term >= ? AND term < ?"
+                " AND length(term) BETWEEN ? AND ?",
+                (head, head[:-1] + chr(ord(head[-1]) + 1),
+                 len(word) - MAX_EDITS, len(word) + MAX_EDITS),
+            )
+            found = ocr_variants(word, (c for (c,) in candidates))
+            if found:
+                variants[word] = found
+        return parsed.with_variants(variants) if variants else parsed
+
+    @staticmethod
+    def _tier(parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
+        """SQL counting a hit's clauses matched exactly: approximate-only hits rank below."""
+        if parsed is None or not parsed.is_approximate:
+            return "0", []
+        exact = [
+            tuple(replace(t, variants=()) for t in clause)
+            for clause in parsed.must if any(t.variants for t in clause)
+        ]
+        sql = " + ".join(
+            "(d.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?))" for _ in exact
+        )
+        return sql, [_fts_clause(c) for c in exact]
+
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked hits (or newest records without text); cursor = offset of the next page."""
         source, args, parsed = self._base(query)
         offset = int(query.cursor or 0)
         score = f"-{_BM25}" if parsed else "0.0"
-        order = "score DESC, d.id" if parsed else "d.ingested_at DESC, d.id"
+        tier, tier_args = self._tier(parsed)
+        order = "tier DESC, score DESC, d.id" if parsed else "d.ingested_at DESC, d.id"
         try:
             total = self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
             rows = self.db.execute(
-                f"SELECT d.id, d.title, d.doc_type, d.date, {score} AS score, d.text FROM {source}"
-                f" ORDER BY {order} LIMIT ? OFFSET ?",
-                [*args, query.limit, offset],
+                f"SELECT d.id, d.title, d.doc_type, d.date, {score} AS score, d.text, {tier} AS tier"
+                f" FROM {source} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*tier_args, *args, query.limit, offset],
             ).fetchall()
         except sqlite3.Error as exc:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
         hits = []
-        for id_, title, doc_type, date, sc, text in rows:
+        for id_, title, doc_type, date, sc, text, _ in rows:
             snippet, page = make_snippet(text, parsed)
             hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
