@@ -23,6 +23,7 @@ from elasticsearch import (
     AuthorizationException,
     BadRequestError,
     Elasticsearch,
+    NotFoundError,
     TransportError,
     helpers,
 )
@@ -46,6 +47,7 @@ from .elastic_schema import (
 from .fuzzy import eligible, ocr_variants
 from .query import ParsedQuery, make_snippet, parse_query
 
+PIT_KEEP_ALIVE = "5m"  # how long a clerk may take between two result pages
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
 _SOURCE = ["id", "title", "doc_type", "date", "text"]
 _USERINFO = re.compile(r"(^|//)[^/]*@")
@@ -195,20 +197,26 @@ class ElasticBackend:
         """Ranked hits with snippets (or the newest records without text), paged by cursor.
 
         The cursor carries the last hit's sort values for ``search_after``, so paging stays
-        cheap however deep it goes.
+        cheap however deep it goes. From the second page on, pages read from one point in
+        time (opened when the first cursor is used, kept for :data:`PIT_KEEP_ALIVE` between
+        pages, closed after the last page), so records indexed meanwhile do not shift them.
         """
-        parsed = self._with_variants(parse_query(query.text)) if query.text else None
-        after, seen = decode_cursor(query.cursor) if query.cursor else (None, 0)
+        parsed = parse_query(query.text) if query.text else None
+        after, seen, pit = decode_cursor(query.cursor) if query.cursor else (None, 0, None)
         with self._guard("search"):
-            resp = self.client.search(
-                index=self.alias,
-                query=build_query(query, parsed),
-                sort=sort_for(parsed),
-                size=query.limit,
-                search_after=after,
-                track_total_hits=True,
-                source_includes=_SOURCE,
-            )
+            if query.cursor and pit is None:
+                pit = self.client.open_point_in_time(index=self.alias, keep_alive=PIT_KEEP_ALIVE)["id"]
+            target = {"pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}} if pit else {"index": self.alias}
+
+            def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
+                return self._search_or_expired(
+                    pit, query=build_query(query, parsed), sort=sort_for(parsed),
+                    size=query.limit, search_after=after, track_total_hits=True,
+                    source_includes=_SOURCE, **target, **extra,
+                )
+
+            resp, parsed = self._with_variants(parsed, run)
+            pit = resp.get("pit_id", pit)
         total = resp["hits"]["total"]["value"]
         raw_hits = resp["hits"]["hits"]
         hits = []
@@ -224,35 +232,61 @@ class ElasticBackend:
                 )
             )
         seen += len(raw_hits)
-        cursor = encode_cursor(raw_hits[-1]["sort"], seen) if raw_hits and seen < total else None
+        cursor = None
+        if raw_hits and seen < total:
+            cursor = encode_cursor(raw_hits[-1]["sort"], seen, pit)
+        elif pit:
+            with self._guard("close point in time"):
+                self.client.close_point_in_time(id=pit)
         return SearchPage(tuple(hits), total, cursor)
 
-    def _with_variants(self, parsed: ParsedQuery) -> ParsedQuery:
-        """Attach to each rare long word the indexed words OCR may have made from it."""
-        words = sorted(w for w in parsed.words() if eligible(w))
+    def _search_or_expired(self, snapshot: str | None, **request: Any) -> dict[str, Any]:
+        try:
+            return self.client.search(**request)
+        except NotFoundError:
+            if snapshot:
+                raise ConfigError(
+                    f"the search cursor has expired (more than {PIT_KEEP_ALIVE} between pages);"
+                    " search again"
+                ) from None
+            raise
+
+    @staticmethod
+    def _with_variants(
+        parsed: ParsedQuery | None, run: Callable[..., dict[str, Any]]
+    ) -> tuple[dict[str, Any], ParsedQuery | None]:
+        """Run a search, asking the term suggester in the same request for the indexed words
+        near each rare long query word; when OCR variants turn up, run it again with them."""
+        words = sorted(w for w in parsed.words() if eligible(w)) if parsed else []
         if not words:
-            return parsed
-        with self._guard("suggest"):
-            resp = self.client.search(index=self.alias, size=0, suggest=suggest_body(words))
+            return run(parsed), parsed
+        resp = run(parsed, suggest=suggest_body(words))
         variants = {}
         for n, word in enumerate(words):
             options = [o["text"] for entry in resp["suggest"][f"w{n}"] for o in entry["options"]]
             found = ocr_variants(word, options)
             if found:
                 variants[word] = found
-        return parsed.with_variants(variants) if variants else parsed
+        if not variants:
+            return resp, parsed
+        expanded = parsed.with_variants(variants)
+        return run(expanded), expanded
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Hit counts per document type (unclassified as ``""``) and per year of the record date."""
-        parsed = self._with_variants(parse_query(query.text)) if query.text else None
+        parsed = parse_query(query.text) if query.text else None
         aggs = {
             "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
             "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},
         }
-        with self._guard("counts"):
-            resp = self.client.search(
-                index=self.alias, query=build_query(query, parsed), size=0, aggs=aggs
+
+        def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
+            return self.client.search(
+                index=self.alias, query=build_query(query, parsed), size=0, aggs=aggs, **extra
             )
+
+        with self._guard("counts"):
+            resp, _ = self._with_variants(parsed, run)
         result: dict[str, dict[str, int]] = {}
         for name in ("doc_type", "year"):
             buckets = resp["aggregations"][name]["buckets"]

@@ -178,17 +178,24 @@ def sort_for(parsed: ParsedQuery | None) -> list[dict[str, str]]:
     return [{"_score": "desc"}, {"id": "asc"}]
 
 
-def encode_cursor(sort_values: list[Any], seen: int) -> str:
-    """Opaque cursor: the last hit's sort values (for ``search_after``) and hits seen so far."""
-    raw = json.dumps({"after": sort_values, "seen": seen}, separators=(",", ":"))
+def encode_cursor(sort_values: list[Any], seen: int, pit: str | None = None) -> str:
+    """Opaque cursor: the last hit's sort values (for ``search_after``), hits seen so far,
+    and the point in time the following pages read from (None on the first page's cursor)."""
+    data: dict[str, Any] = {"after": sort_values, "seen": seen}
+    if pit:
+        data["pit"] = pit
+    raw = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[list[Any], int]:
+def decode_cursor(cursor: str) -> tuple[list[Any], int, str | None]:
     """Inverse of :func:`encode_cursor`; a foreign or damaged cursor is a usage error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        return list(data["after"]), int(data["seen"])
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        pit = data.get("pit")
+        if pit is not None and not isinstance(pit, str):
+            raise TypeError("pit")
+        return list(data["after"]), int(data["seen"]), pit
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"invalid search cursor {cursor!r} (not from this backend?)") from exc

@@ -193,7 +193,9 @@ class SqliteBackend:
         parsed = None
         if query.text:
             parsed = self._with_variants(parse_query(query.text))
-            source = "docs_fts JOIN docs d ON d.rowid = docs_fts.rowid"
+            # CROSS JOIN: the full-text match drives; SQLite would otherwise walk a filter's index and
+            # run the match once per record it finds.
+            source = "docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid"
             where.insert(0, "docs_fts MATCH ?")
             args.insert(0, fts_expression(parsed))
         else:
@@ -237,27 +239,47 @@ class SqliteBackend:
         return sql, [_fts_clause(c) for c in exact]
 
     def search(self, query: SearchQuery) -> SearchPage:
-        """Ranked hits (or newest records without text); cursor = offset of the next page."""
+        """Ranked hits (or newest records without text); cursor = offset of the next page.
+
+        Ranking sorts only ids and scores; titles and page text are read for the page's hits.
+        """
         source, args, parsed = self._base(query)
         offset = int(query.cursor or 0)
-        score = f"-{_BM25}" if parsed else "0.0"
-        tier, tier_args = self._tier(parsed)
-        order = "tier DESC, score DESC, d.id" if parsed else "d.ingested_at DESC, d.id"
+        if parsed:
+            tier, tier_args = self._tier(parsed)
+            ranked = (
+                f"SELECT d.id, -{_BM25} AS score, {tier} AS tier FROM {source}"
+                " ORDER BY tier DESC, score DESC, d.id LIMIT ? OFFSET ?"
+            )
+        else:
+            tier_args = []
+            ranked = f"SELECT d.id, 0.0, 0 FROM {source} ORDER BY d.ingested_at DESC, d.id LIMIT ? OFFSET ?"
         try:
-            total = self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
-            rows = self.db.execute(
-                f"SELECT d.id, d.title, d.doc_type, d.date, {score} AS score, d.text, {tier} AS tier"
-                f" FROM {source} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*tier_args, *args, query.limit, offset],
-            ).fetchall()
+            total = self._count(source, args, query)
+            rows = self.db.execute(ranked, [*tier_args, *args, query.limit, offset]).fetchall()
+            marks = ",".join("?" * len(rows))
+            details = {
+                r[0]: r[1:] for r in self.db.execute(
+                    f"SELECT id, title, doc_type, date, text FROM docs WHERE id IN ({marks})",
+                    [r[0] for r in rows],
+                )
+            }
         except sqlite3.Error as exc:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
         hits = []
-        for id_, title, doc_type, date, sc, text, _ in rows:
+        for id_, sc, _ in rows:
+            title, doc_type, date, text = details[id_]
             snippet, page = make_snippet(text, parsed)
             hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
+
+    def _count(self, source: str, args: list[Any], query: SearchQuery) -> int:
+        # Without filters the join with docs adds nothing to a count of matches.
+        unfiltered = query.text and source.endswith("WHERE docs_fts MATCH ?")
+        if unfiltered:
+            source = "docs_fts WHERE docs_fts MATCH ?"
+        return self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Counts per document type and per year (of the record date)."""
