@@ -14,8 +14,9 @@ backends then find exactly the same records):
   so a query written exactly as on the page ranks above one that only matches compactly.
 
 A run is a sequence of letter/digit groups joined by one ``.``, ``/`` or ``-``, or by one
-space between two groups that both hold digits (``DE89 3704 0044``, ``560 1/20``); only
-runs holding a digit count. A query word with a digit is parsed the same way.
+space between two groups that both hold digits (``DE89 3704 0044``, ``560 1/20``,
+``34- 2018``); only runs holding a digit count. A number OCR glued to the word before it
+(``vom2022-08-27``) is also indexed on its own. A query word with a digit is parsed the same way.
 """
 
 from __future__ import annotations
@@ -61,9 +62,12 @@ def _runs_in(text: str, start: int, end: int) -> Iterator[Run]:
     for match in _GROUP.finditer(text, start, end):
         group = match.group().lower()
         gap = text[last_end:match.start()] if groups else None
-        joined = gap is not None and (
-            gap in _SEPARATORS or (gap == " " and _has_digit(groups[-1]) and _has_digit(group))
-        )
+        digits = gap is not None and _has_digit(groups[-1]) and _has_digit(group)
+        # OCR's space beside a separator ("34- 2018") joins digit groups as the separator does.
+        spaced = digits and len(gap) == 2 and gap.strip() in _SEPARATORS
+        joined = gap is not None and (gap in _SEPARATORS or (gap == " " and digits) or spaced)
+        if spaced:
+            gap = gap.strip()
         if groups and not joined:
             yield from _finish(groups, seps, spans)
             groups, seps, spans = [], [], []
@@ -120,10 +124,17 @@ def subsequences(run: Run) -> Iterator[tuple[str, str, int, int]]:
                 continue
             yield joined, _exact(run, i, j), run.spans[i][0], run.spans[j - 1][1]
             head = compact[i]
-            if 2 <= j - i <= _MAX_SUFFIX_GROUPS and head.isdigit():
-                rest = "".join(compact[i + 1:j])
-                for cut in range(1, len(head)):
-                    yield head[cut:] + rest, "", run.spans[i][0] + cut, run.spans[j - 1][1]
+            if j - i > _MAX_SUFFIX_GROUPS:
+                continue
+            rest = "".join(compact[i + 1:j])
+            if j - i >= 2 and head.isdigit():
+                cuts = range(1, len(head))
+            else:
+                # A word OCR glued to a number ("vom2022-08-27"): the number on its own.
+                cut = len(head.rstrip("0123456789"))
+                cuts = range(cut, cut + 1) if 0 < cut < len(head) else range(0)
+            for cut in cuts:
+                yield head[cut:] + rest, "", run.spans[i][0] + cut, run.spans[j - 1][1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,10 @@ CREATE TABLE IF NOT EXISTS docs (
     doc_date TEXT,
     date TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
-    page_count INTEGER NOT NULL,
-    text TEXT NOT NULL
+    page_count INTEGER NOT NULL
 );
+-- Page text apart from the narrow rows that filters read for every match.
+CREATE TABLE IF NOT EXISTS doc_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
 CREATE INDEX IF NOT EXISTS docs_type ON docs(doc_type);
 CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
@@ -48,7 +49,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, col);
 """
-_SCHEMA_VERSION = 2  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
+_SCHEMA_VERSION = 3  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
 _USER_VERSION = ANALYSIS_VERSION * 1000 + _SCHEMA_VERSION
 # bm25 weights in column order: body, parts, title_terms, idents, ident_exact
 _BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0, 1.0, 3.0)"
@@ -79,6 +80,19 @@ def fts_expression(parsed: ParsedQuery) -> str:
     return expr
 
 
+# Hits ranked beyond the page, so that ties at its end are broken by id like Elasticsearch does.
+_TIE_SLACK = 20
+
+
+def _filtered(query: SearchQuery) -> bool:
+    return any(
+        v is not None for v in (
+            query.doc_type, query.date_from, query.date_to, query.reference,
+            query.doc_date_from, query.doc_date_to, query.needs_review,
+        )
+    )
+
+
 class SqliteBackend:
     """Search backend in one SQLite file (``<archive>/index.sqlite``)."""
 
@@ -102,7 +116,10 @@ class SqliteBackend:
                 "SELECT 1 FROM docs LIMIT 1"
             ).fetchone():
                 # Nothing indexed yet: take the current layout right away.
-                self.db.executescript("DROP TABLE docs_fts; DROP TABLE docs;")
+                self.db.executescript(
+                    "DROP TABLE IF EXISTS docs_vocab; DROP TABLE IF EXISTS doc_text;"
+                    " DROP TABLE docs_fts; DROP TABLE docs;"
+                )
                 existed = None
             self.db.executescript(_SCHEMA)
             if not existed:
@@ -137,19 +154,17 @@ class SqliteBackend:
         return BulkReport(count, errors)
 
     def _upsert(self, doc: dict[str, Any]) -> None:
-        row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (doc["id"],)).fetchone()
-        if row:
-            self.db.execute("DELETE FROM docs_fts WHERE rowid = ?", row)
-            self.db.execute("DELETE FROM docs WHERE rowid = ?", row)
+        self._remove(doc["id"])
         cur = self.db.execute(
             "INSERT INTO docs (id, title, doc_type, needs_review, reference, doc_date, date,"
-            " ingested_at, page_count, text) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " ingested_at, page_count) VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 doc["id"], doc["title"], doc["doc_type"], int(doc["needs_review"]),
                 doc["reference"], doc["doc_date"], doc["date"], doc["ingested_at"],
-                doc["page_count"], doc["text"],
+                doc["page_count"],
             ),
         )
+        self.db.execute("INSERT INTO doc_text (rowid, text) VALUES (?,?)", (cur.lastrowid, doc["text"]))
         self.db.execute(
             "INSERT INTO docs_fts (rowid, body, parts, title_terms, idents, ident_exact)"
             " VALUES (?,?,?,?,?,?)",
@@ -163,10 +178,13 @@ class SqliteBackend:
         """Remove documents by id."""
         with self.db:
             for id_ in ids:
-                row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (id_,)).fetchone()
-                if row:
-                    self.db.execute("DELETE FROM docs_fts WHERE rowid = ?", row)
-                    self.db.execute("DELETE FROM docs WHERE rowid = ?", row)
+                self._remove(id_)
+
+    def _remove(self, id_: str) -> None:
+        row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (id_,)).fetchone()
+        if row:
+            for table in ("docs_fts", "doc_text", "docs"):
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
 
     @staticmethod
     def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
@@ -234,50 +252,67 @@ class SqliteBackend:
             for clause in parsed.must if any(t.variants for t in clause)
         ]
         sql = " + ".join(
-            "(d.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?))" for _ in exact
+            "(docs_fts.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?))" for _ in exact
         )
         return sql, [_fts_clause(c) for c in exact]
 
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked hits (or newest records without text); cursor = offset of the next page.
 
-        Ranking sorts only ids and scores; titles and page text are read for the page's hits.
+        Ranking reads the full-text index only (joining the records table only to filter)
+        and keeps the best few in a bounded sort; ties are then broken by id, as in
+        Elasticsearch, and titles and page text are read for the page's hits alone.
         """
         source, args, parsed = self._base(query)
         offset = int(query.cursor or 0)
-        if parsed:
-            tier, tier_args = self._tier(parsed)
-            ranked = (
-                f"SELECT d.id, -{_BM25} AS score, {tier} AS tier FROM {source}"
-                " ORDER BY tier DESC, score DESC, d.id LIMIT ? OFFSET ?"
-            )
-        else:
-            tier_args = []
-            ranked = f"SELECT d.id, 0.0, 0 FROM {source} ORDER BY d.ingested_at DESC, d.id LIMIT ? OFFSET ?"
         try:
             total = self._count(source, args, query)
-            rows = self.db.execute(ranked, [*tier_args, *args, query.limit, offset]).fetchall()
+            if parsed:
+                rows = self._ranked(source, args, query, parsed, offset)
+            else:
+                rows = self.db.execute(
+                    f"SELECT d.rowid, d.id, 0.0 FROM {source} ORDER BY d.ingested_at DESC, d.id"
+                    " LIMIT ? OFFSET ?", [*args, query.limit, offset],
+                ).fetchall()
             marks = ",".join("?" * len(rows))
             details = {
                 r[0]: r[1:] for r in self.db.execute(
-                    f"SELECT id, title, doc_type, date, text FROM docs WHERE id IN ({marks})",
+                    "SELECT d.rowid, title, doc_type, date, text FROM docs d JOIN doc_text t"
+                    f" ON t.rowid = d.rowid WHERE d.rowid IN ({marks})",
                     [r[0] for r in rows],
                 )
             }
         except sqlite3.Error as exc:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
         hits = []
-        for id_, sc, _ in rows:
-            title, doc_type, date, text = details[id_]
+        for rowid, id_, sc in rows:
+            title, doc_type, date, text = details[rowid]
             snippet, page = make_snippet(text, parsed)
             hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
 
+    def _ranked(
+        self, source: str, args: list[Any], query: SearchQuery, parsed: ParsedQuery, offset: int
+    ) -> list[tuple[int, str, float]]:
+        """``(rowid, id, score)`` of one page of ranked hits."""
+        if not _filtered(query):
+            source = "docs_fts WHERE docs_fts MATCH ?"
+        tier, tier_args = self._tier(parsed)
+        best = self.db.execute(
+            f"SELECT docs_fts.rowid, -{_BM25} AS score, {tier} AS tier FROM {source}"
+            " ORDER BY tier DESC, score DESC LIMIT ?",
+            [*tier_args, *args, offset + query.limit + _TIE_SLACK],
+        ).fetchall()
+        marks = ",".join("?" * len(best))
+        ids = dict(self.db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({marks})",
+                                   [r[0] for r in best]))
+        ordered = sorted(best, key=lambda r: (-r[2], -r[1], ids[r[0]]))
+        return [(r[0], ids[r[0]], r[1]) for r in ordered[offset:offset + query.limit]]
+
     def _count(self, source: str, args: list[Any], query: SearchQuery) -> int:
-        # Without filters the join with docs adds nothing to a count of matches.
-        unfiltered = query.text and source.endswith("WHERE docs_fts MATCH ?")
-        if unfiltered:
+        if query.text and not _filtered(query):
+            # Without filters the join with docs adds nothing to a count of matches.
             source = "docs_fts WHERE docs_fts MATCH ?"
         return self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
 

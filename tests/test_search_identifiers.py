@@ -30,6 +30,8 @@ RECORDS = {
                     "2024-01-08T00:00:00Z"),
         make_record("imported", "Altakte", ("Kein Zeichen im Text",), "2024-01-09T00:00:00Z",
                     reference="MIG-D3/13336"),
+        make_record("spaced", "Ernennung", ("Gz.: 34- 2018-5393, mit Wirkung vom2022-08-27",),
+                    "2024-01-10T00:00:00Z"),
     )
 }
 KEY = {r.id: k for k, r in RECORDS.items()}
@@ -70,6 +72,8 @@ def hits(backend: SearchBackend, text: str) -> list[str]:
         ("63.2-4701/24", ["ocr_o"]),
         ("MIG-D3/13336", ["imported"]),  # the record's reference, not in its text
         ("MIG-D3", ["imported"]),
+        ("34-2018-5393", ["spaced"]),  # OCR's space after a separator
+        ("2022-08-27", ["spaced"]),  # a date OCR glued to the word before it
         ("Baugenehmigung 5601", {"intact", "split"}),  # a word and an identifier: both match
         ("5601/21", []),
         ("4711 -Strom", []),
