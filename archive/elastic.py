@@ -147,21 +147,32 @@ class ElasticBackend:
         """Upsert records by id with ``streaming_bulk``; per-record failures are reported."""
         return self._bulk_index(records, self.alias)
 
+    def index_documents(self, docs: Iterable[dict[str, Any]]) -> BulkReport:
+        """Upsert documents already made by :func:`.base.index_document` (analysis done
+        elsewhere, e.g. in other processes); per-document failures are reported."""
+        return self._bulk_send((es_document(d) for d in docs), self.alias)
+
     def _bulk_index(
         self,
         records: Iterable[ArchiveRecord],
         target: str,
         progress: Callable[[int], None] | None = None,
     ) -> BulkReport:
-        actions = (
-            {"_index": target, "_id": r.id, "_source": es_document(index_document(r))}
-            for r in records
-        )
+        return self._bulk_send((es_document(index_document(r)) for r in records), target, progress)
+
+    def _bulk_send(
+        self,
+        sources: Iterable[dict[str, Any]],
+        target: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkReport:
+        actions = ({"_index": target, "_id": src["id"], "_source": src} for src in sources)
         count, errors = 0, {}
         with self._guard("bulk index"):
             # raise_on_error=False: one rejected document must not stop the chunks after it.
             for ok, item in helpers.streaming_bulk(
-                self.client, actions, raise_on_error=False, max_retries=3, chunk_size=500
+                self.client, actions, raise_on_error=False, max_retries=3, chunk_size=1000,
+                max_chunk_bytes=20 * 2**20,
             ):
                 result = item.get("index", {})
                 if ok:

@@ -177,19 +177,42 @@ def measure(
     }
 
 
+def bulk_only(backend: ElasticBackend, records: Iterator[ArchiveRecord], count: int) -> dict:
+    """Bulk throughput of the node alone: documents analysed before the clock starts."""
+    docs = [index_document(r) for r in islice(records, count)]
+    began = time.perf_counter()
+    report = backend.index_documents(docs)
+    seconds = time.perf_counter() - began
+    if report.errors:
+        raise SystemExit(f"bulk: {len(report.errors)} documents failed")
+    return {"backend": "es bulk only", "records": len(docs), "docs_per_second": round(len(docs) / seconds),
+            "p50_ms": "-", "p95_ms": "-", "peak_rss_mb": "-"}
+
+
 def run_elastic(url: str, records: Callable[[], Iterator[ArchiveRecord]], count: int,
-                queries: list[SearchQuery]) -> dict:
-    """Measure on a throw-away index prefix that is deleted afterwards."""
-    prefix = f"akte-bench-{uuid.uuid4().hex[:8]}"
-    backend = ElasticBackend(ElasticSettings(url=url, index_prefix=prefix))
-    try:
-        return measure(backend, records, count, queries)
-    finally:
-        client: Elasticsearch = backend.client
-        names = list(client.indices.get(index=f"{backend.alias}-v*"))
-        client.indices.delete(index=",".join(names))
-        client.indices.delete_index_template(name=backend.alias)
-        backend.close()
+                queries: list[SearchQuery]) -> list[dict]:
+    """Measure on throw-away index prefixes that are deleted afterwards."""
+    results = []
+    for step in ("bulk", "measure"):
+        prefix = f"akte-bench-{uuid.uuid4().hex[:8]}"
+        backend = ElasticBackend(ElasticSettings(url=url, index_prefix=prefix))
+        try:
+            if step == "bulk":
+                results.append(bulk_only(backend, records(), min(count, 10_000)))
+            else:
+                results.append(measure(backend, records, count, queries))
+        finally:
+            drop(backend)
+    return results
+
+
+def drop(backend: ElasticBackend) -> None:
+    """Delete a bench index prefix (indexes and template)."""
+    client: Elasticsearch = backend.client
+    names = list(client.indices.get(index=f"{backend.alias}-v*"))
+    client.indices.delete(index=",".join(names))
+    client.indices.delete_index_template(name=backend.alias)
+    backend.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                     results[-1]["index_mb"] = round((Path(tmp) / "index.sqlite").stat().st_size / 2**20)
                     sqlite.close()
             else:
-                results.append(run_elastic(args.es_url, records, size, queries))
+                results.extend(run_elastic(args.es_url, records, size, queries))
             print(json.dumps(results[-1]), file=sys.stderr)
 
     print(f"corpus {args.corpus}; load average {load:.1f} on {os.cpu_count()} cores at the start"
