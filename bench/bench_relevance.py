@@ -76,7 +76,7 @@ def build_corpus(n: int, seed: int) -> list[tuple[str, str]]:
     return pairs
 
 
-_REFERENCE = re.compile(r"(?<![\w./-])(?!\d{4}-\d\d-\d\d)(?:[IV]+/\d-\d+\.\d+|\d+(?:\.\d+)?-\d{2,4}(?:[/-]\d{2,4})+)")
+_REFERENCE = re.compile(r"(?<![\w./-])(?!\d{4}-\d\d-\d\d)(?:[IV]+/\d-\d+\.\d+|\d+(?:\.\d+)?-\d{2,4}(?:[/-]\d{2,4})+|\d+\.\d+-\d+)")
 
 
 def ocr_identifiers(text: str, rng: random.Random) -> str:
@@ -175,7 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", default="sqlite,elasticsearch")
     ap.add_argument("--es-url", default="http://127.0.0.1:9200")
     ap.add_argument("--label", default=str(Path(aktenarchiv.__file__).parent))
+    ap.add_argument("--no-approximate", action="store_true",
+                    help="switch OCR-tolerant matching off (to see what it costs and gains)")
     args = ap.parse_args(argv)
+    if args.no_approximate:
+        from aktenarchiv.archive import elastic, sqlite
+
+        sqlite.eligible = elastic.eligible = lambda word: False
 
     pairs = build_corpus(args.n, args.seed)
     records = [record(i, clean, indexed) for i, (clean, indexed) in enumerate(pairs)]
