@@ -224,8 +224,8 @@ def run_page(page: dict) -> dict:
 
 def before_path(path: str) -> str:
     """The project's OCR stage without the scan station (ocrmypdf --rotate-pages, --image-dpi 300)."""
-    from aktenarchiv.fsio import sha256_file
     from aktenarchiv.config import OcrSettings
+    from aktenarchiv.fsio import sha256_file
     from aktenarchiv.ingest.sniff import sniff
     from aktenarchiv.ocr.recognize import recognize
 
