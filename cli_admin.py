@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from . import migrate as jobs
 from .cli import BarProgress, _progress, command, err, settings_of
+from .migrate import jobs
 
 migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
                           no_args_is_help=True)

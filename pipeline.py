@@ -32,10 +32,10 @@ from .errors import (
     QuarantineReason,
     ToolFailedError,
 )
-from .ingest.checksums import verify_checksums
 from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
+from .migrate.checksums import verify_checksums
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import recognize_item
 from .ocr.tools import ocrmypdf as ocrmypdf_tool

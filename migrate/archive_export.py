@@ -22,9 +22,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 from ..errors import InputFileError
 from ..models import ArchiveRecord
-from .store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 
 FORMAT = "aktenarchiv-export"
 VERSION = 1

@@ -18,8 +18,8 @@ from typing import Any, Iterator
 
 from ..archive.analysis import fold
 from ..errors import InputFileError
+from ..ingest.discover import discover
 from ..models import ImportMeta
-from .discover import discover
 from .jsonstream import JsonStreamError, iter_json_array
 
 _COLUMNS = {

@@ -22,8 +22,8 @@ from typing import Iterator
 from ..archive.analysis import fold
 from ..errors import InputFileError
 from ..models import ImportMeta
+from .folder import Failed
 from .jsonstream import JsonStreamError, iter_json_array
-from .legacy import Failed
 
 FILE_KEY = "__exported_file_name__"
 ARCHIVE_KEY = "__archive_file_name__"

@@ -15,14 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from .archive.store import ArchiveStore
-from .archive.transfer import count_export, export_archive, import_export
-from .config import Settings
-from .errors import ExitCode
-from .ingest.discover import discover
-from .ingest.legacy import Failed, iter_folder_items
-from .ingest.paperless import count_documents, iter_paperless_items
-from .pipeline import (
+from ..archive.store import ArchiveStore
+from ..config import Settings
+from ..errors import ExitCode
+from ..ingest.discover import discover
+from ..pipeline import (
     ARCHIVED,
     DUPLICATE,
     QUARANTINED,
@@ -32,6 +29,9 @@ from .pipeline import (
     ingest_items,
     open_run,
 )
+from .archive_export import count_export, export_archive, import_export
+from .folder import Failed, iter_folder_items
+from .paperless import count_documents, iter_paperless_items
 
 IMPORTED, SKIPPED, FAILED = "imported", "skipped-as-duplicate", "failed"
 _STATUS = {ARCHIVED: IMPORTED, DUPLICATE: SKIPPED, QUARANTINED: FAILED, WOULD_ARCHIVE: "would-import"}
@@ -47,7 +47,7 @@ class MigrationReport:
     KEEP_FAILURES = 200
 
     def __init__(self, job: str, archive_dir: Path, dry_run: bool = False) -> None:
-        from .ingest.journal import now_iso
+        from ..ingest.journal import now_iso
 
         self.job, self.dry_run, self.seconds = job, dry_run, 0.0
         self.notes: list[str] = []
@@ -227,8 +227,8 @@ def reindex(settings: Settings, *, pending_only: bool = False,
     Raises:
         ArchiveUnavailableError: the search backend cannot be reached.
     """
-    from .errors import ArchiveUnavailableError
-    from .ingest.journal import Journal
+    from ..errors import ArchiveUnavailableError
+    from ..ingest.journal import Journal
 
     journal_path = settings.archive_dir / "journal.sqlite"
     before = len(Journal(journal_path).pending()) if journal_path.exists() else 0
