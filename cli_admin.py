@@ -110,8 +110,10 @@ def reindex(
     """Rebuild the search index from the archive store (new version, atomic switch, resumable)."""
     from dataclasses import replace
 
+    from .archive.reindex import reindex as reindex_run
     from .archive.store import ArchiveStore
     from .errors import ConfigError
+    from .pipeline import open_run
 
     settings = settings_of(ctx)
     if backend:
@@ -119,9 +121,9 @@ def reindex(
             raise ConfigError(f"backend {backend!r}: use 'sqlite' or 'elasticsearch'")
         settings = replace(settings, backend=backend)
     total = 0 if pending else sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
-    with _progress("records") as progress:
+    with _progress("records") as progress, open_run(settings) as run:
         task = progress.add_task(f"reindex {settings.backend}", total=total, visible=not pending)
-        outcome = jobs.reindex(settings, pending_only=pending, progress=lambda n: progress.advance(task, n))
+        outcome = reindex_run(run, pending_only=pending, progress=lambda n: progress.advance(task, n))
     err.print(f"{outcome.pending_indexed} pending record(s) indexed into {outcome.backend}")
     report = outcome.report
     if report is None:

@@ -70,6 +70,7 @@ class BatchReport:
 
     outcomes: list[Outcome] = field(default_factory=list)
     index_pending: int = 0
+    pending_indexed: int = 0  # records of earlier runs indexed when this one opened
     index_message: str | None = None
     seconds: float = 0.0
     sink: Callable[[Outcome], None] | None = None
@@ -252,6 +253,8 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
             return None
         if not result.errors:
             journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
+            if report is not None:
+                report.pending_indexed += 1
     return backend
 
 

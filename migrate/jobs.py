@@ -11,9 +11,9 @@ import json
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Iterator
 
 from ..archive.store import ArchiveStore
 from ..config import Settings
@@ -205,42 +205,3 @@ def count_archive_export(src: Path) -> int:
 def count_records(settings: Settings) -> int:
     """Records in the archive."""
     return sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
-
-
-@dataclass
-class ReindexOutcome:
-    """What ``akte reindex`` did."""
-
-    backend: str
-    pending_indexed: int
-    records: int = 0
-    report: object | None = None  # archive.base.ReindexReport of a full rebuild
-
-
-def reindex(settings: Settings, *, pending_only: bool = False,
-            progress: Callable[[int], None] | None = None) -> ReindexOutcome:
-    """Index what is pending, and unless ``pending_only`` rebuild the whole index from the store.
-
-    The store is the source of truth; the rebuild goes into a new index version that
-    replaces the live one atomically, and resumes where an interrupted rebuild stopped.
-
-    Raises:
-        ArchiveUnavailableError: the search backend cannot be reached.
-    """
-    from ..errors import ArchiveUnavailableError
-    from ..ingest.journal import Journal
-
-    journal_path = settings.archive_dir / "journal.sqlite"
-    before = len(Journal(journal_path).pending()) if journal_path.exists() else 0
-    with open_run(settings) as run:  # indexes pending records first
-        if run.backend is None:
-            raise ArchiveUnavailableError(run.report.index_message or f"{settings.backend} backend unavailable")
-        outcome = ReindexOutcome(settings.backend, before - len(run.journal.pending()))
-        if pending_only:
-            return outcome
-        outcome.report = run.backend.reindex_into_new_version(run.store.iter_records(), progress)
-        outcome.records = outcome.report.bulk.indexed
-        if outcome.report.switched:
-            for entry in run.journal.pending():  # the new index holds every stored record
-                run.journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
-    return outcome
