@@ -374,8 +374,8 @@ def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
 
 
-from .classify import commands as _classify_commands  # noqa: E402
-from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
+from .commands import classify as _classify_commands  # noqa: E402
+from .commands.migrate import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 
 app.add_typer(migrate_app, name="migrate")
 # The classification commands stand at the top level (akte label, train, review,

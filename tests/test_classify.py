@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from aktenarchiv.archive.store import ArchiveStore
-from aktenarchiv.classify import commands
 from aktenarchiv.classify.corpus import generate_corpus, write_labelled_dir
 from aktenarchiv.classify.evaluate import evaluate
 from aktenarchiv.classify.model import FORMAT_VERSION, get_model, load_model, save_model
@@ -20,6 +19,7 @@ from aktenarchiv.classify.stage import (
     suggested_type,
 )
 from aktenarchiv.classify.train import LabelledText, base_corpus, train_from_examples
+from aktenarchiv.commands import classify as commands
 from aktenarchiv.config import DEFAULT_TAXONOMY, ClassifySettings
 from aktenarchiv.errors import ConfigError, ModelError
 from aktenarchiv.models import Classification

@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import BarProgress, _progress, command, err, settings_of
-from .migrate import jobs
+from ..cli import BarProgress, _progress, command, err, settings_of
+from ..migrate import jobs
 
 migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
                           no_args_is_help=True)
@@ -110,10 +110,10 @@ def reindex(
     """Rebuild the search index from the archive store (new version, atomic switch, resumable)."""
     from dataclasses import replace
 
-    from .archive.reindex import reindex as reindex_run
-    from .archive.store import ArchiveStore
-    from .errors import ConfigError
-    from .pipeline import open_run
+    from ..archive.reindex import reindex as reindex_run
+    from ..archive.store import ArchiveStore
+    from ..errors import ConfigError
+    from ..pipeline import open_run
 
     settings = settings_of(ctx)
     if backend:
@@ -131,7 +131,7 @@ def reindex(
     for record_id, reason in list(report.bulk.errors.items())[:50]:
         err.print(f"  [red]failed[/red] {record_id[:12]}: {escape(reason)}")
     if not report.switched:
-        from .errors import ArchiveUnavailableError
+        from ..errors import ArchiveUnavailableError
 
         raise ArchiveUnavailableError(
             f"{len(report.bulk.errors)} record(s) failed; the old index stays live, run `akte reindex` again to resume"

@@ -19,24 +19,24 @@ import typer
 
 from ..archive.base import SearchQuery, open_backend
 from ..archive.store import ArchiveStore, sha256_file
-from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
-from ..models import ArchiveRecord
-from .evaluate import evaluate, held_out_metrics
-from .model import save_model
-from .stage import (
+from ..classify.evaluate import evaluate, held_out_metrics
+from ..classify.model import save_model
+from ..classify.stage import (
     archive_model_path,
     load_stage_model,
     resolve_model_path,
     suggested_type,
 )
-from .train import (
+from ..classify.train import (
     base_corpus,
     corrected_records,
     describe_examples,
     load_labelled_dir,
     train_from_examples,
 )
+from ..config import Settings
+from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
+from ..models import ArchiveRecord
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
 
