@@ -1,9 +1,9 @@
 """``akte label``, ``akte train``, ``akte review`` and ``akte classify-eval``.
 
-A Typer sub-app; ``cli.py`` merges it into the top level with ``app.add_typer(commands.app)``
+A Typer sub-app; ``cli.py`` merges it into the top level with ``app.add_typer(classify.app)``
 (no name, so the commands stand beside ``ingest`` and ``search``). The root callback puts
 the run's ``config.Settings`` on ``ctx.obj``. Errors are raised as ``AkteError`` subclasses;
-``cli.py`` maps them to exit codes. Data goes to stdout, progress to stderr.
+the root group maps them to exit codes. Data goes to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -35,17 +35,11 @@ from ..classify.train import (
     train_from_examples,
 )
 from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
+from ..errors import AkteError, ArchiveUnavailableError, InputFileError
 from ..models import ArchiveRecord
+from ._common import settings_of
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    settings = ctx.obj
-    if not isinstance(settings, Settings):
-        raise ConfigError("no settings: the root command must put config.Settings on ctx.obj")
-    return settings
 
 
 def _err(message: str) -> None:
@@ -72,7 +66,7 @@ def label(
     note: Optional[str] = typer.Option(None, "--note", help="Why (kept in the record's audit)."),
 ) -> None:
     """Set a record's document type by hand (clears the review flag; audited)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if doc_type not in settings.classify.taxonomy:
         raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
     store = ArchiveStore(settings.archive_dir)
@@ -121,7 +115,7 @@ def train(
     eval_n: int = typer.Option(300, "--eval-n", help="Held-out generated documents to measure (0: none)."),
 ) -> None:
     """Train the archive's model from labelled folders and clerks' corrections."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     examples = base_corpus(base_n, taxonomy=settings.classify.taxonomy) if base else []
     if labelled_dir is not None:
@@ -147,7 +141,7 @@ def review(
     as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
 ) -> None:
     """List records that need a clerk's decision on their type."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     backend = open_backend(settings)
     try:
@@ -172,7 +166,7 @@ def classify_eval(
     as_json: bool = typer.Option(False, "--json", help="The full report as JSON."),
 ) -> None:
     """Measure the classifier on a labelled directory (accuracy, review rate, extraction)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     items = load_labelled_dir(labelled_dir, text_of=_text_from_archive(ArchiveStore(settings.archive_dir)))
     truth_file = labelled_dir / "truth.json"
     truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
