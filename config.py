@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ConfigError
+from .states import BackendName
 
 DEFAULT_TAXONOMY = (
     "antrag",
@@ -71,7 +72,7 @@ class Settings:
     """All settings of one run."""
 
     archive_dir: Path
-    backend: str = "sqlite"  # "sqlite" (embedded default) or "elasticsearch"
+    backend: BackendName = BackendName.SQLITE
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
@@ -187,9 +188,15 @@ def load_settings(
         section, _, key = dotted.rpartition(".")
         settings = _set(settings, section or None, key, value, f"--{key.replace('_', '-')}")
 
-    if settings.backend not in ("sqlite", "elasticsearch"):
-        raise ConfigError(f"backend {settings.backend!r}: use 'sqlite' or 'elasticsearch'")
-    return settings
+    return replace(settings, backend=backend_name(settings.backend))
+
+
+def backend_name(value: str) -> BackendName:
+    """The backend a setting or flag names; raises ConfigError for any other."""
+    try:
+        return BackendName(value)
+    except ValueError:
+        raise ConfigError(f"backend {value!r}: use {BackendName.choices()}") from None
 
 
 def _set(settings: Settings, section: str | None, key: str, value: Any, where: str) -> Settings:

@@ -41,9 +41,7 @@ from .ocr.recognize import recognize_item
 from .ocr.tools import ocrmypdf as ocrmypdf_tool
 from .ocr.tools import tesseract
 from .ocr.transfer import make_title, transfer_note
-
-ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
-WOULD_ARCHIVE = "would-archive"  # --dry-run
+from .states import JournalState, OutcomeStatus
 
 Item = tuple[Path, ImportMeta | None]
 
@@ -53,7 +51,7 @@ class Outcome:
     """How one input ended."""
 
     path: str
-    status: str  # archived | duplicate | quarantined | would-archive
+    status: OutcomeStatus
     record_id: str | None = None
     reason: str | None = None
     pages: int = 0
@@ -80,21 +78,21 @@ class BatchReport:
     def add(self, outcome: Outcome) -> None:
         """Record how one input ended."""
         self.counts[outcome.status] += 1
-        if outcome.status == ARCHIVED:
+        if outcome.status == OutcomeStatus.ARCHIVED:
             self.pages += outcome.pages
         if self.sink is not None:
             self.sink(outcome)
         else:
             self.outcomes.append(outcome)
 
-    def count(self, status: str) -> int:
+    def count(self, status: OutcomeStatus) -> int:
         """How many inputs ended with ``status``."""
         return self.counts[status]
 
     @property
     def exit_code(self) -> ExitCode:
         """PARTIAL when anything was quarantined, else OK."""
-        return ExitCode.PARTIAL if self.count(QUARANTINED) else ExitCode.OK
+        return ExitCode.PARTIAL if self.count(OutcomeStatus.QUARANTINED) else ExitCode.OK
 
 
 class ProgressSink(Protocol):
@@ -223,7 +221,7 @@ def ingest_items(
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
             for source, meta in checked:
-                _settle(run, source.sha256, Outcome(source.path, WOULD_ARCHIVE, source.sha256,
+                _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.WOULD_ARCHIVE, source.sha256,
                                                     pages=source.page_count, origin=meta and meta.origin))
                 run.advance(source, source.path)
         else:
@@ -252,7 +250,7 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
                 report.index_message = f"search index unavailable ({exc.message}); records stay pending"
             return None
         if not result.errors:
-            journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
+            journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)
             if report is not None:
                 report.pending_indexed += 1
     return backend
@@ -286,12 +284,12 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
     run.seen[sha] = _FirstCopy(str(path))
     entry = run.journal.get(sha)
     if run.store.has_record(sha):
-        if entry is not None and entry.state in ("started", "stored") and not run.dry_run:
+        if entry is not None and entry.state in (JournalState.STARTED, JournalState.STORED) and not run.dry_run:
             # A crash hit between writing the manifest and finishing: finish now.
             _index(run, sha, str(path), run.store.read_record(sha))
-            _settle(run, sha, Outcome(str(path), ARCHIVED, sha, origin=origin))
+            _settle(run, sha, Outcome(str(path), OutcomeStatus.ARCHIVED, sha, origin=origin))
         else:
-            _settle(run, sha, Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
+            _settle(run, sha, Outcome(str(path), OutcomeStatus.DUPLICATE, sha, "already archived", origin=origin))
         return None
     try:
         if meta is not None:
@@ -310,7 +308,7 @@ def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str 
         run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
-    _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
+    _settle(run, sha, Outcome(str(path), OutcomeStatus.QUARANTINED, reason=reason, origin=origin))
 
 
 def _settle(run: Run, sha: str | None, outcome: Outcome) -> None:
@@ -327,10 +325,11 @@ def _settle(run: Run, sha: str | None, outcome: Outcome) -> None:
 
 def _copy_outcome(first: Outcome, path: str, origin: str | None) -> Outcome:
     """The outcome of a second copy of the same bytes within one run."""
-    if first.status == QUARANTINED:
+    if first.status == OutcomeStatus.QUARANTINED:
         # Its bytes are already kept in quarantine, under the same hash.
-        return Outcome(path, QUARANTINED, reason=f"same bytes as {first.path}: {first.reason}", origin=origin)
-    return Outcome(path, DUPLICATE, first.record_id, f"same bytes as {first.path}", origin=origin)
+        return Outcome(path, OutcomeStatus.QUARANTINED, reason=f"same bytes as {first.path}: {first.reason}",
+                       origin=origin)
+    return Outcome(path, OutcomeStatus.DUPLICATE, first.record_id, f"same bytes as {first.path}", origin=origin)
 
 
 def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
@@ -354,7 +353,7 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
                     exhausted = True
                     break
                 source, meta = nxt
-                run.journal.mark(source.sha256, source.path, "started")
+                run.journal.mark(source.sha256, source.path, JournalState.STARTED)
                 work = workroot / source.sha256
                 future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
                 pending[future] = nxt
@@ -428,7 +427,7 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         known = {k: v for k, v in (("doc_type", meta.doc_type), ("reference", meta.reference),
                                    ("doc_date", meta.doc_date)) if v}
         if meta.doc_type:
-            known.update(confidence=1.0, needs_review=False, method="import")
+            known.update(confidence=1.0, needs_review=False, method="import", suggested_type=None)
         classification = replace(classification, **known)
     store = run.store
     original = store.put_original(Path(source.path), source.sha256)
@@ -456,13 +455,13 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
     )
     store.write_record(record)
     commit(run, source.path, record)
-    _settle(run, source.sha256, Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
+    _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.ARCHIVED, record.id, pages=source.page_count,
                                         origin=meta.origin if meta else None))
 
 
 def commit(run: Run, path: str, record: ArchiveRecord) -> None:
     """Journal a record whose manifest was just written, then index it."""
-    run.journal.mark(record.id, path, "stored", record.id)
+    run.journal.mark(record.id, path, JournalState.STORED, record.id)
     _index(run, record.id, path, record)
 
 
@@ -476,4 +475,4 @@ def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
         run.backend = None
         return
     if not result.errors:
-        run.journal.mark(sha, path, "archived", record.id)
+        run.journal.mark(sha, path, JournalState.ARCHIVED, record.id)

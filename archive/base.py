@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from ..config import Settings
 from ..models import ArchiveRecord, SearchPage
+from ..states import BackendName
 from .analysis import ANALYSIS_VERSION, analyze_for_index
 
 
@@ -117,7 +118,7 @@ def index_document(record: ArchiveRecord) -> dict[str, Any]:
 
 def open_backend(settings: Settings) -> SearchBackend:
     """The backend the settings name (registry: ``sqlite``, ``elasticsearch``)."""
-    if settings.backend == "elasticsearch":
+    if settings.backend == BackendName.ELASTICSEARCH:
         from .elastic import ElasticBackend
 
         return ElasticBackend(settings.elastic)

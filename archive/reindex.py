@@ -13,6 +13,7 @@ from typing import Callable, Protocol
 
 from ..config import Settings
 from ..errors import ArchiveUnavailableError
+from ..states import JournalState
 from .base import ReindexReport, SearchBackend
 from .store import ArchiveStore
 
@@ -54,5 +55,5 @@ def reindex(run: OpenRun, *, pending_only: bool = False,
     outcome.records = outcome.report.bulk.indexed
     if outcome.report.switched:
         for entry in run.journal.pending():  # the new index holds every stored record
-            run.journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
+            run.journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)
     return outcome

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 
 from ..errors import ArchiveUnavailableError
 from ..models import ArchiveRecord, SearchHit, SearchPage
+from ..states import BackendName
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .query import ParsedQuery, Term, make_snippet, parse_query
 
@@ -65,7 +66,7 @@ def fts_expression(parsed: ParsedQuery) -> str:
 class SqliteBackend:
     """Search backend in one SQLite file (``<archive>/index.sqlite``)."""
 
-    name = "sqlite"
+    name = BackendName.SQLITE
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

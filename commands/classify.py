@@ -25,7 +25,6 @@ from ..classify.stage import (
     archive_model_path,
     load_stage_model,
     resolve_model_path,
-    suggested_type,
 )
 from ..classify.train import (
     base_corpus,
@@ -79,11 +78,13 @@ def label(
         "from_type": before.doc_type,
         "from_method": before.method,
         "from_confidence": before.confidence,
+        "from_suggested": before.suggested_type,
         "to_type": doc_type,
     }
     if note:
         entry["note"] = note
-    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual")
+    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual",
+                             suggested_type=None)
     updated = replace(record, classification=classification, audit=record.audit + (entry,))
     store.write_record(updated)
     _reindex(settings, [updated])
@@ -150,7 +151,7 @@ def review(
         backend.close()
     for hit in page.hits:
         cls = store.read_record(hit.id).classification
-        row = {"id": hit.id, "title": hit.title, "suggested": suggested_type(cls), "confidence": cls.confidence}
+        row = {"id": hit.id, "title": hit.title, "suggested": cls.suggested_type, "confidence": cls.confidence}
         if as_json:
             typer.echo(json.dumps(row, ensure_ascii=False))
         else:

@@ -10,7 +10,8 @@ from rich.markup import escape
 
 from ..archive.reindex import reindex as reindex_run
 from ..archive.store import ArchiveStore
-from ..errors import ArchiveUnavailableError, ConfigError
+from ..config import backend_name
+from ..errors import ArchiveUnavailableError
 from ._common import err, progress_bars, settings_of
 
 app = typer.Typer()
@@ -27,9 +28,7 @@ def reindex(
 
     settings = settings_of(ctx)
     if backend:
-        if backend not in ("sqlite", "elasticsearch"):
-            raise ConfigError(f"backend {backend!r}: use 'sqlite' or 'elasticsearch'")
-        settings = replace(settings, backend=backend)
+        settings = replace(settings, backend=backend_name(backend))
     total = 0 if pending else sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
     with progress_bars("records") as progress, open_run(settings) as run:
         task = progress.add_task(f"reindex {settings.backend}", total=total, visible=not pending)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..migrate import jobs
+from ..states import MigrationStatus
 from ._common import BarProgress, err, progress_bars, settings_of
 
 app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
@@ -36,8 +37,8 @@ def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
     for item in report.failures:
         where = item.get("origin") or item.get("path") or item.get("id")
         err.print(f"  [red]failed[/red] {escape(str(where))}: {escape(str(item.get('reason')))}")
-    if report.count(jobs.FAILED) > len(report.failures):
-        err.print(f"  … and {report.count(jobs.FAILED) - len(report.failures)} more failures")
+    if report.count(MigrationStatus.FAILED) > len(report.failures):
+        err.print(f"  … and {report.count(MigrationStatus.FAILED) - len(report.failures)} more failures")
     for note in report.notes:
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
     err.print(f"[dim]{report.total} items in {report.seconds:.1f} s; every item: {report.path}[/dim]")

@@ -14,6 +14,7 @@ from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, IntegrityError
+from ..states import OutcomeStatus
 from ._common import BarProgress, emit_json, err, out, progress_bars, settings_of
 
 app = typer.Typer()
@@ -26,31 +27,32 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
-    from ..pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from ..pipeline import ingest as run_ingest
 
     settings = settings_of(ctx)
     with progress_bars() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
+    archived, duplicates, quarantined = (report.count(status) for status in (
+        OutcomeStatus.ARCHIVED, OutcomeStatus.DUPLICATE, OutcomeStatus.QUARANTINED))
     if json_out:
         emit_json({
-            "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
-            "quarantined": report.count(QUARANTINED), "index_pending": report.index_pending,
+            "archived": archived, "duplicates": duplicates,
+            "quarantined": quarantined, "index_pending": report.index_pending,
             "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
         })
     rate = report.pages / report.seconds * 60 if report.seconds else 0
     err.print(
-        f"[bold]archived {report.count(ARCHIVED)}[/bold] · duplicates {report.count(DUPLICATE)} · "
-        f"[{'red' if report.count(QUARANTINED) else 'green'}]quarantined {report.count(QUARANTINED)}[/] "
+        f"[bold]archived {archived}[/bold] · duplicates {duplicates} · "
+        f"[{'red' if quarantined else 'green'}]quarantined {quarantined}[/] "
         f"· {report.pages} pages in {report.seconds:.1f} s ({rate:.1f} pages/min) → {settings.archive_dir}"
     )
     for o in report.outcomes:
-        if o.status == DUPLICATE:
+        if o.status == OutcomeStatus.DUPLICATE:
             err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
     for o in report.outcomes:
-        if o.status == QUARANTINED:
+        if o.status == OutcomeStatus.QUARANTINED:
             err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
-    if report.count(QUARANTINED):
+    if quarantined:
         err.print(f"  quarantined files are kept with their reason in {settings.archive_dir / 'quarantine'}")
     if report.index_message:
         err.print(f"[yellow]warning:[/yellow] {escape(report.index_message)}")
@@ -167,6 +169,8 @@ def show(
     cls = record.classification
     confidence = f"{cls.confidence:.2f}" if cls.confidence is not None else "–"
     review = "  [yellow]needs review[/yellow]" if cls.needs_review else ""
+    if cls.suggested_type:
+        review += f" (suggested: {escape(cls.suggested_type)})"
     out.print(f"  {'classified':<13} {escape(cls.method)}, confidence {confidence}{review}")
     out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
     for key, value in record.extra:

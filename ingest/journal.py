@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..states import JournalState
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
     sha256 TEXT PRIMARY KEY,
     path TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('started', 'stored', 'archived', 'quarantined')),
+    state TEXT NOT NULL CHECK (state IN ('started', 'stored', 'archived', 'quarantined')),  -- JournalState
     record_id TEXT,
     reason TEXT,
     updated_at TEXT NOT NULL
@@ -40,9 +42,14 @@ class JournalEntry:
 
     sha256: str
     path: str
-    state: str
+    state: JournalState
     record_id: str | None
     reason: str | None
+
+
+def _entry(row: tuple) -> JournalEntry:
+    sha256, path, state, record_id, reason = row
+    return JournalEntry(sha256, path, JournalState(state), record_id, reason)
 
 
 class Journal:
@@ -61,9 +68,9 @@ class Journal:
         row = self.db.execute(
             "SELECT sha256, path, state, record_id, reason FROM inputs WHERE sha256 = ?", (sha256,)
         ).fetchone()
-        return JournalEntry(*row) if row else None
+        return _entry(row) if row else None
 
-    def mark(self, sha256: str, path: str, state: str, record_id: str | None = None, reason: str | None = None) -> None:
+    def mark(self, sha256: str, path: str, state: JournalState, record_id: str | None = None, reason: str | None = None) -> None:
         """Record a new state for an input."""
         self.db.execute(
             "INSERT INTO inputs (sha256, path, state, record_id, reason, updated_at) VALUES (?,?,?,?,?,?)"
@@ -75,9 +82,10 @@ class Journal:
     def pending(self) -> list[JournalEntry]:
         """Inputs stored but not yet indexed."""
         rows = self.db.execute(
-            "SELECT sha256, path, state, record_id, reason FROM inputs WHERE state = 'stored' ORDER BY updated_at"
+            "SELECT sha256, path, state, record_id, reason FROM inputs WHERE state = ? ORDER BY updated_at",
+            (JournalState.STORED,),
         ).fetchall()
-        return [JournalEntry(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def close(self) -> None:
         """Close the database."""

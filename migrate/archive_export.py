@@ -25,13 +25,14 @@ from typing import Callable, Iterator
 from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 from ..errors import InputFileError
 from ..models import ArchiveRecord
+from ..states import MigrationStatus
 
 FORMAT = "aktenarchiv-export"
 VERSION = 1
 DESCRIPTOR = "akte-export.json"
 
 
-ItemSink = Callable[[str, str, "str | None"], None]  # (record id, status, reason)
+ItemSink = Callable[[str, MigrationStatus, "str | None"], None]  # (record id, status, reason)
 
 
 def _bounded_map(func: Callable, items: Iterator, workers: int) -> Iterator:
@@ -51,11 +52,11 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
     """Export every record of ``store`` into ``dest`` (incrementally); each outcome goes to ``on_item``."""
     target = ArchiveStore(dest)
 
-    def one(record_id: str) -> tuple[str, str, str | None]:
+    def one(record_id: str) -> tuple[str, MigrationStatus, str | None]:
         try:
             record = store.read_record(record_id)
         except (ValueError, KeyError, TypeError) as exc:
-            return record_id, "failed", f"broken manifest: {exc}"
+            return record_id, MigrationStatus.FAILED, f"broken manifest: {exc}"
         new_manifest = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True).encode()
         manifest_path = target.root / "records" / record_id[:2] / f"{record_id}.json"
         unchanged = manifest_path.is_file() and manifest_path.read_bytes() == new_manifest
@@ -64,16 +65,16 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
             objects.append((record.archival_object, record.archival_sha256))
         missing = [(rel, sha) for rel, sha in objects if not _same(target.root / rel, store.root / rel)]
         if unchanged and not missing:
-            return record_id, "skipped", "already exported, unchanged"
+            return record_id, MigrationStatus.UNCHANGED, "already exported, unchanged"
         if dry_run:
-            return record_id, "would-export", None
+            return record_id, MigrationStatus.WOULD_EXPORT, None
         for rel, sha in missing:
             if atomic_copy(store.root / rel, target.root / rel) != sha:
                 (target.root / rel).unlink(missing_ok=True)
-                return record_id, "failed", f"{rel} does not match its hash in the archive (run akte verify)"
+                return record_id, MigrationStatus.FAILED, f"{rel} does not match its hash in the archive (run akte verify)"
         if not unchanged:
             atomic_write_bytes(manifest_path, new_manifest)  # last: the record is complete
-        return record_id, "exported", None
+        return record_id, MigrationStatus.EXPORTED, None
 
     for item in _bounded_map(one, store.record_ids(), workers):
         on_item(*item)
@@ -129,30 +130,30 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
 
     def one(record_id: str):
         if store.has_record(record_id):
-            return record_id, "duplicate", "already in this archive", None
+            return record_id, MigrationStatus.SKIPPED, "already in this archive", None
         try:
             record = source.read_record(record_id)
         except (ValueError, KeyError, TypeError) as exc:
-            return record_id, "failed", f"broken manifest: {exc}", None
+            return record_id, MigrationStatus.FAILED, f"broken manifest: {exc}", None
         objects = [(record.original_object, record.sha256)]
         if record.archival_object:
             objects.append((record.archival_object, record.archival_sha256))
         for rel, sha in objects:
             path = source.root / rel
             if not path.is_file():
-                return record_id, "failed", f"{rel} missing from the export", None
+                return record_id, MigrationStatus.FAILED, f"{rel} missing from the export", None
             if record.id != record.sha256 or sha256_file(path) != sha:
-                return record_id, "failed", f"{rel} does not match the hash in its manifest", None
+                return record_id, MigrationStatus.FAILED, f"{rel} does not match the hash in its manifest", None
         if dry_run:
-            return record_id, "would-import", None, None
+            return record_id, MigrationStatus.WOULD_IMPORT, None, None
         for rel, sha in objects:
             written = atomic_copy(source.root / rel, store.root / rel)
             # Verify after write: read back what is on disk, not what was sent.
             if written != sha or sha256_file(store.root / rel) != sha:
                 (store.root / rel).unlink(missing_ok=True)
-                return record_id, "failed", f"{rel} changed while being written", None
+                return record_id, MigrationStatus.FAILED, f"{rel} changed while being written", None
         note = {"event": "imported", "at": now_iso(), "from_export": str(source.root)}
-        return record_id, "imported", None, replace(record, audit=(*record.audit, note))
+        return record_id, MigrationStatus.IMPORTED, None, replace(record, audit=(*record.audit, note))
 
     for record_id, status, reason, record in _bounded_map(one, source.record_ids(), workers):
         if record is not None:

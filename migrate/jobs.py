@@ -20,21 +20,23 @@ from ..config import Settings
 from ..errors import ExitCode
 from ..ingest.discover import discover
 from ..pipeline import (
-    ARCHIVED,
-    DUPLICATE,
-    QUARANTINED,
-    WOULD_ARCHIVE,
     ProgressSink,
     commit,
     ingest_items,
     open_run,
 )
+from ..states import MigrationStatus, OutcomeStatus
 from .archive_export import count_export, export_archive, import_export
 from .folder import Failed, iter_folder_items
 from .paperless import count_documents, iter_paperless_items
 
-IMPORTED, SKIPPED, FAILED = "imported", "skipped-as-duplicate", "failed"
-_STATUS = {ARCHIVED: IMPORTED, DUPLICATE: SKIPPED, QUARANTINED: FAILED, WOULD_ARCHIVE: "would-import"}
+# The one translation: how an input of the pipeline ended, as a migration item.
+_STATUS = {
+    OutcomeStatus.ARCHIVED: MigrationStatus.IMPORTED,
+    OutcomeStatus.DUPLICATE: MigrationStatus.SKIPPED,
+    OutcomeStatus.QUARANTINED: MigrationStatus.FAILED,
+    OutcomeStatus.WOULD_ARCHIVE: MigrationStatus.WOULD_IMPORT,
+}
 
 
 class MigrationReport:
@@ -59,12 +61,12 @@ class MigrationReport:
         self._fh = open(self.path, "w", encoding="utf-8")
         self._started = time.monotonic()
 
-    def add(self, status: str, *, path: str | None = None, id: str | None = None,
+    def add(self, status: MigrationStatus, *, path: str | None = None, id: str | None = None,
             origin: str | None = None, reason: str | None = None) -> None:
         """Record one item's outcome."""
         item = {"status": status, "path": path, "id": id, "origin": origin, "reason": reason}
         self.counts[status] += 1
-        if status == FAILED and len(self.failures) < self.KEEP_FAILURES:
+        if status == MigrationStatus.FAILED and len(self.failures) < self.KEEP_FAILURES:
             self.failures.append(item)
         self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")
 
@@ -74,7 +76,7 @@ class MigrationReport:
         self._fh.close()
         return self
 
-    def count(self, status: str) -> int:
+    def count(self, status: MigrationStatus) -> int:
         """How many items ended with ``status``."""
         return self.counts[status]
 
@@ -86,7 +88,7 @@ class MigrationReport:
     @property
     def exit_code(self) -> ExitCode:
         """PARTIAL when any item failed."""
-        return ExitCode.PARTIAL if self.count(FAILED) else ExitCode.OK
+        return ExitCode.PARTIAL if self.count(MigrationStatus.FAILED) else ExitCode.OK
 
     def iter_items(self) -> Iterator[dict]:
         """Every item, read back from the report file."""
@@ -118,7 +120,7 @@ def _pipeline_job(job: str, items, failures: list[Failed], settings: Settings, d
     def drain() -> None:  # failures found while reading the source, reported as they come
         while failures:
             f = failures.pop(0)
-            report.add(FAILED, path=f.path, origin=f.origin, reason=f.reason)
+            report.add(MigrationStatus.FAILED, path=f.path, origin=f.origin, reason=f.reason)
             if progress is not None:
                 progress.advance(1, f.path)
 
@@ -162,18 +164,23 @@ def count_paperless(export: Path) -> int:
     return count_documents(export)
 
 
+def _record_sink(report: MigrationReport, progress: ProgressSink | None):
+    """Where the archive export and import report each record: the report, and the bar."""
+
+    def on_item(record_id: str, status: MigrationStatus, reason: str | None) -> None:
+        report.add(status, id=record_id, reason=reason)
+        if progress is not None:
+            progress.advance(1, record_id)
+
+    return on_item
+
+
 def export(dest: Path, settings: Settings, *, workers: int | None = None, dry_run: bool = False,
            progress: ProgressSink | None = None) -> MigrationReport:
     """``migrate export``: a complete, portable, self-describing copy of the archive."""
     store = ArchiveStore(settings.archive_dir)
     report = MigrationReport("export", settings.archive_dir, dry_run)
-    status = {"exported": "exported", "skipped": "skipped-unchanged", "failed": FAILED, "would-export": "would-export"}
-
-    def on_item(record_id: str, outcome: str, reason: str | None) -> None:
-        report.add(status[outcome], id=record_id, reason=reason)
-        if progress is not None:
-            progress.advance(1, record_id)
-
+    on_item = _record_sink(report, progress)
     export_archive(store, dest, on_item, workers=workers or settings.workers, dry_run=dry_run)
     return report.close()
 
@@ -182,13 +189,7 @@ def import_archive(src: Path, settings: Settings, *, workers: int | None = None,
                    progress: ProgressSink | None = None) -> MigrationReport:
     """``migrate import``: bring the records of an export into this archive, verified."""
     report = MigrationReport("import", settings.archive_dir, dry_run)
-    status = {"imported": IMPORTED, "duplicate": SKIPPED, "failed": FAILED, "would-import": "would-import"}
-
-    def on_item(record_id: str, outcome: str, reason: str | None) -> None:
-        report.add(status[outcome], id=record_id, reason=reason)
-        if progress is not None:
-            progress.advance(1, record_id)
-
+    on_item = _record_sink(report, progress)
     with open_run(settings) as run:
         import_export(src, run.store, lambda record: commit(run, f"export:{src}", record), on_item,
                       workers=workers or settings.workers, dry_run=dry_run)
