@@ -7,7 +7,6 @@ Errors become exit codes in one place, the root group (``commands._common.AkteGr
 
 from __future__ import annotations
 
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated, Optional
@@ -18,6 +17,7 @@ from . import __version__
 from .commands import classify, index, migrate, records
 from .commands._common import AkteGroup, out
 from .config import load_settings
+from .logs import setup_logging
 
 app = typer.Typer(
     cls=AkteGroup,
@@ -50,8 +50,9 @@ def root(
     ] = False,
 ) -> None:
     """Global options; the settings are built once here."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(None, verbose)  # stderr first: loading the settings may fail
     ctx.obj = load_settings(archive, config, {"backend": backend})
+    setup_logging(ctx.obj.archive_dir, verbose)
 
 
 def _terminate(signum, frame) -> None:

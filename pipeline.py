@@ -9,6 +9,7 @@ same pipeline with items that carry metadata (:class:`ImportMeta`).
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import signal
@@ -35,6 +36,7 @@ from .errors import (
 from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
+from .logs import log_path
 from .migrate.checksums import verify_checksums
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import recognize_item
@@ -44,6 +46,8 @@ from .ocr.transfer import make_title, transfer_note
 from .states import JournalState, OutcomeStatus
 
 Item = tuple[Path, ImportMeta | None]
+log = logging.getLogger(__name__)
+MAX_INDEX_ATTEMPTS = 3  # then a run stops retrying a record the index refuses; reindex still does
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class BatchReport:
     outcomes: list[Outcome] = field(default_factory=list)
     index_pending: int = 0
     pending_indexed: int = 0  # records of earlier runs indexed when this one opened
+    index_errors: dict[str, str] = field(default_factory=dict)  # record id → why the index refused it
+    index_given_up: int = 0  # pending records not retried: they failed MAX_INDEX_ATTEMPTS times
     index_message: str | None = None
     seconds: float = 0.0
     sink: Callable[[Outcome], None] | None = None
@@ -158,8 +164,13 @@ def archive_lock(root: Path) -> Iterator[None]:
 
 
 @contextmanager
-def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterator[Run]:
-    """Lock the archive, open journal and index, index what is pending; yields the run."""
+def open_run(settings: Settings, progress: ProgressSink | None = None, *,
+             retry_index_failures: bool = False) -> Iterator[Run]:
+    """Lock the archive, open journal and index, index what is pending; yields the run.
+
+    Pending records the index refused ``MAX_INDEX_ATTEMPTS`` times are only retried with
+    ``retry_index_failures`` (``akte reindex``); otherwise they are counted as given up.
+    """
     root = settings.archive_dir
     store = ArchiveStore(root)
     report = BatchReport()
@@ -172,7 +183,8 @@ def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterat
         run = Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
         try:
             if run.backend is not None:
-                run.backend = index_pending(journal, store, run.backend, report)
+                run.backend = index_pending(journal, store, run.backend, report,
+                                            retry_all=retry_index_failures)
             yield run
         finally:
             report.index_pending = len(journal.pending())
@@ -180,6 +192,9 @@ def open_run(settings: Settings, progress: ProgressSink | None = None) -> Iterat
             if run.backend is not None:
                 run.backend.close()
     report.seconds = time.monotonic() - started
+    log.info("run done in %.1f s: %s; %d record(s) wait to be indexed", report.seconds,
+             ", ".join(f"{status} {n}" for status, n in sorted(report.counts.items())) or "no inputs",
+             report.index_pending)
 
 
 def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None) -> BatchReport:
@@ -237,23 +252,35 @@ def _open_index(settings: Settings, report: BatchReport) -> SearchBackend | None
         return None
 
 
-def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend, report: BatchReport | None = None):
+def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend, report: BatchReport | None = None,
+                  retry_all: bool = False):
     """Index records that were stored but not indexed (after a crash or a backend outage).
 
     Returns the backend, or None when it became unavailable (the records stay pending).
     """
-    for entry in journal.pending():
+    report = report if report is not None else BatchReport()
+    entries = journal.pending(None if retry_all else MAX_INDEX_ATTEMPTS)
+    report.index_given_up = 0 if retry_all else len(journal.pending()) - len(entries)
+    for entry in entries:
         try:
             result = backend.index([store.read_record(entry.record_id)])
         except ArchiveUnavailableError as exc:
-            if report is not None:
-                report.index_message = f"search index unavailable ({exc.message}); records stay pending"
+            report.index_message = f"search index unavailable ({exc.message}); records stay pending"
             return None
-        if not result.errors:
+        if result.errors:
+            _index_refused(journal, report, entry.sha256, result.errors)
+        else:
             journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)
-            if report is not None:
-                report.pending_indexed += 1
+            report.pending_indexed += 1
     return backend
+
+
+def _index_refused(journal: Journal, report: BatchReport, sha: str, errors: dict[str, str]) -> None:
+    """Keep the reason the index gave for refusing a record, in the journal and the report."""
+    reason = "; ".join(errors.values())
+    log.warning("search index refused record %s: %s", sha, reason, extra={"shown": True})
+    journal.index_failed(sha, reason)
+    report.index_errors[sha] = reason
 
 
 def _check(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
@@ -299,12 +326,20 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         _quarantine(run, path, sha, exc.reason, origin)
         return None
     except Exception as exc:  # a decoder tripping over a malformed file must not end the batch
-        _quarantine(run, path, sha, f"cannot check file: {type(exc).__name__}: {exc}"[:300], origin)
+        _quarantine(run, path, sha, _internal_error(run, "checking", path, exc), origin)
         return None
+
+
+def _internal_error(run: Run, step: str, path: Path | str, exc: Exception) -> str:
+    """Log an unexpected exception with its traceback; the quarantine reason that points to it."""
+    where = log_path(run.settings.archive_dir)
+    log.error("internal error during %s of %s", step, path, exc_info=exc, extra={"shown": True})
+    return f"internal error during {step} ({type(exc).__name__}: {exc})"[:300] + f", see log {where}"
 
 
 def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
     if not run.dry_run:
+        log.info("quarantined %s: %s", path, reason)
         run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
@@ -400,8 +435,7 @@ def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | Non
     except ToolFailedError as exc:
         _quarantine(run, Path(source.path), source.sha256, f"OCR failed: {exc.message}", origin)
     except Exception as exc:  # never lose a file to a bug: keep it, say why
-        reason = f"internal error during OCR: {type(exc).__name__}: {exc}"
-        _quarantine(run, Path(source.path), source.sha256, reason, origin)
+        _quarantine(run, Path(source.path), source.sha256, _internal_error(run, "OCR", source.path, exc), origin)
     else:
         try:
             _archive(run, source, meta, ocr)
@@ -474,5 +508,7 @@ def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
         run.report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
         run.backend = None
         return
-    if not result.errors:
+    if result.errors:
+        _index_refused(run.journal, run.report, sha, result.errors)
+    else:
         run.journal.mark(sha, path, JournalState.ARCHIVED, record.id)

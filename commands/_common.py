@@ -25,32 +25,44 @@ from rich.progress import (
 )
 from rich.text import Text
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from ..config import Settings, load_settings
-from ..errors import AkteError
+from ..errors import AkteError, ExitCode
+from ..logs import log_path
 
+log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 
 class AkteGroup(TyperGroup):
-    """The root command group: turns our typed errors into a message on stderr and the matching exit code.
+    """The root command group: turns errors into a message on stderr and the matching exit code.
 
     Every command, and the root callback, runs inside the root group's ``invoke``, so this
-    is the one place that maps errors, for the console script and ``CliRunner`` alike.
+    is the one place that maps errors, for the console script and ``CliRunner`` alike. The
+    log file keeps each error with its traceback; stderr shows it only under ``--verbose``.
     """
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AkteError as exc:
+            log.info("%s (exit %d)", exc.message, int(exc.exit_code), exc_info=True, extra={"shown": True})
             err.print(f"[red]error:[/red] {escape(exc.message)}")
-            if logging.getLogger().isEnabledFor(logging.DEBUG):
-                err.print_exception()
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
+            log.info("interrupted", extra={"shown": True})
             err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, TyperException):  # Click's own: usage errors, --help, exit codes
+            raise
+        except Exception as exc:  # a bug: say so, keep the evidence, show no traceback unasked
+            log.error("internal error", exc_info=True, extra={"shown": True})
+            where = log_path(ctx.obj.archive_dir) if isinstance(ctx.obj, Settings) else "stderr, with --verbose"
+            err.print(f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))}; "
+                      f"the traceback is in {escape(str(where))}", soft_wrap=True)
+            raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 def emit_json(data: Any) -> None:
@@ -111,3 +123,14 @@ def progress_bars(unit: str = "pages") -> Progress:
         _Rate(unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
         console=err, transient=False,
     )
+
+
+def print_index_problems(report) -> None:
+    """What a run's ``pipeline.BatchReport`` says about the search index, on stderr."""
+    if report.index_message:
+        err.print(f"[yellow]warning:[/yellow] {escape(report.index_message)}")
+    for record_id, reason in report.index_errors.items():
+        err.print(f"  [red]not indexed[/red] {record_id[:12]}: {escape(reason)}")
+    if report.index_given_up:
+        err.print(f"[yellow]{report.index_given_up} record(s) were refused by the search index repeatedly[/yellow] "
+                  "and are no longer retried by each run: see `akte verify`, retry with `akte reindex --pending`")

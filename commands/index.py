@@ -12,7 +12,7 @@ from ..archive.reindex import reindex as reindex_run
 from ..archive.store import ArchiveStore
 from ..config import backend_name
 from ..errors import ArchiveUnavailableError
-from ._common import err, progress_bars, settings_of
+from ._common import err, print_index_problems, progress_bars, settings_of
 
 app = typer.Typer()
 
@@ -30,10 +30,15 @@ def reindex(
     if backend:
         settings = replace(settings, backend=backend_name(backend))
     total = 0 if pending else sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
-    with progress_bars("records") as progress, open_run(settings) as run:
+    with progress_bars("records") as progress, open_run(settings, retry_index_failures=True) as run:
         task = progress.add_task(f"reindex {settings.backend}", total=total, visible=not pending)
         outcome = reindex_run(run, pending_only=pending, progress=lambda n: progress.advance(task, n))
     err.print(f"{outcome.pending_indexed} pending record(s) indexed into {outcome.backend}")
+    if pending:  # (a full rebuild indexes every stored record again, and says what failed)
+        print_index_problems(run.report)
+    if pending and run.report.index_errors:
+        raise ArchiveUnavailableError(f"{len(run.report.index_errors)} pending record(s) were refused by the "
+                                      f"search index; the journal keeps why (akte verify)")
     report = outcome.report
     if report is None:
         return

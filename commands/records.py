@@ -14,8 +14,9 @@ from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, IntegrityError
+from ..ingest.journal import Journal
 from ..states import OutcomeStatus
-from ._common import BarProgress, emit_json, err, out, progress_bars, settings_of
+from ._common import BarProgress, emit_json, err, out, print_index_problems, progress_bars, settings_of
 
 app = typer.Typer()
 
@@ -38,6 +39,7 @@ def ingest(
         emit_json({
             "archived": archived, "duplicates": duplicates,
             "quarantined": quarantined, "index_pending": report.index_pending,
+            "index_errors": report.index_errors,
             "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
         })
     rate = report.pages / report.seconds * 60 if report.seconds else 0
@@ -54,8 +56,7 @@ def ingest(
             err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
     if quarantined:
         err.print(f"  quarantined files are kept with their reason in {settings.archive_dir / 'quarantine'}")
-    if report.index_message:
-        err.print(f"[yellow]warning:[/yellow] {escape(report.index_message)}")
+    print_index_problems(report)
     if report.index_pending:
         err.print(f"[yellow]{report.index_pending} record(s) wait to be indexed[/yellow]: run `akte reindex --pending`")
     raise typer.Exit(int(report.exit_code))
@@ -207,8 +208,9 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
     index = _index_coverage(settings, store)
+    refused = _index_errors(settings)
     if json_out:
-        emit_json({**asdict(report), "ok": report.ok, "index": index})
+        emit_json({**asdict(report), "ok": report.ok, "index": index, "index_errors": refused})
     err.print(f"{report.records} records, {report.objects_checked} objects checked")
     if index.get("unavailable"):
         err.print(f"[yellow]search index not checked:[/yellow] {escape(index['unavailable'])}")
@@ -216,6 +218,9 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         # The index is derived from the store: a gap is fixed by reindexing, not an integrity failure.
         err.print(f"[yellow]search index ({settings.backend}):[/yellow] {len(index['not_indexed'])} record(s) "
                   f"not indexed, {len(index['not_in_store'])} indexed without a record; run `akte reindex`")
+    for item in refused:
+        err.print(f"  [yellow]refused by the index[/yellow] {item['id'][:12]} ({item['attempts']} attempt(s)): "
+                  f"{escape(item['reason'])}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
         for item in items:
@@ -240,3 +245,16 @@ def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
         return {"unavailable": exc.message}
     stored = set(store.record_ids())
     return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
+
+
+def _index_errors(settings: Settings) -> list[dict[str, Any]]:
+    """Stored records the search index refused, with the reason the journal kept."""
+    path = settings.archive_dir / "journal.sqlite"
+    if not path.is_file():
+        return []
+    journal = Journal(path)
+    try:
+        return [{"id": e.record_id or e.sha256, "path": e.path, "reason": e.index_error, "attempts": e.index_attempts}
+                for e in journal.index_failures()]
+    finally:
+        journal.close()
