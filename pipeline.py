@@ -163,18 +163,34 @@ def archive_lock(root: Path) -> Iterator[None]:
         yield
 
 
+class _DryJournal:
+    """The journal of a dry run: nothing was ever recorded, and nothing may be."""
+
+    def get(self, sha256: str) -> None:
+        return None
+
+    def pending(self, max_attempts: int | None = None) -> list:
+        return []
+
+
 @contextmanager
-def open_run(settings: Settings, progress: ProgressSink | None = None, *,
+def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False, *,
              retry_index_failures: bool = False) -> Iterator[Run]:
     """Lock the archive, open journal and index, index what is pending; yields the run.
 
-    Pending records the index refused ``MAX_INDEX_ATTEMPTS`` times are only retried with
-    ``retry_index_failures`` (``akte reindex``); otherwise they are counted as given up.
+    A dry run opens nothing that would write: no lock file, journal or index is created,
+    not even the archive folder. Pending records the index refused ``MAX_INDEX_ATTEMPTS``
+    times are only retried with ``retry_index_failures`` (``akte reindex``); otherwise they
+    are counted as given up.
     """
     root = settings.archive_dir
     store = ArchiveStore(root)
     report = BatchReport()
     started = time.monotonic()
+    if dry_run:
+        yield Run(settings, store, _DryJournal(), None, report, progress or _NoProgress(), dry_run=True)
+        report.seconds = time.monotonic() - started
+        return
     with archive_lock(root):
         store.clean_partials()
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
@@ -229,9 +245,8 @@ def ingest_items(
     """
     tesseract.check_languages(settings.ocr.languages)
     load_stage_model(settings.classify, settings.archive_dir)
-    with open_run(settings, progress) as run:
+    with open_run(settings, progress, dry_run) as run:
         run.per_item = True
-        run.dry_run = dry_run
         run.report.sink = sink
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:

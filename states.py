@@ -39,6 +39,7 @@ class MigrationStatus(StrEnum):
     IMPORTED = "imported"
     SKIPPED = "skipped-as-duplicate"  # already in the archive
     FAILED = "failed"
+    CONFLICT = "conflict"  # another record with this id is already here; it is left unchanged
     WOULD_IMPORT = "would-import"  # dry run
     EXPORTED = "exported"
     UNCHANGED = "skipped-unchanged"  # already exported, unchanged

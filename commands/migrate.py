@@ -36,12 +36,14 @@ def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
     err.print(table)
     for item in report.failures:
         where = item.get("origin") or item.get("path") or item.get("id")
-        err.print(f"  [red]failed[/red] {escape(str(where))}: {escape(str(item.get('reason')))}")
-    if report.count(MigrationStatus.FAILED) > len(report.failures):
-        err.print(f"  … and {report.count(MigrationStatus.FAILED) - len(report.failures)} more failures")
+        err.print(f"  [red]{item['status']}[/red] {escape(str(where))}: {escape(str(item.get('reason')))}")
+    problems = report.count(MigrationStatus.FAILED) + report.count(MigrationStatus.CONFLICT)
+    if problems > len(report.failures):
+        err.print(f"  … and {problems - len(report.failures)} more failures")
     for note in report.notes:
         err.print(f"[yellow]note:[/yellow] {escape(note)}")
-    err.print(f"[dim]{report.total} items in {report.seconds:.1f} s; every item: {report.path}[/dim]")
+    listed = f"every item: {report.path}" if report.path else "nothing written (every item: --json)"
+    err.print(f"[dim]{report.total} items in {report.seconds:.1f} s; {escape(listed)}[/dim]")
     raise typer.Exit(int(report.exit_code))
 
 
@@ -57,13 +59,15 @@ def import_folder(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="Folder of legacy scans/PDFs (searched recursively).")],
     metadata: Annotated[Optional[Path], typer.Option("--metadata", help="CSV or JSON: path, type, Aktenzeichen, date, title, …")] = None,
+    encoding: Annotated[Optional[str], typer.Option(
+        "--encoding", help="Text encoding of the metadata file (default: UTF-8 with or without BOM, else cp1252).")] = None,
     dry_run: DryRun = False, workers: Workers = None, json_out: JsonOut = False,
 ) -> None:
     """Import a legacy file share, with metadata mapped from a spreadsheet."""
     settings = settings_of(ctx)
     total = jobs.count_folder_items(src) if src.is_dir() else 0
     _run_job("import-folder", total, lambda sink: jobs.import_folder(
-        src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
+        src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink, encoding=encoding), json_out)
 
 
 @app.command("import-paperless")

@@ -19,7 +19,9 @@ def verify_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
                                     ("archival file", meta.archival_checksum, meta.archival_path)):
         if not expected or target is None:
             continue
-        expected = expected.lower()
+        expected = str(expected).lower()
+        if len(expected) not in (32, 64) or any(c not in "0123456789abcdef" for c in expected):
+            raise QuarantineReason(str(path), f"the source's checksum for the {label} is not MD5 or SHA-256: {expected:.80}")
         algo = "md5" if len(expected) == 32 else "sha256"
         actual = sha if (algo == "sha256" and target == path) else digest(Path(target), algo)
         if actual != expected:

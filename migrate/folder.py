@@ -9,6 +9,7 @@ without a row are imported without metadata.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..archive.analysis import fold
-from ..errors import InputFileError
+from ..archive.confine import OutsideError, confined_file, inside, printable
+from ..errors import ConfigError, InputFileError
 from ..ingest.discover import discover
 from ..models import ImportMeta
 from .jsonstream import JsonStreamError, iter_json_array
@@ -54,16 +56,71 @@ def parse_date(value: str) -> str:
     return date.fromisoformat(value).isoformat()
 
 
-def iter_rows(metadata: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number, row) from a CSV (``,`` or ``;``, UTF-8) or JSON array file, streamed."""
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def detect_encoding(path: Path, given: str | None = None) -> str:
+    """The text encoding of a metadata file: ``given``, else by its BOM, else UTF-8, else cp1252.
+
+    cp1252 is what Excel writes as "CSV" on German Windows. The whole file is decoded once,
+    so a wrong encoding is reported before any row is imported.
+
+    Raises:
+        ConfigError: ``given`` is not an encoding Python knows.
+        InputFileError: the file does not decode (with the byte offset).
+    """
+    if given:
+        try:
+            codecs.lookup(given)
+        except LookupError:
+            raise ConfigError(f"--encoding {given!r}: unknown encoding (e.g. utf-8, cp1252, latin-1)") from None
+        candidates = [given]
+    else:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        candidates = [enc for bom, enc in _BOMS if head.startswith(bom)][:1] or ["utf-8", "cp1252"]
+    problem = ""
+    for encoding in candidates:
+        problem = _decode_problem(path, encoding)
+        if not problem:
+            return encoding
+    if given:
+        raise InputFileError(str(path), f"not readable as {given}: {problem}")
+    raise InputFileError(str(path), f"neither UTF-8 nor Windows-1252 text ({problem}); give the encoding with --encoding")
+
+
+def _decode_problem(path: Path, encoding: str) -> str:
+    """Why ``path`` does not decode as ``encoding`` ("" when it does)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 16)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return f"byte {offset + max(0, exc.start)}: {exc.reason}"
+            if not chunk:
+                return ""
+            offset += len(chunk)
+
+
+def iter_rows(metadata: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, row) from a CSV (``,``, ``;`` or tab) or JSON array file, streamed.
+
+    Raises:
+        InputFileError: the file is not a readable table (no header, broken CSV or JSON).
+    """
     if metadata.suffix.lower() == ".json":
         try:
-            for number, row in enumerate(iter_json_array(metadata), start=1):
+            for number, row in enumerate(iter_json_array(metadata, encoding), start=1):
                 yield number, row if isinstance(row, dict) else {"__invalid__": row}
         except JsonStreamError as exc:
             raise InputFileError(str(metadata), str(exc)) from None
         return
-    with open(metadata, encoding="utf-8-sig", newline="") as fh:
+    if encoding.replace("_", "-").lower() == "utf-8":
+        encoding = "utf-8-sig"  # Excel's "CSV UTF-8" starts with a BOM
+    with open(metadata, encoding=encoding, newline="") as fh:
         sample = fh.read(8192)
         fh.seek(0)
         try:
@@ -71,10 +128,13 @@ def iter_rows(metadata: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         except csv.Error:
             dialect = csv.excel
         reader = csv.DictReader(fh, dialect=dialect)
-        if not reader.fieldnames:
-            raise InputFileError(str(metadata), "the metadata file has no header row")
-        for row in reader:
-            yield reader.line_num, row
+        try:
+            if not reader.fieldnames:
+                raise InputFileError(str(metadata), "the metadata file has no header row")
+            for row in reader:
+                yield reader.line_num, row
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InputFileError(str(metadata), f"unreadable CSV near line {reader.line_num}: {exc}") from None
 
 
 def meta_from_row(row: dict[str, Any], origin: str, taxonomy: tuple[str, ...]) -> tuple[str, ImportMeta]:
@@ -112,41 +172,55 @@ def meta_from_row(row: dict[str, Any], origin: str, taxonomy: tuple[str, ...]) -
 
 
 def iter_folder_items(
-    src: Path, metadata: Path | None, taxonomy: tuple[str, ...], failures: list[Failed]
+    src: Path, metadata: Path | None, taxonomy: tuple[str, ...], failures: list[Failed],
+    encoding: str | None = None,
 ) -> Iterator[tuple[Path, ImportMeta | None]]:
     """Items for ``import-folder``: rows of the metadata file first, then unlisted files.
 
-    Bad rows are appended to ``failures`` and skipped.
+    Bad rows, and paths that leave ``src`` (``..``, absolute, a symlink pointing out) or are
+    not regular files, are appended to ``failures`` and skipped: nothing outside ``src`` is
+    read. The folder and the whole metadata file are checked here, before the first item.
+
+    Raises:
+        InputFileError: ``src`` is not a folder, or the metadata file is missing or unreadable.
+        ConfigError: ``encoding`` is unknown.
     """
     src = src.absolute()
     if not src.is_dir():
         raise InputFileError(str(src), "not a folder")
-    listed: set[str] = set()
     if metadata is not None:
         if not metadata.is_file():
-            raise InputFileError(str(metadata), "metadata file not found")
-        for number, row in iter_rows(metadata):
-            origin = f"{metadata.name} row {number}"
-            try:
-                rel, meta = meta_from_row(row, origin, taxonomy)
-            except ValueError as exc:
-                failures.append(Failed(str(row.get("path") or row.get("Pfad") or "?"), origin, str(exc)))
-                continue
-            path = (src / rel).absolute()
-            key = str(path.resolve())
-            if not path.is_relative_to(src):
-                failures.append(Failed(rel, origin, "path points outside the source folder"))
-                continue
-            if key in listed:
-                failures.append(Failed(rel, origin, "file listed twice in the metadata; first row kept"))
-                continue
-            listed.add(key)
-            if not path.is_file():
-                failures.append(Failed(str(path), origin, "file not found"))
-                continue
-            yield path, meta
-    skip = {str(metadata.resolve())} if metadata is not None else set()
+            raise InputFileError(str(metadata), "not a regular file" if metadata.exists() else "metadata file not found")
+        encoding = detect_encoding(metadata, encoding)
+        for _ in iter_rows(metadata, encoding):
+            pass
+    return _folder_items(src, metadata, encoding or "utf-8", taxonomy, failures)
+
+
+def _folder_items(src: Path, metadata: Path | None, encoding: str, taxonomy: tuple[str, ...],
+                  failures: list[Failed]) -> Iterator[tuple[Path, ImportMeta | None]]:
+    listed: set[Path] = set()
+    for number, row in iter_rows(metadata, encoding) if metadata is not None else ():
+        origin = f"{metadata.name} row {number}"
+        rel = str(row.get("path") or row.get("Pfad") or "?")
+        try:
+            rel, meta = meta_from_row(row, origin, taxonomy)
+            path = confined_file(src, rel)
+        except ValueError as exc:  # OutsideError is one
+            failures.append(Failed(rel, origin, str(exc)))
+            continue
+        if path in listed:
+            failures.append(Failed(rel, origin, "file listed twice in the metadata; first row kept"))
+            continue
+        listed.add(path)
+        yield path, meta
+    skip = {metadata.resolve()} if metadata is not None else set()
     for path in discover([src]):
-        key = str(path.resolve())
-        if key not in listed and key not in skip:
-            yield path, ImportMeta(origin=f"{path.relative_to(src)} (no metadata row)")
+        name = printable(path.relative_to(src))
+        try:
+            real = inside(src, path, name)
+        except OutsideError as exc:
+            failures.append(Failed(str(path), f"{name} (no metadata row)", str(exc)))
+            continue
+        if real not in listed and real not in skip:
+            yield real, ImportMeta(origin=f"{name} (no metadata row)")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Iterator
 
+from ..archive.confine import printable
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import ExitCode
@@ -37,13 +39,19 @@ _STATUS = {
     OutcomeStatus.QUARANTINED: MigrationStatus.FAILED,
     OutcomeStatus.WOULD_ARCHIVE: MigrationStatus.WOULD_IMPORT,
 }
+_PROBLEMS = (MigrationStatus.FAILED, MigrationStatus.CONFLICT)
+
+
+def _shown(value: str | None) -> str | None:
+    return None if value is None else printable(value)
 
 
 class MigrationReport:
     """The final report of a job: one line per item in ``<archive>/reports/<job>-<time>.jsonl``.
 
     Only the counts and the first failures stay in memory, so a job of 100 000 items
-    reports in constant memory; ``iter_items`` reads the full list back.
+    reports in constant memory; ``iter_items`` reads the full list back. A dry run writes
+    nothing into the archive: its items go to an anonymous temporary file (``path`` None).
     """
 
     KEEP_FAILURES = 200
@@ -55,25 +63,33 @@ class MigrationReport:
         self.notes: list[str] = []
         self.counts: Counter = Counter()
         self.failures: list[dict] = []
-        stamp = now_iso().replace(":", "").replace("+0000", "Z")
-        self.path = archive_dir / "reports" / f"{job}-{stamp}-{os.getpid()}.jsonl"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", encoding="utf-8")
+        if dry_run:
+            self.path: Path | None = None
+            self._fh = tempfile.TemporaryFile("w+", encoding="utf-8")
+        else:
+            stamp = now_iso().replace(":", "").replace("+0000", "Z")
+            self.path = archive_dir / "reports" / f"{job}-{stamp}-{os.getpid()}.jsonl"
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "w", encoding="utf-8")
         self._started = time.monotonic()
 
     def add(self, status: MigrationStatus, *, path: str | None = None, id: str | None = None,
             origin: str | None = None, reason: str | None = None) -> None:
         """Record one item's outcome."""
-        item = {"status": status, "path": path, "id": id, "origin": origin, "reason": reason}
+        item = {"status": status, "path": _shown(path), "id": _shown(id), "origin": _shown(origin),
+                "reason": _shown(reason)}
         self.counts[status] += 1
-        if status == MigrationStatus.FAILED and len(self.failures) < self.KEEP_FAILURES:
+        if status in _PROBLEMS and len(self.failures) < self.KEEP_FAILURES:
             self.failures.append(item)
         self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")
 
     def close(self) -> MigrationReport:
-        """Finish the report file; returns self."""
+        """Finish the report file (a dry run's stays open to be read back); returns self."""
         self.seconds = time.monotonic() - self._started
-        self._fh.close()
+        if self.path is None:
+            self._fh.flush()
+        else:
+            self._fh.close()
         return self
 
     def count(self, status: MigrationStatus) -> int:
@@ -87,11 +103,15 @@ class MigrationReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """PARTIAL when any item failed."""
-        return ExitCode.PARTIAL if self.count(MigrationStatus.FAILED) else ExitCode.OK
+        """PARTIAL when any item failed or conflicted with a record already here."""
+        return ExitCode.PARTIAL if any(self.count(status) for status in _PROBLEMS) else ExitCode.OK
 
     def iter_items(self) -> Iterator[dict]:
         """Every item, read back from the report file."""
+        if self.path is None:
+            self._fh.seek(0)
+            yield from (json.loads(line) for line in self._fh)
+            return
         with open(self.path, encoding="utf-8") as fh:
             for line in fh:
                 yield json.loads(line)
@@ -99,7 +119,7 @@ class MigrationReport:
     def write_json(self, out: IO[str]) -> None:
         """The report as one JSON object, the item list streamed from the file."""
         head = {"job": self.job, "dry_run": self.dry_run, "seconds": round(self.seconds, 2),
-                "counts": dict(self.counts), "notes": self.notes, "report_file": str(self.path)}
+                "counts": dict(self.counts), "notes": self.notes, "report_file": self.path and str(self.path)}
         out.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "items": [')
         for n, item in enumerate(self.iter_items()):
             out.write(("," if n else "") + "\n    " + json.dumps(item, ensure_ascii=False))
@@ -142,11 +162,15 @@ def count_folder_items(src: Path) -> int:
 
 
 def import_folder(src: Path, metadata: Path | None, settings: Settings, *, workers: int | None = None,
-                  dry_run: bool = False, progress: ProgressSink | None = None) -> MigrationReport:
-    """``migrate import-folder``: a legacy tree of scans/PDFs with an optional metadata file."""
+                  dry_run: bool = False, progress: ProgressSink | None = None,
+                  encoding: str | None = None) -> MigrationReport:
+    """``migrate import-folder``: a legacy tree of scans/PDFs with an optional metadata file.
+
+    ``encoding`` is the metadata file's; by default it is detected (UTF-8, else cp1252).
+    """
     settings = _with_workers(settings, workers)
     failures: list[Failed] = []
-    items = iter_folder_items(src, metadata, settings.classify.taxonomy, failures)
+    items = iter_folder_items(src, metadata, settings.classify.taxonomy, failures, encoding)
     return _pipeline_job("import-folder", items, failures, settings, dry_run, progress)
 
 
@@ -190,7 +214,7 @@ def import_archive(src: Path, settings: Settings, *, workers: int | None = None,
     """``migrate import``: bring the records of an export into this archive, verified."""
     report = MigrationReport("import", settings.archive_dir, dry_run)
     on_item = _record_sink(report, progress)
-    with open_run(settings) as run:
+    with open_run(settings, dry_run=dry_run) as run:
         import_export(src, run.store, lambda record: commit(run, f"export:{src}", record), on_item,
                       workers=workers or settings.workers, dry_run=dry_run)
     if run.report.index_message:

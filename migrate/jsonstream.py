@@ -18,9 +18,22 @@ class JsonStreamError(ValueError):
     """The file is not a JSON array of values; carries the byte offset."""
 
 
-def iter_json_array(path: Path) -> Iterator[Any]:
-    """Yield each element of the JSON array in ``path``; memory stays that of one element."""
-    with open(path, encoding="utf-8") as fh:
+def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[Any]:
+    """Yield each element of the JSON array in ``path``; memory stays that of one element.
+
+    Raises:
+        JsonStreamError: not a JSON array, invalid JSON, or not text in ``encoding``.
+    """
+    try:
+        yield from _iter_array(path, encoding)
+    except UnicodeDecodeError as exc:
+        raise JsonStreamError(f"not {encoding} text ({exc})") from None
+    except RecursionError:
+        raise JsonStreamError("JSON nested too deeply") from None
+
+
+def _iter_array(path: Path, encoding: str) -> Iterator[Any]:
+    with open(path, encoding=encoding) as fh:
         buf = ""
         pos = 0
         eof = False
@@ -49,18 +62,18 @@ def iter_json_array(path: Path) -> Iterator[Any]:
 
         skip_ws()
         if pos >= len(buf) or buf[pos] != "[":
-            raise JsonStreamError(f"{path}: expected a JSON array at the start")
+            raise JsonStreamError("expected a JSON array at the start")
         pos += 1
         first = True
         while True:
             skip_ws()
             if pos >= len(buf):
-                raise JsonStreamError(f"{path}: the array is not closed (file truncated?)")
+                raise JsonStreamError("the array is not closed (file truncated?)")
             if buf[pos] == "]":
                 return
             if not first:
                 if buf[pos] != ",":
-                    raise JsonStreamError(f"{path}: expected ',' at character {consumed + pos}")
+                    raise JsonStreamError(f"expected ',' at character {consumed + pos}")
                 pos += 1
                 skip_ws()
             while True:
@@ -70,7 +83,7 @@ def iter_json_array(path: Path) -> Iterator[Any]:
                     # Perhaps the element runs past the buffer: read more and try again.
                     if fill():
                         continue
-                    raise JsonStreamError(f"{path}: invalid JSON at character {consumed + exc.pos}: {exc.msg}") from None
+                    raise JsonStreamError(f"invalid JSON at character {consumed + exc.pos}: {exc.msg}") from None
                 # A number at the buffer's end may continue in the next chunk.
                 if end == len(buf) and not eof and fill():
                     continue

@@ -14,12 +14,15 @@ paperless's checksums (MD5 in its exports, SHA-256 accepted too) are checked on 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import tempfile
+from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..archive.analysis import fold
+from ..archive.confine import MissingFileError, OutsideError, confined_file, inside
 from ..errors import InputFileError
 from ..models import ImportMeta
 from .folder import Failed
@@ -42,6 +45,8 @@ TYPE_SYNONYMS = {
     "sonstiges": ("sonstiges", "other", "misc", "diverses"),
 }
 _REFERENCE_FIELDS = {"aktenzeichen", "az", "reference", "geschaeftszeichen", "file reference"}
+_LINKS = {"documents.customfieldinstance": ("document", "field"), "documents.note": ("document",)}
+_HEX_DIGEST = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{64})$")
 
 
 def map_type(name: str | None, taxonomy: tuple[str, ...]) -> str | None:
@@ -56,20 +61,58 @@ def map_type(name: str | None, taxonomy: tuple[str, ...]) -> str | None:
 
 
 def _manifests(export: Path) -> list[Path]:
-    main = export / "manifest.json"
-    if not main.is_file():
+    """``manifest.json`` and any split manifests, each a regular file inside ``export``."""
+    if not (export / "manifest.json").exists():
         raise InputFileError(str(export), "no manifest.json: not a paperless-ngx export folder")
-    return [main, *sorted(export.rglob("*-manifest.json"))]
+    try:
+        return [inside(export, path, str(path.relative_to(export)))
+                for path in (export / "manifest.json", *sorted(export.rglob("*-manifest.json")))]
+    except OutsideError as exc:
+        raise InputFileError(str(export), f"unusable manifest: {exc}") from None
 
 
-def _elements(paths: list[Path]) -> Iterator[dict]:
+def _elements(paths: list[Path]) -> Iterator[Any]:
     for path in paths:
         try:
-            for element in iter_json_array(path):
-                if isinstance(element, dict):
-                    yield element
+            yield from iter_json_array(path)
         except JsonStreamError as exc:
             raise InputFileError(str(path), str(exc)) from None
+
+
+def _model(element: Any) -> str | None:
+    """The Django model an element names, or None for anything that is not an element."""
+    model = element.get("model") if isinstance(element, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _is_id(value: Any) -> bool:
+    """True for a Django primary key as paperless exports it: an integer."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(fields: dict, **kinds: tuple[type, ...]) -> None:
+    """Raise ValueError naming the first field of ``fields`` whose value has the wrong type."""
+    for name, allowed in kinds.items():
+        value = fields.get(name)
+        if value is not None and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
+            raise ValueError(f"field {name!r} has an unexpected value {value!r:.60}")
+
+
+def _lookup_fields(element: dict) -> dict:
+    """The checked ``fields`` of a lookup element (name, note, custom field value); ValueError if odd."""
+    model, pk, fields = element["model"], element.get("pk"), element.get("fields")
+    if not _is_id(pk):
+        raise ValueError(f"pk {pk!r:.60} is not an integer")
+    if not isinstance(fields, dict):
+        raise ValueError("'fields' is not an object")
+    if model in _LOOKUPS:
+        _check(fields, name=(str,))
+    elif model == "documents.note":
+        _check(fields, note=(str,))
+    for key in _LINKS.get(model, ()):
+        if not _is_id(fields.get(key)):
+            raise ValueError(f"field {key!r} is not an integer: {fields.get(key)!r:.60}")
+    return fields
 
 
 class _Lookups:
@@ -86,21 +129,28 @@ class _Lookups:
             "CREATE INDEX notes_doc ON notes(document);"
         )
 
-    def load(self, elements: Iterator[dict]) -> int:
+    def load(self, elements: Iterator[Any], failures: list[Failed]) -> int:
         documents = 0
         for el in elements:
-            model, fields = el.get("model"), el.get("fields") or {}
+            model = _model(el)
+            if model == "documents.document":
+                documents += 1
+            if model not in _LOOKUPS and model not in _LINKS:
+                continue
+            try:
+                fields = _lookup_fields(el)
+            except ValueError as exc:
+                failures.append(Failed("manifest.json", f"paperless {model} {el.get('pk')!r:.40}", str(exc)))
+                continue
             if model in _LOOKUPS:
-                self.db.execute("INSERT OR REPLACE INTO names VALUES (?,?,?)", (model, el.get("pk"), fields.get("name")))
+                self.db.execute("INSERT OR REPLACE INTO names VALUES (?,?,?)", (model, el["pk"], fields.get("name")))
             elif model == "documents.customfieldinstance":
                 value = next((v for k, v in fields.items() if k.startswith("value_") and v not in (None, "", [])), None)
                 if value is not None:
                     self.db.execute("INSERT INTO fields VALUES (?,?,?)",
                                     (fields.get("document"), fields.get("field"), json.dumps(value, ensure_ascii=False)))
-            elif model == "documents.note":
-                self.db.execute("INSERT INTO notes VALUES (?,?)", (fields.get("document"), fields.get("note")))
-            elif model == "documents.document":
-                documents += 1
+            elif isinstance(fields.get("note"), str):
+                self.db.execute("INSERT INTO notes VALUES (?,?)", (fields.get("document"), fields["note"]))
         self.db.commit()
         return documents
 
@@ -130,38 +180,87 @@ class _Lookups:
 
 def count_documents(export: Path) -> int:
     """How many documents the export holds (one streamed pass)."""
-    return sum(1 for el in _elements(_manifests(export)) if el.get("model") == "documents.document")
+    return sum(1 for el in _elements(_manifests(export)) if _model(el) == "documents.document")
 
 
 def iter_paperless_items(
     export: Path, taxonomy: tuple[str, ...], failures: list[Failed]
 ) -> Iterator[tuple[Path, ImportMeta]]:
-    """Items for ``import-paperless``; documents whose files are missing go to ``failures``."""
+    """Items for ``import-paperless``.
+
+    Every value of the manifest is checked before it is used: a document with odd types,
+    or whose file names leave the export (``..``, absolute, a symlink pointing out), is
+    missing or is no regular file, goes to ``failures`` with the reason; nothing outside
+    the export is read.
+
+    Raises:
+        InputFileError: no manifest, or a manifest that is not a JSON array in UTF-8.
+    """
     export = export.absolute()
     manifests = _manifests(export)
     lookups = _Lookups()
     try:
-        lookups.load(_elements(manifests))
+        lookups.load(_elements(manifests), failures)
         for el in _elements(manifests):
-            if el.get("model") != "documents.document":
+            if not isinstance(el, dict):
+                failures.append(Failed("manifest.json", "paperless manifest", f"element is not an object: {el!r:.60}"))
                 continue
-            pk, fields = el.get("pk"), el.get("fields") or {}
-            origin = f"paperless document {pk}"
-            name = el.get(FILE_KEY)
-            if not name:
-                failures.append(Failed(str(fields.get("title") or pk), origin, f"no {FILE_KEY} in the manifest"))
+            if _model(el) != "documents.document":
                 continue
-            original = export / name
-            if not original.is_file():
-                failures.append(Failed(str(original), origin, "original file missing from the export"))
+            origin = f"paperless document {el.get('pk')!r:.40}"
+            try:
+                fields = _document_fields(el)
+                original, archive = _document_files(export, el)
+            except ValueError as exc:
+                title = el["fields"].get("title") if isinstance(el.get("fields"), dict) else None
+                failures.append(Failed(str(title or el.get(FILE_KEY) or "?"), origin, str(exc)))
                 continue
-            archive = export / el[ARCHIVE_KEY] if el.get(ARCHIVE_KEY) else None
-            if archive is not None and not archive.is_file():
-                failures.append(Failed(str(original), origin, f"archive file {el[ARCHIVE_KEY]} missing from the export"))
-                continue
-            yield original, _meta(pk, fields, archive, origin, lookups, taxonomy)
+            yield original, _meta(el["pk"], fields, archive, origin, lookups, taxonomy)
     finally:
         lookups.close()
+
+
+def _document_fields(el: dict) -> dict:
+    """The checked ``fields`` of a document element; ValueError with the reason."""
+    pk, fields = el.get("pk"), el.get("fields")
+    if not _is_id(pk):
+        raise ValueError(f"pk {pk!r:.60} is not an integer")
+    if not isinstance(fields, dict):
+        raise ValueError(f"'fields' is not an object: {fields!r:.60}")
+    _check(fields, title=(str,), content=(str,), created=(str,), original_filename=(str,), checksum=(str,),
+           archive_checksum=(str,), archive_serial_number=(int, str), correspondent=(int,), document_type=(int,),
+           tags=(list,))
+    if any(not _is_id(tag) for tag in fields.get("tags") or ()):
+        raise ValueError(f"field 'tags' holds something other than tag ids: {fields['tags']!r:.60}")
+    for key in ("checksum", "archive_checksum"):
+        if fields.get(key) and not _HEX_DIGEST.match(fields[key]):
+            raise ValueError(f"field {key!r} is not an MD5 or SHA-256 hex digest: {fields[key]!r:.80}")
+    if fields.get("created"):
+        try:
+            date.fromisoformat(fields["created"][:10])
+        except ValueError:
+            raise ValueError(f"field 'created' is not a date: {fields['created']!r:.60}") from None
+    return fields
+
+
+def _document_files(export: Path, el: dict) -> tuple[Path, Path | None]:
+    """(original, archive PDF or None), both confined to ``export``; ValueError with the reason."""
+    if el.get(FILE_KEY) in (None, ""):
+        raise ValueError(f"no {FILE_KEY} in the manifest")
+    try:
+        original = confined_file(export, el[FILE_KEY])
+    except MissingFileError:
+        raise ValueError(f"original file {el[FILE_KEY]} missing from the export") from None
+    except OutsideError as exc:
+        raise ValueError(f"{FILE_KEY}: {exc}") from None
+    if el.get(ARCHIVE_KEY) is None:
+        return original, None
+    try:
+        return original, confined_file(export, el[ARCHIVE_KEY])
+    except MissingFileError:
+        raise ValueError(f"archive file {el[ARCHIVE_KEY]} missing from the export") from None
+    except OutsideError as exc:
+        raise ValueError(f"{ARCHIVE_KEY}: {exc}") from None
 
 
 def _meta(pk, fields: dict, archive: Path | None, origin: str, lookups: _Lookups, taxonomy) -> ImportMeta:
@@ -187,7 +286,7 @@ def _meta(pk, fields: dict, archive: Path | None, origin: str, lookups: _Lookups
             extra.append((name, value))
     for note in lookups.notes(pk):
         extra.append(("note", note))
-    created = str(fields.get("created") or "")[:10] or None
+    created = (fields.get("created") or "")[:10] or None
     return ImportMeta(
         origin=origin,
         title=fields.get("title") or None,
