@@ -49,7 +49,8 @@ class AkteGroup(TyperGroup):
             return super().invoke(ctx)
         except AkteError as exc:
             log.info("%s (exit %d)", exc.message, int(exc.exit_code), exc_info=True, extra={"shown": True})
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
+            # soft_wrap: a path in the message stays whole (and findable) however long it is
+            err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             log.info("interrupted", extra={"shown": True})
