@@ -38,10 +38,12 @@ class OcrSettings:
     deskew: bool = True
     workers: int = 0  # documents OCRed at once; 0 = one per CPU core
     image_dpi: int = 300  # assumed for images that carry no resolution
-    timeout_per_page: int = 180  # seconds, for the whole ocrmypdf run: 60 + this × pages
+    timeout_per_page: int = 180  # seconds, for the whole OCR run: timeout_base + this × pages
+    timeout_base: int = 60  # seconds per document (start-up, PDF/A), on top of the pages' time
     min_text_chars: int = 20  # a PDF page with fewer characters counts as a scan
     max_image_pixels: int = 200_000_000  # larger images are refused as decompression bombs
     tesseract_timeout: int = 300
+    engine: str = "ocrmypdf"  # a registered engine, or "module:object" (ocr/registry.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,13 @@ class ClassifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchSettings:
+    """German search analysis, the same for every backend."""
+
+    decompound_dict: str | None = None  # hunspell .dic for splitting compounds; None: Debian's de_DE
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
 
@@ -76,6 +85,7 @@ class Settings:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
 
     @property
     def workers(self) -> int:
@@ -96,6 +106,7 @@ _ENV = {
     "AKTE_OCR_WORKERS": ("ocr", "workers"),
     "AKTE_OCR_DESKEW": ("ocr", "deskew"),
     "AKTE_OCR_ROTATE": ("ocr", "rotate_pages"),
+    "AKTE_OCR_ENGINE": ("ocr", "engine"),
     "AKTE_ES_URL": ("elastic", "url"),
     "AKTE_ES_API_KEY": ("elastic", "api_key"),
     "AKTE_ES_USERNAME": ("elastic", "username"),
@@ -104,8 +115,9 @@ _ENV = {
     "AKTE_ES_INDEX_PREFIX": ("elastic", "index_prefix"),
     "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
     "AKTE_MODEL": ("classify", "model_path"),
+    "AKTE_DECOMPOUND_DICT": ("search", "decompound_dict"),
 }
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings}
+_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "search": SearchSettings}
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:

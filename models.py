@@ -9,10 +9,22 @@ plain JSON for the manifest.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePath
 from typing import Any, Literal
 
 PageSource = Literal["ocr", "text-layer", "imported"]
 _OLD_SUGGEST = ":suggest:"  # how manifests before suggested_type spelled the suggestion in the method
+
+# The media types an input may have (detected by content in ingest/sniff.py), and the file
+# name extensions that go with them.
+PDF, TIFF, PNG, JPEG = "application/pdf", "image/tiff", "image/png", "image/jpeg"
+SUFFIXES = {PDF: (".pdf",), TIFF: (".tif", ".tiff"), PNG: (".png",), JPEG: (".jpg", ".jpeg")}
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with seconds: the form of every timestamp we write."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +34,7 @@ class SourceFile:
     path: str
     sha256: str
     size: int
-    media_type: str  # "application/pdf", "image/tiff", "image/png", "image/jpeg"
+    media_type: str  # PDF, TIFF, PNG or JPEG
     page_count: int
     text_pages: tuple[int, ...] = ()  # 1-based pages that already carry a text layer
 
@@ -30,6 +42,12 @@ class SourceFile:
     def name(self) -> str:
         """The file name the scan arrived with."""
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def mislabelled(self) -> bool:
+        """True when the file name's extension contradicts the content (worth a note)."""
+        suffix = PurePath(self.path).suffix.lower()
+        return bool(suffix) and suffix not in SUFFIXES[self.media_type]
 
 
 @dataclass(frozen=True, slots=True)

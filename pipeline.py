@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
-from .archive.base import SearchBackend, open_backend
+from .archive.base import SearchBackend
+from .archive.registry import open_backend
 from .archive.store import ArchiveStore, sha256_file
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
@@ -33,15 +34,13 @@ from .errors import (
     QuarantineReason,
     ToolFailedError,
 )
+from .ingest.checksums import verify_checksums
 from .ingest.discover import discover
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .logs import log_path
-from .migrate.checksums import verify_checksums
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
-from .ocr.recognize import recognize_item
-from .ocr.tools import ocrmypdf as ocrmypdf_tool
-from .ocr.tools import tesseract
+from .ocr.recognize import check_ocr, recognize_item, stop_ocr
 from .ocr.transfer import make_title, transfer_note
 from .states import JournalState, OutcomeStatus
 
@@ -218,7 +217,7 @@ def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSi
 
     All inputs are checked first, so the progress bar knows the number of pages.
     """
-    tesseract.check_languages(settings.ocr.languages)
+    check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
     files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
@@ -243,7 +242,7 @@ def ingest_items(
     Items are checked and processed as they come, with a bounded number in flight, so a
     job of 100 000 items needs no more memory than one of ten.
     """
-    tesseract.check_languages(settings.ocr.languages)
+    check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)
     with open_run(settings, progress, dry_run) as run:
         run.per_item = True
@@ -429,14 +428,14 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
 
 
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their ocrmypdf
-    run (with Tesseract and Ghostscript) and exit at once."""
+    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their OCR
+    program (ocrmypdf with Tesseract and Ghostscript) and exit at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def _exit_on_sigterm(signum, frame) -> None:
-    ocrmypdf_tool.kill_running()
+    stop_ocr()
     # Not SystemExit: the pool's worker loop would catch it and start the next document.
     os._exit(128 + signum)
 

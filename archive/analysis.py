@@ -1,7 +1,7 @@
 """German text analysis shared by every backend, so both find exactly the same words.
 
-Each word is folded (lower case, ``ä→ae ö→oe ü→ue ß→ss``, other accents dropped) and
-stemmed with Snowball German. Long words are also split into their parts with the German
+Each word is folded (:func:`aktenarchiv.textnorm.fold`: lower case, ``ä→ae ö→oe ü→ue ß→ss``,
+other accents dropped) and stemmed with Snowball German. Long words are also split into their parts with the German
 hunspell word list, so ``Antrag`` finds ``Bauantrag``: the parts go into their own field,
 which keeps phrase positions in the main field intact.
 
@@ -11,10 +11,8 @@ The index side emits stems and parts; the query side emits stems only (a query f
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +20,11 @@ from pathlib import Path
 import Stemmer
 
 from ..errors import ConfigError
+from ..textnorm import fold
 
 ANALYSIS_VERSION = 1  # bump when the output changes: indexes must then be rebuilt
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 DICT_CANDIDATES = ("/usr/share/hunspell/de_DE.dic", "/usr/share/hunspell/de_DE_frami.dic")
 _MIN_COMPOUND = 7  # shorter words are not split
 _MIN_HEAD = 3
@@ -34,6 +32,7 @@ _MIN_TAIL = 4
 _LINKERS = ("", "s", "es", "n", "en", "e")  # Fugenelemente between compound parts
 
 _stemmer_local = threading.local()
+_dictionary: str | None = None  # set by use_dictionary() from settings.search; None: DICT_CANDIDATES
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -44,15 +43,6 @@ def _stemmer() -> Stemmer.Stemmer:
     return st
 
 
-def fold(word: str) -> str:
-    """Lower-case, spell umlauts and ß out, drop other accents: ``Müßig`` → ``muessig``."""
-    word = word.lower().translate(_FOLD)
-    if word.isascii():
-        return word
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def stem(word: str) -> str:
     """Fold and stem one word; words with digits (references, numbers) are kept as folded."""
     folded = fold(word)
@@ -61,17 +51,29 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(folded)
 
 
+def use_dictionary(path: str | None) -> None:
+    """Split compounds with the word list at ``path`` (``settings.search.decompound_dict``).
+
+    The analysis is the same for every backend of a process, so the backend registry sets
+    it when a backend is opened. None means Debian's word list (``DICT_CANDIDATES``).
+    """
+    global _dictionary
+    if path != _dictionary:
+        _dictionary = path
+        _lexicon.cache_clear()
+        split_compound.cache_clear()
+
+
 def dictionary_path() -> Path:
-    """The German word list used to split compounds (``AKTE_DECOMPOUND_DICT`` overrides)."""
-    configured = os.environ.get("AKTE_DECOMPOUND_DICT")
-    candidates = (configured,) if configured else DICT_CANDIDATES
+    """The German word list used to split compounds (see :func:`use_dictionary`)."""
+    candidates = (_dictionary,) if _dictionary else DICT_CANDIDATES
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     raise ConfigError(
         "no German word list for compound splitting found "
-        f"(looked for {', '.join(c for c in candidates if c)}); "
-        "install Debian's hunspell-de-de (scripts/setup.sh does) or set AKTE_DECOMPOUND_DICT"
+        f"(looked for {', '.join(c for c in candidates if c)}); install Debian's hunspell-de-de "
+        "(scripts/setup.sh does) or set search.decompound_dict (AKTE_DECOMPOUND_DICT)"
     )
 
 

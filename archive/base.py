@@ -1,4 +1,4 @@
-"""The search backend interface, the index document, and the backend registry.
+"""The search backend interface and the index document (the registry is :mod:`.registry`).
 
 Both backends index the same document built by :func:`index_document` from an
 ``ArchiveRecord`` (analysed German text in ``body``/``parts``, raw page text for snippets)
@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
-from ..config import Settings
 from ..models import ArchiveRecord, SearchPage
-from ..states import BackendName
 from .analysis import ANALYSIS_VERSION, analyze_for_index
 
 
@@ -114,14 +112,3 @@ def index_document(record: ArchiveRecord) -> dict[str, Any]:
         "page_count": record.page_count,
         "analysis_version": ANALYSIS_VERSION,
     }
-
-
-def open_backend(settings: Settings) -> SearchBackend:
-    """The backend the settings name (registry: ``sqlite``, ``elasticsearch``)."""
-    if settings.backend == BackendName.ELASTICSEARCH:
-        from .elastic import ElasticBackend
-
-        return ElasticBackend(settings.elastic)
-    from .sqlite import SqliteBackend
-
-    return SqliteBackend(settings.archive_dir / "index.sqlite")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import ArchiveUnavailableError
+from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
@@ -223,6 +224,7 @@ class SqliteBackend:
         for suffix in ("-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
         os.replace(target, self.path)
+        fsync_dir(self.path.parent)
         self._connect()
         return ReindexReport(str(self.path), BulkReport(indexed, errors), switched=True, resumed=resumed)
 

@@ -7,69 +7,22 @@ Layout under the archive directory::
     records/ab/<id>.json           one manifest per record (id = sha256 of the original)
     quarantine/<sha256>/           inputs we could not process: a copy + reason.json
 
-Every write goes to ``<name>.part`` first, is flushed to disk and then renamed, so a crash
-never leaves a half-written file under a final name. A manifest is written last: a record
-exists once its manifest does.
+Every write goes through :mod:`aktenarchiv.fsio` (``<name>.part``, fsync, rename, directory
+fsync), so a crash never leaves a half-written file under a final name. A manifest is
+written last: a record exists once its manifest does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import QuarantineReason, RecordNotFoundError
+from ..fsio import atomic_copy, atomic_write_bytes, sha256_file
 from ..models import ArchiveRecord
-
-CHUNK = 1 << 20
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a ``.part`` file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(part, path)
-    _fsync_dir(path.parent)
-
-
-def atomic_copy(src: Path, dst: Path) -> str:
-    """Copy ``src`` to ``dst`` via a ``.part`` file; returns the SHA-256 of what was written."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    part = dst.with_name(dst.name + ".part")
-    digest = hashlib.sha256()
-    with open(src, "rb") as fin, open(part, "wb") as fout:
-        while chunk := fin.read(CHUNK):
-            digest.update(chunk)
-            fout.write(chunk)
-        fout.flush()
-        os.fsync(fout.fileno())
-    os.replace(part, dst)
-    _fsync_dir(dst.parent)
-    return digest.hexdigest()
 
 
 @dataclass

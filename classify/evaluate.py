@@ -146,7 +146,7 @@ def with_threshold(settings: ClassifySettings, threshold: float) -> ClassifySett
 
 def held_out_metrics(model: TextModel, settings: ClassifySettings, n: int, seed: int = 1) -> dict[str, Any]:
     """The headline figures of ``model`` on ``n`` generated held-out documents (for meta.json)."""
-    from .corpus import generate_corpus  # the generator is only needed when measuring
+    from .synthetic.corpus import generate_corpus  # the generator is only needed when measuring
 
     docs = generate_corpus(n, seed=seed, held_out=True, taxonomy=settings.taxonomy)
     items = [LabelledText(text, t.doc_type, str(i)) for i, (text, t) in enumerate(docs)]

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Iterable
 
 from ..models import Field, PageText
-from .rules import fold
+from ..textnorm import expand_year, fold_ocr
 
 # Month names as written in German letters, with abbreviations and the OCR form that loses
 # the umlaut ("Marz"). Keys are lower-case without a trailing dot.
@@ -90,13 +90,8 @@ _AMOUNT_AFTER = re.compile(rf"(?<![\d.,]){_NUMBER}\s?(?:€|EUR\b|Euro\b)")
 
 
 def _year(raw: str) -> int:
-    """Four-digit year; two digits pivot ten years ahead of today (in 2026: ``36`` → 2036,
-    ``37`` → 1937), since records rarely carry dates further in the future than that."""
-    value = int(raw)
-    if len(raw) == 2:
-        pivot = (date.today().year + 10) % 100
-        return 2000 + value if value <= pivot else 1900 + value
-    return value
+    """Four-digit year of a date as written (two digits: :func:`~aktenarchiv.textnorm.expand_year`)."""
+    return expand_year(int(raw)) if len(raw) == 2 else int(raw)
 
 
 def _valid_date(year: int, month: int, day: int) -> str | None:
@@ -179,9 +174,9 @@ def _reference_label(before: str) -> bool:
     label preceded by "Ihr"/"Ihre" (the sender's own numbering).
     """
     if _REF_SHORT.search(before):
-        return not fold(before).rstrip(" .,:;|'").rsplit(None, 2)[-2:-1] in ([w] for w in _THEIRS)
+        return not fold_ocr(before).rstrip(" .,:;|'").rsplit(None, 2)[-2:-1] in ([w] for w in _THEIRS)
     tail = re.search(r"[A-Za-zÄÖÜäöüß\s.,:;|'\-]{0,30}$", before).group(0)
-    letters = re.sub(r"[^a-z]", "", fold(tail).replace("rn", "m"))
+    letters = re.sub(r"[^a-z]", "", fold_ocr(tail).replace("rn", "m"))
     for label, slips in _REF_LABELS.items():
         # The closest-fitting cut decides where the label starts, so "Ihr" before it is seen.
         fits = sorted((_edits(letters[-size:], label), abs(size - len(label)), size)

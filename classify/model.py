@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import pickle
 import re
 import zipfile
@@ -36,7 +35,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ModelError
-from .rules import fold
+from ..fsio import atomic_open
+from ..textnorm import fold_ocr
 
 FORMAT = "aktenarchiv-classifier"
 FORMAT_VERSION = 1
@@ -54,7 +54,7 @@ def normalise(text: str) -> str:
     Umlauts are folded because OCR drops them unpredictably; digits are masked because
     dates, amounts and case numbers differ in every document and only their shape matters.
     """
-    text = fold(text[:MAX_CHARS])
+    text = fold_ocr(text[:MAX_CHARS])
     return _SPACE.sub(" ", _DIGITS.sub("0", text)).strip()
 
 
@@ -154,20 +154,15 @@ def train_model(
 
 
 def save_model(model: TextModel, path: str | Path, *, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write a model file atomically (``.part`` + rename); returns the metadata written."""
+    """Write a model file atomically (``.part``, fsync, rename); returns the metadata written."""
     path = Path(path)
     blob = pickle.dumps(model.estimator, protocol=5)
     meta = dict(model.meta, estimator_sha256=hashlib.sha256(blob).hexdigest())
     if metrics is not None:
         meta["metrics"] = metrics
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with atomic_open(path) as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("meta.json", json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True))
         zf.writestr("estimator.pkl", blob)
-    with open(part, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(part, path)
     return meta
 
 

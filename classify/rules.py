@@ -6,8 +6,9 @@ keywords = ["Rechnungsnummer", "Zahlungsziel"]
 patterns = ['Re\\.-Nr\\.\\s*\\d+']
 ```
 
-Keywords match case-insensitively, with umlauts and ß folded on both sides so that OCR
-output without umlauts ("Gebuhrenbescheid") still hits "Gebührenbescheid". Rules are tried
+Keywords match case-insensitively, with umlauts and ß folded on both sides
+(:func:`aktenarchiv.textnorm.fold_ocr`) so that OCR output without umlauts
+("Gebuhrenbescheid") still hits "Gebührenbescheid". Rules are tried
 in the order of the settings file; the first that matches decides.
 """
 
@@ -18,13 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import ConfigError
-
-_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "Ä": "a", "Ö": "o", "Ü": "u"})
-
-
-def fold(text: str) -> str:
-    """Lower-case text with umlauts reduced to their base letter (what OCR often leaves)."""
-    return text.lower().translate(_FOLD)
+from ..textnorm import fold_ocr
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +62,7 @@ def compile_rules(
                 regexes.append(re.compile(pattern, re.IGNORECASE | re.MULTILINE))
             except re.error as exc:
                 raise ConfigError(f"[classify.rules.{doc_type}] pattern {pattern!r}: {exc}") from None
-        compiled.append(Rule(doc_type, tuple(fold(k) for k in keywords if k.strip()), tuple(regexes)))
+        compiled.append(Rule(doc_type, tuple(fold_ocr(k) for k in keywords if k.strip()), tuple(regexes)))
     return tuple(compiled)
 
 
@@ -75,7 +70,7 @@ def match_rules(text: str, rules: tuple[Rule, ...]) -> tuple[str, str] | None:
     """``(doc_type, what matched)`` of the first matching rule, else None."""
     if not rules:
         return None
-    folded = fold(text)
+    folded = fold_ocr(text)
     for rule in rules:
         hit = rule.matches(text, folded)
         if hit is not None:

@@ -86,9 +86,9 @@ def corrected_records(records: Iterable[ArchiveRecord]) -> list[LabelledText]:
 
 def base_corpus(n: int = 3000, *, seed: int = 0, taxonomy: Sequence[str] | None = None) -> list[LabelledText]:
     """Generated training documents (training layouts/phrasings only)."""
-    # Imported here so that ``python -m aktenarchiv.classify.corpus`` does not find the
-    # module already imported through the package's __init__.
-    from .corpus import generate_corpus
+    # Imported here so that ``python -m aktenarchiv.classify.synthetic.corpus`` does not
+    # find the module already imported through classify's __init__.
+    from .synthetic.corpus import generate_corpus
 
     docs = generate_corpus(n, seed=seed, held_out=False)
     return [LabelledText(text, t.doc_type, f"generated/{i}") for i, (text, t) in enumerate(docs)

@@ -33,7 +33,7 @@ from ..logs import log_path
 
 log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
 
 
 class AkteGroup(TyperGroup):
@@ -49,8 +49,7 @@ class AkteGroup(TyperGroup):
             return super().invoke(ctx)
         except AkteError as exc:
             log.info("%s (exit %d)", exc.message, int(exc.exit_code), exc_info=True, extra={"shown": True})
-            # soft_wrap: a path in the message stays whole (and findable) however long it is
-            err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(exc.message)}")
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             log.info("interrupted", extra={"shown": True})
@@ -62,7 +61,7 @@ class AkteGroup(TyperGroup):
             log.error("internal error", exc_info=True, extra={"shown": True})
             where = log_path(ctx.obj.archive_dir) if isinstance(ctx.obj, Settings) else "stderr, with --verbose"
             err.print(f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))}; "
-                      f"the traceback is in {escape(str(where))}", soft_wrap=True)
+                      f"the traceback is in {escape(str(where))}")
             raise typer.Exit(int(ExitCode.USAGE)) from None
 
 

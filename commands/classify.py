@@ -17,8 +17,9 @@ from typing import Optional
 
 import typer
 
-from ..archive.base import SearchQuery, open_backend
-from ..archive.store import ArchiveStore, sha256_file
+from ..archive.base import SearchQuery
+from ..archive.registry import open_backend
+from ..archive.store import ArchiveStore
 from ..classify.evaluate import evaluate, held_out_metrics
 from ..classify.model import save_model
 from ..classify.stage import (
@@ -35,6 +36,7 @@ from ..classify.train import (
 )
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, InputFileError
+from ..fsio import sha256_file
 from ..models import ArchiveRecord
 from ._common import settings_of
 

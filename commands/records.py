@@ -9,8 +9,9 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.markup import escape
 
-from ..archive.base import SearchQuery, open_backend
+from ..archive.base import SearchQuery
 from ..archive.query import MARK_CLOSE, MARK_OPEN
+from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, IntegrityError

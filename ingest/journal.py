@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
+from ..models import now_iso
 from ..states import JournalState
 
 _SCHEMA = """
@@ -36,11 +36,6 @@ CREATE INDEX IF NOT EXISTS inputs_state ON inputs(state);
 # Journals written before the index columns existed get them on opening.
 _ADDED_COLUMNS = {"index_error": "TEXT", "index_attempts": "INTEGER NOT NULL DEFAULT 0"}
 _COLUMNS = "sha256, path, state, record_id, reason, index_error, index_attempts"
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 with seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True, slots=True)

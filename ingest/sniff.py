@@ -15,9 +15,8 @@ from PIL import Image, UnidentifiedImageError
 
 from ..config import OcrSettings
 from ..errors import QuarantineReason
-from ..models import SourceFile
+from ..models import JPEG, PDF, PNG, TIFF, SourceFile
 
-PDF, TIFF, PNG, JPEG = "application/pdf", "image/tiff", "image/png", "image/jpeg"
 _MAGIC = (
     (b"%PDF-", PDF),
     (b"II*\x00", TIFF),
@@ -34,7 +33,6 @@ _OTHER = (
     (b"{\\rtf", "an RTF document"),
     (b"<?xml", "an XML file"),
 )
-_EXPECTED_SUFFIX = {PDF: {".pdf"}, TIFF: {".tif", ".tiff"}, PNG: {".png"}, JPEG: {".jpg", ".jpeg"}}
 
 
 def media_type_of(head: bytes, path: Path) -> str:
@@ -77,12 +75,6 @@ def sniff(path: Path, sha256: str, size: int, settings: OcrSettings) -> SourceFi
     else:
         pages, text_pages = _check_image(path, media_type, settings), ()
     return SourceFile(str(path), sha256, size, media_type, pages, text_pages)
-
-
-def mislabelled(source: SourceFile) -> bool:
-    """True when the file name's extension contradicts the content (worth a note)."""
-    suffix = Path(source.path).suffix.lower()
-    return bool(suffix) and suffix not in _EXPECTED_SUFFIX[source.media_type]
 
 
 def _check_pdf(path: Path, settings: OcrSettings) -> tuple[int, tuple[int, ...]]:

@@ -4,6 +4,8 @@
 - ``folder``: a legacy file share with a CSV/JSON metadata file;
 - ``paperless``: a paperless-ngx ``document_exporter`` folder;
 - ``archive_export``: aktenarchiv's own portable export, written and read back;
-- ``checksums``: checksums a source recorded, compared with the bytes that arrived;
 - ``jsonstream``: large JSON arrays read item by item.
+
+The checksums a source recorded are compared with the bytes that arrived by the pipeline's
+checks (``ingest/checksums.py``): the pipeline sits below the jobs and may not import them.
 """

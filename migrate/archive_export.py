@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 from ..archive.confine import MissingFileError, inside
 from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 from ..errors import ArchiveUnavailableError, InputFileError
-from ..models import ArchiveRecord
+from ..models import ArchiveRecord, now_iso
 from ..states import MigrationStatus
 
 FORMAT = "aktenarchiv-export"
@@ -96,8 +96,6 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
             "layout": {"records": "records/ab/<id>.json", "originals": "objects/ab/<sha256>",
                        "archival": "archival/ab/<sha256>.pdf", "model": "model/"},
         }
-        from ..ingest.journal import now_iso
-
         descriptor["exported_at"] = now_iso()
         atomic_write_bytes(dest / DESCRIPTOR, json.dumps(descriptor, indent=1).encode())
 
@@ -333,8 +331,6 @@ def _land(incoming: _Incoming, store: ArchiveStore, on_record: Callable[[Archive
                 done.unlink(missing_ok=True)
             return MigrationStatus.FAILED, f"{rel} changed while being written"
         written.append(target)
-    from ..ingest.journal import now_iso
-
     note = {"event": "imported", "at": now_iso(), "from_export": str(origin)}
     record = replace(record, audit=(*record.audit, note))
     store.write_record(record)  # manifest last: the record now exists

@@ -17,11 +17,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..archive.analysis import fold
 from ..archive.confine import OutsideError, confined_file, inside, printable
 from ..errors import ConfigError, InputFileError
 from ..ingest.discover import discover
 from ..models import ImportMeta
+from ..textnorm import expand_year, fold
 from .jsonstream import JsonStreamError, iter_json_array
 
 _COLUMNS = {
@@ -51,7 +51,7 @@ def parse_date(value: str) -> str:
     if match:
         day, month, year = (int(g) for g in match.groups())
         if year < 100:
-            year += 2000 if year < 70 else 1900
+            year = expand_year(year)
         return date(year, month, day).isoformat()
     return date.fromisoformat(value).isoformat()
 

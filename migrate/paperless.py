@@ -21,10 +21,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..archive.analysis import fold
 from ..archive.confine import MissingFileError, OutsideError, confined_file, inside
 from ..errors import InputFileError
 from ..models import ImportMeta
+from ..textnorm import fold
 from .folder import Failed
 from .jsonstream import JsonStreamError, iter_json_array
 

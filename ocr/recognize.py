@@ -1,77 +1,70 @@
 """The ocr stage: per-page text for a source file, and its archival PDF.
 
-Pages that already carry text are read from their text layer; scans go through ocrmypdf
-(Tesseract) and come out as a PDF/A-2b with an invisible text layer. Born-digital PDFs are
-kept as they are: converting them would gain nothing and loses embedded data such as
-ZUGFeRD/Factur-X invoice XML (DESIGN.md).
+Pages that already carry text are read from their text layer; scans go to the OCR engine
+the settings name (:mod:`.engine`; by default ocrmypdf with Tesseract, which makes a
+PDF/A-2b with an invisible text layer). Born-digital PDFs are kept as they are: converting
+them would gain nothing and loses embedded data such as ZUGFeRD/Factur-X invoice XML
+(DESIGN.md).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..config import OcrSettings
-from ..ingest.sniff import PDF
-from ..models import ImportMeta, OcrResult, PageText, SourceFile
-from .prepare import prepare_image
+from ..models import PDF, ImportMeta, OcrResult, PageText, SourceFile
+from .engine import OcrJob
+from .registry import get_engine
 from .textlayer import read_text_layer
 from .tools import ocrmypdf as ocrmypdf_tool
-from .tools import tesseract
+from .tools.process import kill_running
 
 STAGE_VERSION = 1
 
 
-def engine_name() -> str:
-    """Names the OCR engine and its version, for the record's transfer note."""
-    return f"tesseract {tesseract.version()} / {ocrmypdf_tool.version()}"
+def check_ocr(settings: OcrSettings) -> None:
+    """Fail once, before a run, when the configured engine cannot work.
+
+    Raises:
+        ConfigError: ``settings.engine`` names no engine.
+        MissingToolError: a program or a language model is missing.
+    """
+    get_engine(settings.engine).check(settings)
+
+
+def stop_ocr() -> None:
+    """Stop the OCR program this (worker) process runs, with all its children, at once."""
+    kill_running()
 
 
 def recognize(source: SourceFile, settings: OcrSettings, workdir: Path, jobs: int = 1) -> OcrResult:
-    """Text of every page of ``source``; writes any archival PDF under ``workdir``.
+    """Text of every page of ``source``; the engine writes any archival PDF under ``workdir``.
 
     Args:
         source: the checked input.
-        settings: OCR settings (languages, rotation, deskew, timeouts).
+        settings: OCR settings (engine, languages, rotation, deskew, timeouts).
         workdir: an empty folder owned by this call.
-        jobs: pages ocrmypdf may OCR at once for this document.
+        jobs: pages the engine may OCR at once for this document.
     """
-    src = Path(source.path).absolute()  # ocrmypdf runs in its own working directory
+    src = Path(source.path).absolute()  # engines run programs in their own working directory
     all_text = source.media_type == PDF and len(source.text_pages) == source.page_count
     if all_text:
         texts = read_text_layer(src)
         pages = tuple(PageText(n, texts.get(n, ""), "text-layer", None) for n in range(1, source.page_count + 1))
         return OcrResult(source.sha256, pages, "text-layer", None)
 
-    sidecars = workdir / "pages"
-    sidecars.mkdir(parents=True, exist_ok=True)
-    output = workdir / "archival.pdf"
-    mixed = source.media_type == PDF and bool(source.text_pages)
-    ocr_input = src if source.media_type == PDF else prepare_image(src, workdir)
-    run = ocrmypdf_tool.run_ocrmypdf(
-        input_file=ocr_input,
-        output_file=output.absolute(),
-        sidecar_dir=sidecars.absolute(),
-        languages=settings.languages,
-        rotate_pages=settings.rotate_pages,
-        deskew=settings.deskew and not mixed,  # deskew would re-render text pages as images
-        skip_text=mixed,
-        image_dpi=settings.image_dpi if source.media_type != PDF else None,
-        jobs=jobs,
-        timeout=60 + settings.timeout_per_page * source.page_count,
-        tesseract_timeout=settings.tesseract_timeout,
+    engine = get_engine(settings.engine)
+    skip = source.text_pages if source.media_type == PDF else ()
+    timeout = settings.timeout_base + settings.timeout_per_page * source.page_count
+    out = engine.recognize(OcrJob(source, src, workdir.absolute(), settings, skip, jobs, timeout))
+    layer = read_text_layer(src, skip) if skip else {}
+    recognised = {page.number: page for page in out.pages}
+    pages = tuple(
+        PageText(n, layer[n], "text-layer", None) if n in layer else recognised.get(n, PageText(n, "", "ocr", None))
+        for n in range(1, source.page_count + 1)
     )
-    layer = read_text_layer(src, source.text_pages) if mixed else {}
-    pages = []
-    for number in range(1, source.page_count + 1):
-        if number in layer:
-            pages.append(PageText(number, layer[number], "text-layer", None))
-            continue
-        sidecar = sidecars / f"page-{number:06d}.json"
-        data = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
-        # No sidecar: Tesseract found nothing ("Empty page"), a blank sheet.
-        pages.append(PageText(number, (data.get("text") or "").strip(), "ocr", data.get("confidence")))
-    return OcrResult(source.sha256, tuple(pages), engine_name(), str(run.output), run.archival_format)
+    archival = str(out.archival_pdf) if out.archival_pdf else None
+    return OcrResult(source.sha256, pages, engine.version(), archival, out.archival_format)
 
 
 def recognize_item(

@@ -12,9 +12,7 @@ import socket
 from pathlib import Path
 
 from ..config import OcrSettings
-from ..ingest.journal import now_iso
-from ..ingest.sniff import mislabelled
-from ..models import ImportMeta, OcrResult, SourceFile
+from ..models import ImportMeta, OcrResult, SourceFile, now_iso
 
 _GENERIC_NAME = re.compile(r"^(scan|img|image|dok|doc|document|seite|page|file)?[\W_]*\d*$", re.I)
 
@@ -37,7 +35,7 @@ def transfer_note(source: SourceFile, meta: ImportMeta | None, settings: OcrSett
         note["origin"] = meta.origin
         if meta.checksum:
             note["source_checksum_verified"] = meta.checksum
-    if mislabelled(source):
+    if source.mislabelled:
         note["note"] = f"file name does not match its content ({source.media_type})"
     return note
 

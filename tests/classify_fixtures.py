@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aktenarchiv.archive.base import open_backend
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import Settings
 from aktenarchiv.models import ArchiveRecord, Classification, OcrResult, PageText
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+from drawn_pages import draw_letter
 
 # Four letters as an office receives them; phrased independently of the corpus templates.
 LETTERS = {
@@ -67,23 +65,6 @@ LETTERS = {
 }
 
 
-def draw_page(text: str, path: Path, font_px: int = 36) -> Path:
-    """A 300-dpi letter page (A4 width) with the text in DejaVu Sans, saved as PNG."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(FONT, font_px)
-    lines = []
-    for line in textwrap.dedent(text).strip().splitlines():
-        lines.extend(textwrap.wrap(line, 95) or [""])
-    height = 300 + len(lines) * int(font_px * 1.6)
-    image = Image.new("L", (2480, height), 255)
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((200, 150 + i * int(font_px * 1.6)), line, font=font, fill=0)
-    image.save(path, dpi=(300, 300))
-    return path
-
-
 def ocr_png(path: Path) -> str:
     """Tesseract (deu) text of an image, one thread per process (see DESIGN.md)."""
     import pytesseract
@@ -94,7 +75,7 @@ def ocr_png(path: Path) -> str:
 
 def ocr_letters(tmp_dir: Path, letters: dict[str, str]) -> dict[str, str]:
     """Draw and OCR letters in parallel; returns type → OCR text."""
-    paths = {t: draw_page(text, tmp_dir / f"{t}.png") for t, text in letters.items()}
+    paths = {t: draw_letter(text, tmp_dir / f"{t}.png") for t, text in letters.items()}
     with ThreadPoolExecutor(max_workers=2) as pool:
         texts = dict(zip(paths, pool.map(ocr_png, paths.values())))
     return texts

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from aktenarchiv.config import Settings, load_settings
-from PIL import Image, ImageDraw, ImageFont
+from drawn_pages import FONT, draw_page, save_scan
 from typer.testing import CliRunner
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-DPI = 150  # small pages OCR fast; 30 px text at 150 dpi is still read reliably
 
 LETTER = [
     "Stadt Musterstadt - Bauamt",
@@ -22,37 +20,12 @@ LETTER = [
 ]
 
 
-def draw_page(lines: list[str], size=(1240, 900), font_size=30) -> Image.Image:
-    """A white page with black text lines, like a clean 150-dpi scan."""
-    page = Image.new("L", size, 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(FONT, font_size)
-    y = 80
-    for line in lines:
-        draw.text((90, y), line, font=font, fill=0)
-        y += int(font_size * 1.8)
-    return page
-
-
 @pytest.fixture
 def make_scan(tmp_path):
     """Factory: write pages of text as png/jpeg/tiff/pdf (image-only) and return the path."""
 
     def make(name: str, *pages: list[str], folder: Path | None = None) -> Path:
-        images = [draw_page(lines) for lines in (pages or (LETTER,))]
-        target = (folder or tmp_path) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fmt = target.suffix.lower().lstrip(".")
-        if fmt in ("tif", "tiff"):
-            images[0].save(target, format="TIFF", save_all=True, append_images=images[1:],
-                           dpi=(DPI, DPI), compression="tiff_lzw")
-        elif fmt == "pdf":
-            images[0].save(target, format="PDF", save_all=True, append_images=images[1:], resolution=DPI)
-        elif fmt in ("jpg", "jpeg"):
-            images[0].convert("RGB").save(target, format="JPEG", quality=90, dpi=(DPI, DPI))
-        else:
-            images[0].save(target, format="PNG", dpi=(DPI, DPI))
-        return target
+        return save_scan([draw_page(lines) for lines in (pages or (LETTER,))], (folder or tmp_path) / name)
 
     return make
 
@@ -104,3 +77,32 @@ def cli(archive_dir, monkeypatch):
         return runner.invoke(app, ["--archive", str(archive_dir), *map(str, args)])
 
     return run
+
+
+FAKE_ENGINE = "fake_engines:{}"  # tests/fake_engines.py, for settings.ocr.engine
+
+
+def _fake_engines_importable(monkeypatch) -> None:
+    """Let any Python process the run starts import ``fake_engines`` (pytest's own has tests/)."""
+    tests = str(Path(__file__).parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")])))
+
+
+@pytest.fixture
+def instant_settings(settings, monkeypatch) -> Settings:
+    """``settings`` with the instant fake OCR engine: pipeline logic without Tesseract."""
+    _fake_engines_importable(monkeypatch)
+    return replace(settings, ocr=replace(settings.ocr, engine=FAKE_ENGINE.format("InstantEngine")))
+
+
+@pytest.fixture
+def ocr_engine(cli, monkeypatch):
+    """Choose the fake OCR engine of ``cli`` runs by class name; returns the setting's value."""
+    _fake_engines_importable(monkeypatch)
+
+    def use(name: str = "InstantEngine") -> str:
+        value = FAKE_ENGINE.format(name)
+        monkeypatch.setenv("AKTE_OCR_ENGINE", value)  # after cli's clean-up of AKTE_* variables
+        return value
+
+    return use

@@ -3,19 +3,17 @@
 import pytest
 from aktenarchiv.archive.analysis import (
     analyze_for_index,
-    fold,
+    dictionary_path,
     index_forms,
     split_compound,
     stem,
+    use_dictionary,
 )
 from aktenarchiv.archive.query import make_snippet, parse_query
+from aktenarchiv.archive.registry import open_backend
+from aktenarchiv.config import load_settings
 from aktenarchiv.errors import ConfigError
-
-
-def test_fold_spells_out_umlauts_and_sharp_s():
-    assert fold("Müßig") == "muessig"
-    assert fold("ÄRGER") == "aerger"
-    assert fold("Café") == "cafe"
+from aktenarchiv.textnorm import fold
 
 
 @pytest.mark.parametrize("a,b", [("Müller", "Mueller"), ("Straße", "Strasse"), ("Anträge", "Antrag"),
@@ -63,3 +61,22 @@ def test_snippet_marks_matches_across_spellings_and_compounds():
     snippet, page = make_snippet(text, parse_query("Müller Antrag Straße"))
     assert page == 2
     assert "«Mueller»" in snippet and "«Bauantrag»" in snippet and "«Strasse»" in snippet
+
+
+def test_word_list_comes_from_the_settings(tmp_path):
+    """AKTE_DECOMPOUND_DICT (or [search] decompound_dict) reaches the analysis via the settings."""
+    words = tmp_path / "mini.dic"
+    words.write_text("2\nbau/A\nflumpsel/B\n", encoding="utf-8")
+    settings = load_settings(tmp_path / "archiv", environ={"AKTE_DECOMPOUND_DICT": str(words)})
+    assert settings.search.decompound_dict == str(words)
+    assert split_compound("bauflumpsel") == ()  # not a word of the German list
+    try:
+        open_backend(settings).close()
+        assert dictionary_path() == words
+        assert split_compound("bauflumpsel") == ("bau", "flumpsel")
+        use_dictionary(str(tmp_path / "fehlt.dic"))
+        with pytest.raises(ConfigError, match="fehlt.dic"):
+            dictionary_path()
+    finally:
+        use_dictionary(None)
+    assert split_compound("bauflumpsel") == ()

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from aktenarchiv.archive.store import ArchiveStore
-from aktenarchiv.classify.corpus import generate_corpus, write_labelled_dir
 from aktenarchiv.classify.evaluate import evaluate
 from aktenarchiv.classify.model import FORMAT_VERSION, get_model, load_model, save_model
 from aktenarchiv.classify.stage import (
@@ -17,6 +16,7 @@ from aktenarchiv.classify.stage import (
     resolve_model_path,
     shipped_model_path,
 )
+from aktenarchiv.classify.synthetic.corpus import generate_corpus, write_labelled_dir
 from aktenarchiv.classify.train import LabelledText, base_corpus, train_from_examples
 from aktenarchiv.commands import classify as commands
 from aktenarchiv.config import DEFAULT_TAXONOMY, ClassifySettings
@@ -47,6 +47,7 @@ def test_shipped_model_knows_the_taxonomy_and_its_metrics(shipped):
     assert shipped_model_path().stat().st_size < 5_000_000
 
 
+@pytest.mark.slow  # real Tesseract on drawn letters
 def test_real_ocr_letters_are_classified_and_fields_found(tmp_path, shipped):
     texts = ocr_letters(tmp_path, LETTERS)
     results = {t: classify_document(ocr_result(text), SETTINGS, model=shipped) for t, text in texts.items()}
@@ -186,6 +187,7 @@ _SCHOOL = ("Schulzeugnis der Grundschule am Park, Klasse 4b, Schuljahr 2023/24. 
            "Mathematik sehr gut, Sachunterricht gut. Versetzt in Klasse 5. Fehltage: {n}. Klassenlehrerin")
 
 
+@pytest.mark.slow  # trains two models
 def test_label_then_train_changes_the_prediction(tmp_path):
     runner = CliRunner()
     unknown = Classification(doc_type=None, needs_review=True, method="model:x", suggested_type="sonstiges")

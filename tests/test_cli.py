@@ -16,6 +16,7 @@ def test_every_command_has_help(cli):
         assert result.exit_code == 0, name
 
 
+@pytest.mark.slow  # about real OCR output: confidences, PDF/A
 def test_ingest_search_show_get_list(cli, make_scan, make_text_pdf, tmp_path):
     make_scan("eingang/bauantrag.png")
     make_text_pdf("eingang/satzung.pdf", ["Satzung über die Erhebung der Hundesteuer in der Stadt"])
@@ -59,7 +60,8 @@ def test_ingest_search_show_get_list(cli, make_scan, make_text_pdf, tmp_path):
     assert "bauantrag" in human.stdout and "«" in human.stdout
 
 
-def test_quarantine_gives_exit_4_and_names_file_and_reason(cli, make_scan, tmp_path):
+def test_quarantine_gives_exit_4_and_names_file_and_reason(cli, ocr_engine, make_scan, tmp_path):
+    ocr_engine()
     make_scan("eingang/gut.png")
     (tmp_path / "eingang" / "leer.tif").write_bytes(b"")
     result = cli("ingest", tmp_path / "eingang")
@@ -67,7 +69,8 @@ def test_quarantine_gives_exit_4_and_names_file_and_reason(cli, make_scan, tmp_p
     assert "leer.tif" in result.stderr and "empty file" in result.stderr
 
 
-def test_unreadable_file_is_quarantined(cli, make_scan, tmp_path, archive_dir):
+def test_unreadable_file_is_quarantined(cli, ocr_engine, make_scan, tmp_path, archive_dir):
+    ocr_engine()
     make_scan("eingang/gut.png")
     (tmp_path / "eingang" / "weg.pdf").symlink_to(tmp_path / "gibt-es-nicht.pdf")
     result = cli("ingest", tmp_path / "eingang", "--json")
@@ -96,7 +99,8 @@ def test_bad_settings_file_is_exit_1(cli, archive_dir):
     assert result.exit_code == 1 and "unknown setting 'sprache'" in result.stderr
 
 
-def test_verify_detects_altered_missing_and_orphaned(cli, make_scan, tmp_path, archive_dir):
+def test_verify_detects_altered_missing_and_orphaned(cli, ocr_engine, make_scan, tmp_path, archive_dir):
+    ocr_engine()
     make_scan("eingang/a.png", ["Erste Akte"])
     make_scan("eingang/b.png", ["Zweite Akte"])
     assert cli("ingest", tmp_path / "eingang").exit_code == 0

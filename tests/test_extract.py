@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from aktenarchiv.classify.corpus import generate_corpus, iban_with_check
 from aktenarchiv.classify.extract import (
     extract_fields,
     find_amounts,
@@ -14,6 +13,7 @@ from aktenarchiv.classify.extract import (
     find_references,
     iban_valid,
 )
+from aktenarchiv.classify.synthetic.corpus import generate_corpus, iban_with_check
 from aktenarchiv.models import PageText
 
 

@@ -1,11 +1,17 @@
-"""End to end through real tesseract and ocrmypdf: ingest → store → search → show/get → verify."""
+"""End to end through real tesseract and ocrmypdf: ingest → store → search → show/get → verify.
+
+The tests about OCR itself are slow (real Tesseract); pipeline logic runs with the instant
+fake engine (tests/fake_engines.py).
+"""
 
 import json
 from pathlib import Path
 
 import pytest
-from aktenarchiv.archive.base import SearchQuery, open_backend
-from aktenarchiv.archive.store import ArchiveStore, sha256_file
+from aktenarchiv.archive.base import SearchQuery
+from aktenarchiv.archive.registry import open_backend
+from aktenarchiv.archive.store import ArchiveStore
+from aktenarchiv.fsio import sha256_file
 from aktenarchiv.pipeline import ingest
 from aktenarchiv.states import OutcomeStatus
 
@@ -29,6 +35,7 @@ def batch(tmp_path, make_scan, make_text_pdf):
     return folder
 
 
+@pytest.mark.slow
 def test_ingest_search_show_verify(batch, settings):
     report = ingest([batch], settings)
     by_name = {Path(o.path).name: o for o in report.outcomes}
@@ -76,6 +83,7 @@ def test_ingest_search_show_verify(batch, settings):
     assert len(list(store.record_ids())) == 5
 
 
+@pytest.mark.slow
 def test_mixed_pdf_ocrs_only_the_scanned_pages(tmp_path, make_scan, make_text_pdf, settings):
     import pikepdf
 
@@ -93,10 +101,11 @@ def test_mixed_pdf_ocrs_only_the_scanned_pages(tmp_path, make_scan, make_text_pd
     assert "Unterschrift" in record.pages[1].text
 
 
+@pytest.mark.slow
 def test_images_ocrmypdf_refuses_are_converted_not_quarantined(tmp_path, settings):
     """Alpha channels, 16-bit grey and CMYK without ICC profile: common scanner output."""
     import numpy as np
-    from conftest import draw_page
+    from drawn_pages import draw_page
     from PIL import Image
 
     folder = tmp_path / "formate"
@@ -115,7 +124,8 @@ def test_images_ocrmypdf_refuses_are_converted_not_quarantined(tmp_path, setting
         assert store.path(record.original_object).read_bytes() == Path(outcome.path).read_bytes()
 
 
-def test_copies_within_a_batch_share_the_first_copys_fate(tmp_path, make_scan, settings):
+def test_copies_within_a_batch_share_the_first_copys_fate(tmp_path, make_scan, instant_settings):
+    settings = instant_settings
     folder = tmp_path / "doppelt"
     first = make_scan("a/brief.png", ["Ein Brief, zweimal gescannt"], folder=folder)
     (folder / "b").mkdir()

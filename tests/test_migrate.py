@@ -10,7 +10,8 @@ import sys
 import time
 
 import pytest
-from aktenarchiv.archive.base import SearchQuery, open_backend
+from aktenarchiv.archive.base import SearchQuery
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
 
@@ -47,7 +48,8 @@ def legacy(tmp_path, make_scan, make_text_pdf):
     return src, meta
 
 
-def test_import_folder_maps_metadata_and_reports_bad_rows(cli, legacy, archive_dir):
+def test_import_folder_maps_metadata_and_reports_bad_rows(cli, ocr_engine, legacy, archive_dir):
+    ocr_engine()
     src, meta = legacy
     dry = cli("migrate", "import-folder", src, "--metadata", meta, "--dry-run", "--json")
     assert dry.exit_code == 4, dry.output
@@ -132,7 +134,8 @@ def _paperless_export(root, make_scan, make_text_pdf):
     return export
 
 
-def test_import_paperless(cli, tmp_path, make_scan, make_text_pdf, archive_dir):
+def test_import_paperless(cli, ocr_engine, tmp_path, make_scan, make_text_pdf, archive_dir):
+    ocr_engine()
     export = _paperless_export(tmp_path, make_scan, make_text_pdf)
     result = cli("migrate", "import-paperless", export, "--json")
     assert result.exit_code == 4, result.output
@@ -156,7 +159,8 @@ def test_import_paperless(cli, tmp_path, make_scan, make_text_pdf, archive_dir):
     assert brief.pages[0].source == "imported" and "Spende" in brief.pages[0].text
 
 
-def test_export_then_import_into_a_non_empty_archive(cli, legacy, tmp_path, make_scan, archive_dir):
+def test_export_then_import_into_a_non_empty_archive(cli, ocr_engine, legacy, tmp_path, make_scan, archive_dir):
+    ocr_engine()
     src, meta = legacy
     assert cli("migrate", "import-folder", src, "--metadata", meta).exit_code == 4
     dest = tmp_path / "export"
@@ -190,6 +194,7 @@ def test_export_then_import_into_a_non_empty_archive(cli, legacy, tmp_path, make
     assert backend.search(SearchQuery(text="Garage")).total == 1
 
 
+@pytest.mark.slow  # two full CLI processes over twelve documents
 def test_kill_9_mid_import_then_resume(tmp_path, make_text_pdf, archive_dir):
     src = tmp_path / "viele"
     rows = []

@@ -3,7 +3,8 @@
 import json
 import sqlite3
 
-from aktenarchiv.archive.base import SearchQuery, open_backend
+from aktenarchiv.archive.base import SearchQuery
+from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.config import load_settings
 
 

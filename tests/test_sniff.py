@@ -2,10 +2,10 @@
 
 import pikepdf
 import pytest
-from aktenarchiv.archive.store import sha256_file
 from aktenarchiv.config import OcrSettings
 from aktenarchiv.errors import QuarantineReason
-from aktenarchiv.ingest.sniff import PDF, PNG, TIFF, mislabelled, sniff
+from aktenarchiv.fsio import sha256_file
+from aktenarchiv.ingest.sniff import PDF, PNG, TIFF, sniff
 from PIL import Image
 
 
@@ -80,7 +80,7 @@ def test_mislabelled_image_is_detected_by_content(make_scan, tmp_path):
     named_pdf.write_bytes(png.read_bytes())
     source = check(named_pdf)
     assert source.media_type == PNG
-    assert mislabelled(source)
+    assert source.mislabelled
 
 
 def test_multipage_tiff_counts_pages(make_scan):

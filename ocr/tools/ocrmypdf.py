@@ -1,15 +1,14 @@
 """Wrapper around the ``ocrmypdf`` program: argument list, timeout, error translation.
 
-It runs as a child process (``python -m ocrmypdf``) rather than through its Python API:
-a crash, a hang or a memory blow-up in one document then stays in that process, and the
-timeout can really stop it.
+It runs as a child process (``python -m ocrmypdf``, through :mod:`.process`) rather than
+through its Python API: a crash, a hang or a memory blow-up in one document then stays in
+that process, and the timeout can really stop it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -18,6 +17,11 @@ from pathlib import Path
 
 from ...errors import MissingToolError, ToolFailedError
 from .ocrmypdf_plugin import SIDECAR_ENV
+from .process import failure, kill_running, last_line, run_in_own_group
+
+# kill_running (from .process, where every engine's programs run) is part of this wrapper's
+# interface: a worker process stops its ocrmypdf run, with all its children, through it.
+__all__ = ["OcrmypdfRun", "kill_running", "pdfa_status", "run_ocrmypdf", "version"]
 
 log = logging.getLogger(__name__)
 PLUGIN = "aktenarchiv.ocr.tools.ocrmypdf_plugin"
@@ -99,49 +103,16 @@ def run_ocrmypdf(
     # from ocrmypdf's --jobs and from several documents at once.
     env["OMP_THREAD_LIMIT"] = "1"
     log.debug("running %s", args)
-    proc = _run_in_own_group(args, env=env, cwd=sidecar_dir, timeout=timeout, input_file=input_file)
+    proc = run_in_own_group(args, what="ocrmypdf", env=env, cwd=sidecar_dir, timeout=timeout, input_file=input_file)
     if proc.stderr:
         log.debug("ocrmypdf stderr for %s:\n%s", input_file, proc.stderr)
     if proc.returncode == 0 or (proc.returncode == PDFA_CONVERSION_FAILED and output_file.exists()):
         return OcrmypdfRun(output_file, pdfa_status(output_file))
     if proc.returncode == 3:
-        raise MissingToolError(f"ocrmypdf is missing a dependency: {_last_line(proc.stderr)}")
-    what = _INPUT_FAILURES.get(proc.returncode, f"ocrmypdf exit code {proc.returncode}")
-    raise ToolFailedError(f"{what}: {_last_line(proc.stderr)}")
-
-
-_running: subprocess.Popen | None = None  # the ocrmypdf of this process, for kill_running()
-
-
-def _run_in_own_group(args, *, env, cwd, timeout: float, input_file: Path) -> subprocess.CompletedProcess:
-    """Run ocrmypdf in its own process group, so that it and its Tesseract and Ghostscript
-    children can be stopped together (on timeout, or by :func:`kill_running`)."""
-    global _running
-    try:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, cwd=cwd, start_new_session=True)
-    except OSError as exc:
-        raise MissingToolError(f"cannot start ocrmypdf: {exc}") from None
-    _running = proc
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_running()
-        proc.communicate()
-        raise ToolFailedError(f"{input_file}: OCR took longer than {timeout:.0f} s and was stopped") from None
-    finally:
-        _running = None
-    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
-
-
-def kill_running() -> None:
-    """Stop the ocrmypdf run of this process, with all its children (no-op if none)."""
-    proc = _running
-    if proc is not None and proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        raise MissingToolError(f"ocrmypdf is missing a dependency: {last_line(proc.stderr)}")
+    if proc.returncode in _INPUT_FAILURES:
+        raise ToolFailedError(f"{_INPUT_FAILURES[proc.returncode]}: {last_line(proc.stderr)}")
+    raise ToolFailedError(failure("ocrmypdf", proc))
 
 
 def pdfa_status(path: Path) -> str:
@@ -151,8 +122,3 @@ def pdfa_status(path: Path) -> str:
     with pikepdf.open(path) as pdf:
         status = pdf.open_metadata().pdfa_status
     return f"PDF/A-{status}" if status else "PDF"
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "(no message)"

@@ -3,7 +3,8 @@
 ocrmypdf keeps Tesseract's per-word confidences to itself; this plugin wraps its Tesseract
 engine, and after each page's hOCR is made writes ``page-NNNNNN.json`` (text and mean word
 confidence) into the folder named by ``AKTE_OCR_SIDECAR_DIR``. It runs inside ocrmypdf's
-worker processes, so it must stay importable by module name and free of our other modules.
+worker processes, so it must stay importable by module name and free of our other modules
+(``fsio`` imports nothing of ours).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from ocrmypdf import hookimpl
 from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOcrEngine
+
+from ...fsio import atomic_write_bytes
 
 SIDECAR_ENV = "AKTE_OCR_SIDECAR_DIR"
 _WCONF = re.compile(r"x_wconf\s+(\d+)")
@@ -75,10 +78,7 @@ def write_sidecar(input_file, output_hocr, output_text) -> None:
         "confidence": round(sum(confs) / len(confs), 2) if confs else None,
         "words": len(confs),
     }
-    out = Path(target) / f"page-{number:06d}.json"
-    part = out.with_name(out.name + ".part")
-    part.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(part, out)
+    atomic_write_bytes(Path(target) / f"page-{number:06d}.json", json.dumps(data, ensure_ascii=False).encode())
 
 
 class ConfidenceTesseractEngine(TesseractOcrEngine):

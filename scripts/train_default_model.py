@@ -1,10 +1,12 @@
-"""Rebuild the shipped default model from the synthetic corpus.
+"""Rebuild the shipped default model from the synthetic corpus (a developer's tool).
 
-    python -m aktenarchiv.classify.train_default [--n 3000] [--seed 0] [--out PATH]
+    .venv/bin/python scripts/train_default_model.py [--n 3000] [--seed 0] [--out PATH]
 
 Trains on the training layouts/phrasings, evaluates on a held-out corpus (layouts and
 phrasings never used in training), stores those figures in the model's ``meta.json``,
-and writes the model (default: ``classify/data/default_model.zip`` in the package).
+and writes the model (default: ``classify/data/default_model.zip`` of the checkout the
+editable install points at; commit it from there). It is a script, not a module of the
+package: an installed package must not write into itself.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import argparse
 import json
 from pathlib import Path
 
-from ..config import ClassifySettings
-from .evaluate import held_out_metrics
-from .model import TextModel, save_model
-from .stage import shipped_model_path
-from .train import base_corpus, train_from_examples
+from aktenarchiv.classify.evaluate import held_out_metrics
+from aktenarchiv.classify.model import TextModel, save_model
+from aktenarchiv.classify.stage import shipped_model_path
+from aktenarchiv.classify.train import base_corpus, train_from_examples
+from aktenarchiv.config import ClassifySettings
 
 
 def build_default(n: int = 3000, seed: int = 0, n_eval: int = 600) -> tuple[TextModel, dict]:

@@ -13,7 +13,7 @@ OCR does to numbers is tested with real OCR.
 
 Write a labelled directory::
 
-    python -m aktenarchiv.classify.corpus --held-out --out DIR --n 300
+    python -m aktenarchiv.classify.synthetic.corpus --held-out --out DIR --n 300
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..config import DEFAULT_TAXONOMY
+from ...config import DEFAULT_TAXONOMY
 from ._layouts import LAYOUTS
 from ._phrases import BODIES, CLOSINGS, FRAMES, NO_SALUTATION, OPENINGS, SUBJECTS
 

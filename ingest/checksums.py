@@ -6,10 +6,10 @@ copy was damaged on its way and the item must not be archived as if it were the 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from ..errors import QuarantineReason
+from ..fsio import file_digest
 from ..models import ImportMeta
 
 
@@ -31,11 +31,8 @@ def verify_checksums(path: Path, sha: str, meta: ImportMeta) -> None:
 
 
 def digest(path: Path, algo: str) -> str:
-    digest = hashlib.new(algo)
+    """Hex digest of a file; an unreadable file is a reason to quarantine the item."""
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
+        return file_digest(path, algo)
     except OSError as exc:
         raise QuarantineReason(str(path), f"cannot read {path}: {exc.strerror or exc}") from None
-    return digest.hexdigest()

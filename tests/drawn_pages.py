@@ -1,0 +1,64 @@
+"""Pages drawn with Pillow at test time: the one place tests make their scans.
+
+``draw_page`` draws lines of text on a white page; ``save_scan`` writes pages as PNG,
+JPEG, multi-page TIFF or an image-only PDF; ``draw_letter`` makes the 300-dpi letters the
+classifier tests OCR. Everything is deterministic, so a test that OCRs a page reads the
+same text on every machine with the same Tesseract.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+DPI = 150  # small pages OCR fast; 30 px text at 150 dpi is still read reliably
+
+
+def draw_page(lines: list[str], size: tuple[int, int] = (1240, 900), font_size: int = 30,
+              origin: tuple[int, int] = (90, 80), spacing: float = 1.8) -> Image.Image:
+    """A white greyscale page with black text lines, like a clean scan.
+
+    Args:
+        lines: the text, one line each.
+        size: width and height in pixels (the default is a clean 150-dpi half page).
+        font_size: DejaVu Sans size in pixels.
+        origin: where the first line starts (left, top).
+        spacing: line distance as a multiple of ``font_size``.
+    """
+    page = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, font_size)
+    left, top = origin
+    for i, line in enumerate(lines):
+        draw.text((left, top + i * int(font_size * spacing)), line, font=font, fill=0)
+    return page
+
+
+def save_scan(images: list[Image.Image], target: Path, dpi: int = DPI) -> Path:
+    """Write pages in the format the file name's extension says (png, jpg, tif/tiff, pdf)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt in ("tif", "tiff"):
+        images[0].save(target, format="TIFF", save_all=True, append_images=images[1:],
+                       dpi=(dpi, dpi), compression="tiff_lzw")
+    elif fmt == "pdf":
+        images[0].save(target, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    elif fmt in ("jpg", "jpeg"):
+        images[0].convert("RGB").save(target, format="JPEG", quality=90, dpi=(dpi, dpi))
+    else:
+        images[0].save(target, format="PNG", dpi=(dpi, dpi))
+    return target
+
+
+def draw_letter(text: str, path: Path, font_px: int = 36) -> Path:
+    """A 300-dpi letter page (A4 width) with the text wrapped at 95 characters, saved as PNG."""
+    lines = []
+    for line in textwrap.dedent(text).strip().splitlines():
+        lines.extend(textwrap.wrap(line, 95) or [""])
+    height = 300 + len(lines) * int(font_px * 1.6)
+    page = draw_page(lines, size=(2480, height), font_size=font_px, origin=(200, 150), spacing=1.6)
+    page.save(path, dpi=(300, 300))
+    return path
