@@ -62,3 +62,19 @@ def test_errors_are_logged_but_a_missing_archive_is_not_created_for_a_log(cli, a
     result = cli("show", "abcdef123456")
     assert result.exit_code != 0 and "Traceback" not in result.stderr
     assert "abcdef123456" in _log(archive_dir)
+
+
+def test_a_bug_in_the_ocr_engine_quarantines_with_a_pointer_to_its_traceback(cli, ocr_engine, make_scan, archive_dir):
+    ocr_engine("BuggyEngine")  # raises KeyError in the worker process: a programming error
+    scan = make_scan("eingang/scan.png", ["Ein gescannter Brief"])
+
+    result = cli("ingest", scan.parent, "--json")
+
+    assert result.exit_code == 4
+    [outcome] = json.loads(result.stdout)["outcomes"]
+    assert outcome["reason"].startswith("internal error during OCR (KeyError")
+    assert outcome["reason"].endswith(f"see log {archive_dir / 'logs' / 'akte.log'}")
+    logged = _log(archive_dir)
+    # The worker's own traceback travels with the exception into the log.
+    assert "internal error during OCR of" in logged and "in recognize" in logged and "page-000001" in logged
+    assert "Traceback" not in result.stderr
