@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import QuarantineReason, RecordNotFoundError
 from ..fsio import atomic_copy, atomic_write_bytes, sha256_file
 from ..models import ArchiveRecord
+from ..textnorm import shown
+
+_MAX_COPY_NAME = 200  # bytes; 255 is the usual limit, and the ".part" name must fit too
+
 
 
 @dataclass
@@ -63,23 +69,32 @@ class ArchiveStore:
         return self.root / rel
 
     # -- writing -----------------------------------------------------------------------
-    def put_original(self, src: Path, sha: str) -> str:
-        """Store the original bytes under their hash; refuse if they changed while copying."""
+    def put_original(self, src: Path, sha: str, planned: Callable[[str], None] | None = None) -> str:
+        """Store the original bytes under their hash; refuse if they changed while copying.
+
+        ``planned`` is told the object's relative path before a new object is written (the
+        journal keeps it, so a run killed before the manifest is written can remove it).
+        The copy is never readable by more people than the source file is.
+        """
         rel = self._original_rel(sha)
         dst = self.root / rel
         if dst.exists() and sha256_file(dst) == sha:
             return rel
-        written = atomic_copy(src, dst)
+        if planned:
+            planned(rel)
+        written = atomic_copy(src, dst, mode=0o666 & os.stat(src).st_mode)
         if written != sha:
             dst.unlink(missing_ok=True)
             raise QuarantineReason(str(src), "file changed while it was being archived (still being written?)")
         return rel
 
-    def put_archival(self, pdf: Path) -> tuple[str, str]:
+    def put_archival(self, pdf: Path, planned: Callable[[str], None] | None = None) -> tuple[str, str]:
         """Store an archival PDF under its own hash; returns (relative path, sha256)."""
         sha = sha256_file(pdf)
         rel = self._archival_rel(sha)
         if not (self.root / rel).exists():
+            if planned:
+                planned(rel)
             atomic_copy(pdf, self.root / rel)
         return rel, sha
 
@@ -88,21 +103,50 @@ class ArchiveStore:
         data = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True)
         atomic_write_bytes(self._manifest(record.id), data.encode("utf-8"))
 
-    def quarantine(self, src: Path, sha: str | None, reason: str, detail: dict | None = None) -> str:
-        """Keep a copy of an input we could not process, with the reason beside it."""
-        key = sha or hashlib.sha256(str(src).encode()).hexdigest()
+    def quarantine(
+        self, src: Path, sha: str | None, reason: str, detail: dict | None = None, keep_copy: bool = True
+    ) -> str:
+        """Keep a copy of an input we could not process, with the reason beside it.
+
+        Copy and reason are readable by the owner only (an input may be a private file).
+        A name too long to write beside its ``.part`` is kept as ``original<suffix>``;
+        ``reason.json`` records the source as given. ``keep_copy=False`` records only the
+        reason (for entries that must not be opened: a FIFO, a symlink leaving the folder).
+        """
+        key = sha or hashlib.sha256(os.fsencode(str(src))).hexdigest()
         folder = self.root / "quarantine" / key
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = src.name if len(os.fsencode(src.name)) <= _MAX_COPY_NAME else "original" + _short_suffix(src)
         copied = False
-        try:
-            if src.is_file() and not (folder / src.name).exists():
-                atomic_copy(src, folder / src.name)
-            copied = (folder / src.name).exists()
-        except OSError:
-            copied = False  # unreadable: the reason file still records what happened
-        info = {"source": str(src), "sha256": sha, "reason": reason, "copy_kept": copied}
+        if keep_copy:
+            try:
+                if src.is_file() and not (folder / name).exists():  # never open a FIFO or device
+                    atomic_copy(src, folder / name, mode=0o600)
+                copied = (folder / name).exists()
+            except OSError:
+                copied = False  # unreadable: the reason file still records what happened
+        info = {"source": shown(str(src)), "sha256": sha, "reason": shown(reason), "copy_kept": copied}
+        if info["source"] != str(src):  # not UTF-8: the exact bytes of the name, too
+            info["source_bytes_hex"] = os.fsencode(str(src)).hex()
+        if copied:
+            info["copy"] = shown(name)
         info.update(detail or {})
-        atomic_write_bytes(folder / "reason.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
+        data = json.dumps(info, ensure_ascii=False, indent=1).encode()
+        atomic_write_bytes(folder / "reason.json", data, mode=0o600)
         return f"quarantine/{key}"
+
+    def drop_objects(self, rels: list[str]) -> list[str]:
+        """Remove objects a run wrote for a record it never finished; returns those removed.
+
+        Only call this for objects no manifest references (the caller's journal knows).
+        """
+        removed = []
+        for rel in rels:
+            target = self.root / rel
+            if target.is_file():
+                target.unlink()
+                removed.append(rel)
+        return removed
 
     # -- reading -----------------------------------------------------------------------
     def has_record(self, record_id: str) -> bool:
@@ -149,7 +193,7 @@ class ArchiveStore:
     def clean_partials(self) -> int:
         """Remove ``.part`` leftovers of an interrupted run; returns how many."""
         removed = 0
-        for top in ("objects", "archival", "records"):
+        for top in ("objects", "archival", "records", "quarantine"):
             for part in (self.root / top).glob("*/*.part"):
                 part.unlink(missing_ok=True)
                 removed += 1
@@ -157,7 +201,12 @@ class ArchiveStore:
 
     # -- integrity ---------------------------------------------------------------------
     def verify(self, progress=None) -> VerifyReport:
-        """Recompute every stored hash; report missing, altered and orphaned objects."""
+        """Recompute every stored hash; report missing, altered and orphaned objects.
+
+        An ingest may be running meanwhile: ``.part`` files and objects written after this
+        check started (their manifest may follow any moment) are not orphans.
+        """
+        started = time.time()
         report = VerifyReport()
         referenced: set[str] = set()
         for record_id in self.record_ids():
@@ -186,10 +235,23 @@ class ArchiveStore:
         for top in ("objects", "archival"):
             for path in sorted((self.root / top).glob("*/*")):
                 rel = path.relative_to(self.root).as_posix()
-                if rel not in referenced:
-                    report.orphaned.append(rel)
+                if rel in referenced or path.name.endswith(".part") or _written_since(path, started):
+                    continue
+                report.orphaned.append(rel)
         return report
 
     def copy_out(self, rel: str, dest: Path) -> None:
         """Hand a stored object to the user (via a temporary name)."""
         atomic_copy(self.root / rel, dest)
+
+
+def _short_suffix(path: Path) -> str:
+    suffix = shown(path.suffix)
+    return suffix if len(suffix) <= 10 else ""
+
+
+def _written_since(path: Path, started: float) -> bool:
+    try:
+        return path.stat().st_mtime >= started
+    except FileNotFoundError:  # removed meanwhile (e.g. a rerun cleaning up): not an orphan
+        return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -17,6 +17,7 @@ from ..config import Settings
 from ..errors import AkteError, IntegrityError
 from ..ingest.journal import Journal
 from ..states import OutcomeStatus
+from ..textnorm import shown
 from ._common import BarProgress, emit_json, err, out, print_index_problems, progress_bars, settings_of
 
 app = typer.Typer()
@@ -34,6 +35,8 @@ def ingest(
     settings = settings_of(ctx)
     with progress_bars() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
+    # File names that are not UTF-8 are shown escaped (scan\xff.png), never a crash.
+    outcomes = [replace(o, path=shown(o.path), reason=o.reason and shown(o.reason)) for o in report.outcomes]
     archived, duplicates, quarantined = (report.count(status) for status in (
         OutcomeStatus.ARCHIVED, OutcomeStatus.DUPLICATE, OutcomeStatus.QUARANTINED))
     if json_out:
@@ -41,7 +44,7 @@ def ingest(
             "archived": archived, "duplicates": duplicates,
             "quarantined": quarantined, "index_pending": report.index_pending,
             "index_errors": report.index_errors,
-            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
+            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in outcomes],
         })
     rate = report.pages / report.seconds * 60 if report.seconds else 0
     err.print(
@@ -49,10 +52,10 @@ def ingest(
         f"[{'red' if quarantined else 'green'}]quarantined {quarantined}[/] "
         f"· {report.pages} pages in {report.seconds:.1f} s ({rate:.1f} pages/min) → {settings.archive_dir}"
     )
-    for o in report.outcomes:
+    for o in outcomes:
         if o.status == OutcomeStatus.DUPLICATE:
             err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
-    for o in report.outcomes:
+    for o in outcomes:
         if o.status == OutcomeStatus.QUARANTINED:
             err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
     if quarantined:
