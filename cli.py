@@ -1,8 +1,8 @@
 """The ``akte`` command: global options, and the command groups of ``commands/`` joined once.
 
 Each group is a ``typer.Typer()`` in its own module; joined without a name, its commands
-stand at the top level (``akte ingest``, ``akte label``); ``migrate`` is a named group.
-Errors become exit codes in one place, the root group (``commands._common.AkteGroup``).
+stand at the top level (``akte ingest``, ``akte label``); ``migrate`` and ``audit`` are named groups.
+Errors become exit codes in one place, the root group (``commands._errors.AkteGroup``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .commands import classify, index, migrate, records
-from .commands._common import AkteGroup, out
+from .commands import audit, classify, index, migrate, records
+from .commands._common import out
+from .commands._errors import AkteGroup, keep_secret, setup_logging
 from .config import load_settings
-from .logs import setup_logging
 
 app = typer.Typer(
     cls=AkteGroup,
@@ -30,6 +30,7 @@ app.add_typer(records.app)
 app.add_typer(index.app)
 app.add_typer(classify.app)
 app.add_typer(migrate.app, name="migrate")
+app.add_typer(audit.app, name="audit")
 
 
 def _print_version(value: bool) -> None:
@@ -53,6 +54,7 @@ def root(
     setup_logging(None, verbose)  # stderr first: loading the settings may fail
     ctx.obj = load_settings(archive, config, {"backend": backend})
     setup_logging(ctx.obj.archive_dir, verbose)
+    keep_secret(ctx.obj.elastic.secrets())
 
 
 def _terminate(signum, frame) -> None:

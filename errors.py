@@ -35,6 +35,7 @@ class ExitCode(IntEnum):
     PARTIAL = 4
     UNAVAILABLE = 5
     INTEGRITY = 6
+    INTERNAL = 70  # a bug: an exception no typed error covers (sysexits' EX_SOFTWARE)
 
 
 class AkteError(Exception):

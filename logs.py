@@ -55,8 +55,8 @@ class _Brief(logging.Formatter):
 
 
 def _not_shown(record: logging.LogRecord) -> bool:
-    # A message the command already printed for the user (``extra={"shown": True}``) is for
-    # the log file, and for stderr only under --verbose, where its traceback is the point.
+    # A message the command already printed for the user (``extra={"shown": True}``; with its
+    # traceback under --verbose) is for the log file only.
     return not getattr(record, "shown", False)
 
 
@@ -65,8 +65,10 @@ def _ours_or_warning(record: logging.LogRecord) -> bool:
     return record.name.startswith(_OURS) or record.levelno >= logging.WARNING
 
 
-def setup_logging(archive_dir: Path | None, verbose: bool = False) -> None:
-    """Send log messages to stderr and, given ``archive_dir``, to the archive's log file.
+def setup_logging(archive_dir: Path | None, verbose: bool = False,
+                  filters: tuple[logging.Filter, ...] = ()) -> None:
+    """Send log messages to stderr and, given ``archive_dir``, to the archive's log file;
+    ``filters`` (e.g. one that takes secrets out) apply to both.
 
     Safe to call more than once in a process (tests run many commands): the handlers of an
     earlier call are replaced, not added to.
@@ -79,8 +81,7 @@ def setup_logging(archive_dir: Path | None, verbose: bool = False) -> None:
     to_stderr.setLevel(logging.DEBUG if verbose else logging.WARNING)
     fmt = "%(levelname)s %(name)s: %(message)s"
     to_stderr.setFormatter(logging.Formatter(fmt) if verbose else _Brief(fmt))
-    if not verbose:
-        to_stderr.addFilter(_not_shown)
+    to_stderr.addFilter(_not_shown)
     handlers: list[logging.Handler] = [to_stderr]
     if archive_dir is not None:
         to_file = _ArchiveLogFile(archive_dir)
@@ -90,5 +91,7 @@ def setup_logging(archive_dir: Path | None, verbose: bool = False) -> None:
         handlers.append(to_file)
     for handler in handlers:
         handler.akte = True
+        for extra in filters:
+            handler.addFilter(extra)
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

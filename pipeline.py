@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend
 from .archive.registry import open_backend
+from .archive.seal import commit_record_change, finish_pending
 from .archive.store import ArchiveStore
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
@@ -43,7 +44,7 @@ from .ingest.sniff import sniff
 from .logs import log_path
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
 from .ocr.recognize import check_ocr, recognize_item
-from .ocr.transfer import make_title, transfer_note
+from .ocr.transfer import make_title, stamp_archival, transfer_note
 from .states import JournalState, OutcomeStatus
 from .textnorm import shown
 from .workers import Done, WorkerPool
@@ -200,6 +201,7 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
         return
     with archive_lock(root):
         store.clean_partials()
+        finish_pending(store)
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
@@ -372,12 +374,22 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
 
 
+class WorkerTraceback(Exception):
+    """The text of a traceback from a worker process (tracebacks themselves do not pickle)."""
+
+    def __str__(self) -> str:
+        return f"\n{self.args[0]}"
+
+
 def _internal_error(run: Run, step: str, path: Path | str, exc: Exception) -> str:
     """Log an unexpected exception with its traceback; the quarantine reason that points to it."""
     where = log_path(run.settings.archive_dir)
     remote = getattr(exc, "worker_traceback", None)  # set by workers.py for an error in a worker
-    log.error("internal error during %s of %s%s", step, shown(str(path)),
-              f"\nin the worker process:\n{remote.rstrip()}" if remote else "", exc_info=exc, extra={"shown": True})
+    if remote and exc.__cause__ is None:
+        # Logged as the cause, the worker's traceback shows where the bug struck (as
+        # concurrent.futures does with its _RemoteTraceback).
+        exc.__cause__ = WorkerTraceback(remote.rstrip())
+    log.error("internal error during %s of %s", step, shown(str(path)), exc_info=exc)
     return f"internal error during {step} ({type(exc).__name__}: {exc})"[:300] + f", see log {where}"
 
 
@@ -386,9 +398,11 @@ def _quarantine(
 ) -> None:
     if not run.dry_run:
         log.info("quarantined %s: %s", shown(str(path)), reason)
-        run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
+                                                                       "kept": kept, "origin": origin})
         if sha:
-            run.journal.mark(sha, str(path), "quarantined", reason=reason)
+            run.journal.mark(sha, str(path), JournalState.QUARANTINED, reason=reason)
     _settle(run, sha, Outcome(str(path), OutcomeStatus.QUARANTINED, reason=reason, origin=origin))
 
 
@@ -484,12 +498,13 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
             known.update(confidence=1.0, needs_review=False, method="import", suggested_type=None)
         classification = replace(classification, **known)
     store = run.store
+    named = replace(source, path=shown(source.path))  # names in the manifest are printable text
+    note = stamp_archival(ocr, meta, transfer_note(named, meta, run.settings, ocr))
     planned = partial(run.journal.plan_object, source.sha256)
     original = store.put_original(Path(source.path), source.sha256, planned)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
         archival, archival_sha = store.put_archival(Path(ocr.archival_pdf), planned)
-    named = replace(source, path=shown(source.path))  # names in the manifest are printable text
     record = ArchiveRecord(
         id=source.sha256,
         sha256=source.sha256,
@@ -505,11 +520,12 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(transfer_note(named, meta, run.settings.ocr),),
+        audit=(note,),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
     )
-    store.write_record(record)
+    commit_record_change(store, record, "imported" if meta else "ingested",
+                         {"source_path": named.path, "pages": source.page_count, "origin": meta and meta.origin})
     commit(run, source.path, record)
     _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.ARCHIVED, record.id, pages=source.page_count,
                                         origin=meta.origin if meta else None))

@@ -53,6 +53,8 @@ def reindex(run: OpenRun, *, pending_only: bool = False,
         return outcome
     outcome.report = run.backend.reindex_into_new_version(run.store.iter_records(), progress)
     outcome.records = outcome.report.bulk.indexed
+    run.store.audit.append("reindex", details={"backend": settings.backend, "records": outcome.records,
+                                               "switched": outcome.report.switched})
     if outcome.report.switched:
         for entry in run.journal.pending():  # the new index holds every stored record
             run.journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)

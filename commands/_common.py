@@ -1,5 +1,6 @@
-"""What every command group of ``akte`` shares: consoles, progress bars, settings, JSON output,
-and the one place where errors become exit codes (:class:`AkteGroup`).
+"""What every command group of ``akte`` shares: consoles, progress bars, settings, JSON output.
+
+(Errors become exit codes in :mod:`._errors`.)
 
 Data and JSON go to stdout; progress bars, summaries of problems and errors to stderr.
 """
@@ -7,7 +8,6 @@ Data and JSON go to stdout; progress bars, summaries of problems and errors to s
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from typing import Any
 
@@ -24,45 +24,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
 
 from ..config import Settings, load_settings
-from ..errors import AkteError, ExitCode
-from ..logs import log_path
+from ._errors import err
 
-log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
-
-
-class AkteGroup(TyperGroup):
-    """The root command group: turns errors into a message on stderr and the matching exit code.
-
-    Every command, and the root callback, runs inside the root group's ``invoke``, so this
-    is the one place that maps errors, for the console script and ``CliRunner`` alike. The
-    log file keeps each error with its traceback; stderr shows it only under ``--verbose``.
-    """
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AkteError as exc:
-            log.info("%s (exit %d)", exc.message, int(exc.exit_code), exc_info=True, extra={"shown": True})
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            log.info("interrupted", extra={"shown": True})
-            err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, TyperException):  # Click's own: usage errors, --help, exit codes
-            raise
-        except Exception as exc:  # a bug: say so, keep the evidence, show no traceback unasked
-            log.error("internal error", exc_info=True, extra={"shown": True})
-            where = log_path(ctx.obj.archive_dir) if isinstance(ctx.obj, Settings) else "stderr, with --verbose"
-            err.print(f"[red]internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))}; "
-                      f"the traceback is in {escape(str(where))}")
-            raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 def emit_json(data: Any) -> None:

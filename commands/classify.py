@@ -19,6 +19,7 @@ import typer
 
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
+from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
 from ..classify.evaluate import evaluate, held_out_metrics
 from ..classify.model import save_model
@@ -88,7 +89,7 @@ def label(
     classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual",
                              suggested_type=None)
     updated = replace(record, classification=classification, audit=record.audit + (entry,))
-    store.write_record(updated)
+    commit_record_change(store, updated, "label", {k: v for k, v in entry.items() if k not in ("at", "by")})
     _reindex(settings, [updated])
     typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
 
@@ -172,7 +173,12 @@ def classify_eval(
     settings = settings_of(ctx)
     items = load_labelled_dir(labelled_dir, text_of=_text_from_archive(ArchiveStore(settings.archive_dir)))
     truth_file = labelled_dir / "truth.json"
-    truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
+    truth = None
+    if truth_file.is_file():
+        try:
+            truth = json.loads(truth_file.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(str(truth_file), f"not a readable UTF-8 JSON file ({exc})") from None
     _err(f"model: {resolve_model_path(settings.classify, settings.archive_dir)}")
     model = load_stage_model(settings.classify, settings.archive_dir)
     report = evaluate(model, items, settings=settings.classify, truth=truth)

@@ -60,6 +60,7 @@ class MigrationReport:
         from ..ingest.journal import now_iso
 
         self.job, self.dry_run, self.seconds = job, dry_run, 0.0
+        self.archive_dir = archive_dir
         self.notes: list[str] = []
         self.counts: Counter = Counter()
         self.failures: list[dict] = []
@@ -230,3 +231,11 @@ def count_archive_export(src: Path) -> int:
 def count_records(settings: Settings) -> int:
     """Records in the archive."""
     return sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
+
+
+def log_job(report: MigrationReport) -> None:
+    """Note a finished job in the audit chain (each record's own entry was written as it was stored)."""
+    if not report.dry_run:
+        ArchiveStore(report.archive_dir).audit.append(f"migrate-{report.job}", details={
+            "counts": dict(report.counts), "seconds": round(report.seconds, 1),
+            "report_file": report.path.relative_to(report.archive_dir).as_posix()})

@@ -46,13 +46,13 @@ def test_a_bug_in_a_command_is_an_internal_error_with_its_traceback_in_the_log(c
     monkeypatch.setattr(aktenarchiv.commands.records, "open_backend", broken)
     result = cli("list")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 70
     assert "internal error: KeyError" in result.stderr and str(archive_dir / "logs" / "akte.log") in result.stderr
     assert "Traceback" not in result.stderr
     assert "Traceback" in _log(archive_dir) and "KeyError: 'a bug'" in _log(archive_dir)
 
     verbose = cli("-v", "list")
-    assert verbose.exit_code == 1 and "Traceback" in verbose.stderr
+    assert verbose.exit_code == 70 and "Traceback" in verbose.stderr
 
 
 def test_errors_are_logged_but_a_missing_archive_is_not_created_for_a_log(cli, archive_dir):
