@@ -49,6 +49,8 @@ from .states import JournalState, OutcomeStatus
 from .textnorm import shown
 from .workers import Done, WorkerPool
 
+INDEX_BATCH = 200  # records per index call during a run: one bulk request / one transaction
+
 Item = tuple[Path, ImportMeta | None]
 log = logging.getLogger(__name__)
 MAX_INDEX_ATTEMPTS = 3  # then a run stops retrying a record the index refuses; reindex still does
@@ -148,6 +150,7 @@ class Run:
     per_item: bool = False  # progress counts items (migrations) instead of pages
     dry_run: bool = False  # check and report only: nothing is written
     seen: dict[str, _FirstCopy] = field(default_factory=dict)  # sha256 → first input with those bytes
+    unindexed: list[tuple[str, str, ArchiveRecord]] = field(default_factory=list)  # (sha, path, record)
 
     def advance(self, source: SourceFile | None, path: Path | str) -> None:
         """Report one input as finished."""
@@ -212,6 +215,7 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
                 run.backend = index_pending(journal, store, run.backend, report,
                                             retry_all=retry_index_failures)
             yield run
+            _flush_index(run)
         finally:
             report.index_pending = len(journal.pending())
             journal.close()
@@ -299,25 +303,26 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
     Returns the backend, or None when it became unavailable (the records stay pending).
     """
     report = report if report is not None else BatchReport()
-    entries = journal.pending(None if retry_all else MAX_INDEX_ATTEMPTS)
-    report.index_given_up = 0 if retry_all else len(journal.pending()) - len(entries)
-    for entry in entries:
+    pending = journal.pending(None if retry_all else MAX_INDEX_ATTEMPTS)
+    report.index_given_up = 0 if retry_all else len(journal.pending()) - len(pending)
+    for start in range(0, len(pending), INDEX_BATCH):
+        batch = pending[start:start + INDEX_BATCH]
         try:
-            result = backend.index([store.read_record(entry.record_id)])
+            result = backend.index([store.read_record(entry.record_id) for entry in batch])
         except ArchiveUnavailableError as exc:
             report.index_message = f"search index unavailable ({exc.message}); records stay pending"
             return None
-        if result.errors:
-            _index_refused(journal, report, entry.sha256, result.errors)
-        else:
-            journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)
-            report.pending_indexed += 1
+        for entry in batch:
+            if entry.record_id in result.errors:
+                _index_refused(journal, report, entry.sha256, result.errors[entry.record_id])
+            else:
+                journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)
+                report.pending_indexed += 1
     return backend
 
 
-def _index_refused(journal: Journal, report: BatchReport, sha: str, errors: dict[str, str]) -> None:
+def _index_refused(journal: Journal, report: BatchReport, sha: str, reason: str) -> None:
     """Keep the reason the index gave for refusing a record, in the journal and the report."""
-    reason = "; ".join(errors.values())
     log.warning("search index refused record %s: %s", sha, reason, extra={"shown": True})
     journal.index_failed(sha, reason)
     report.index_errors[sha] = reason
@@ -538,17 +543,29 @@ def commit(run: Run, path: str, record: ArchiveRecord) -> None:
 
 
 def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
+    # Records are indexed in batches (one bulk request, one transaction); until then the
+    # journal holds them as "stored", so a crash leaves them pending, never lost.
     if run.backend is None:
         return
+    run.unindexed.append((sha, path, record))
+    if len(run.unindexed) >= INDEX_BATCH:
+        _flush_index(run)
+
+
+def _flush_index(run: Run) -> None:
+    batch, run.unindexed = run.unindexed, []
+    if run.backend is None or not batch:
+        return
     try:
-        result = run.backend.index([record])
+        result = run.backend.index([record for _, _, record in batch])
     except StorageFullError:
         raise
     except ArchiveUnavailableError as exc:
         run.report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
         run.backend = None
         return
-    if result.errors:
-        _index_refused(run.journal, run.report, sha, result.errors)
-    else:
-        run.journal.mark(sha, path, JournalState.ARCHIVED, record.id)
+    for sha, path, record in batch:
+        if record.id in result.errors:
+            _index_refused(run.journal, run.report, sha, result.errors[record.id])
+        else:
+            run.journal.mark(sha, path, JournalState.ARCHIVED, record.id)

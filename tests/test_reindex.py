@@ -39,9 +39,10 @@ def test_reindex_rejects_an_unknown_backend(cli):
 def _refuse_in_the_index(archive_dir, record_id: str) -> None:
     """Make the SQLite index refuse one record for real (a trigger aborts its insert), and
     leave it waiting in the journal as after an outage."""
+    backend = open_backend(load_settings(archive_dir, environ={}))
+    backend.delete(backend.ids())
+    backend.close()
     with sqlite3.connect(archive_dir / "index.sqlite") as db:
-        db.execute("DELETE FROM docs_fts")
-        db.execute("DELETE FROM docs")
         db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON docs WHEN NEW.id = '{record_id}'"
                    " BEGIN SELECT RAISE(ABORT, 'refused for the test'); END")
     with sqlite3.connect(archive_dir / "journal.sqlite") as db:
