@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..archive.confine import MissingFileError, inside
+from ..archive.seal import write_record
 from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 from ..errors import ArchiveUnavailableError, InputFileError
 from ..models import ArchiveRecord, now_iso
@@ -333,6 +334,6 @@ def _land(incoming: _Incoming, store: ArchiveStore, on_record: Callable[[Archive
         written.append(target)
     note = {"event": "imported", "at": now_iso(), "from_export": str(origin)}
     record = replace(record, audit=(*record.audit, note))
-    store.write_record(record)  # manifest last: the record now exists
+    write_record(store, record)  # manifest last (sealed): the record now exists
     on_record(record)
     return MigrationStatus.IMPORTED, None
