@@ -377,8 +377,12 @@ def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
 
 from .classify import commands as _classify_commands  # noqa: E402
 from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
+from .web_commands import app as _web_app  # noqa: E402
+from .web_commands import user_app as _user_app  # noqa: E402
 
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(_user_app, name="user")
+app.registered_commands += _web_app.registered_commands  # akte serve
 # The classification commands stand at the top level (akte label, train, review,
 # classify-eval); registered here so that their errors, too, become exit codes.
 for _info in _classify_commands.app.registered_commands:

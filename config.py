@@ -76,6 +76,22 @@ class SearchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The clerks' web archive (``akte serve``): default scopes per role, sessions, sign-in limits.
+
+    A scope lists document types; ``""`` stands for unclassified records. ``personal`` is in no
+    default: personnel files are only for users given that type by ``akte user add --types``.
+    """
+
+    clerk_types: tuple[str, ...] = tuple(t for t in DEFAULT_TAXONOMY if t != "personal")
+    records_types: tuple[str, ...] = tuple(t for t in DEFAULT_TAXONOMY if t != "personal") + ("",)
+    session_idle_minutes: int = 30
+    secure_cookies: bool = False  # set true behind HTTPS: the session cookie then never travels in clear
+    login_max_failures: int = 5  # per user name and per client address …
+    login_window_seconds: int = 900  # … within this window; then sign-in waits until it passes
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
 
@@ -85,6 +101,7 @@ class Settings:
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def workers(self) -> int:
@@ -116,7 +133,10 @@ _ENV = {
     "AKTE_MODEL": ("classify", "model_path"),
     "AKTE_DECOMPOUND_DICT": ("search", "decompound_dict"),
 }
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "search": SearchSettings}
+_SECTIONS = {
+    "ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "search": SearchSettings,
+    "web": WebSettings,
+}
 
 
 def _coerce(value: Any, current: Any, name: str) -> Any:

@@ -139,6 +139,9 @@ class SqliteBackend:
         if query.needs_review is not None:
             where.append("d.needs_review = ?")
             args.append(int(query.needs_review))
+        if query.doc_types is not None:
+            where.append(f"coalesce(d.doc_type, '') IN ({','.join('?' * len(query.doc_types))})")
+            args.extend(query.doc_types)
         return where, args
 
     def _base(self, query: SearchQuery) -> tuple[str, list[Any], ParsedQuery | None]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -21,10 +19,10 @@ from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
 from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
+from ..errors import ConfigError, InputFileError
 from ..fsio import sha256_file
-from ..models import ArchiveRecord
 from .evaluate import evaluate, held_out_metrics
+from .labelling import apply_label
 from .model import save_model
 from .stage import (
     archive_model_path,
@@ -54,18 +52,6 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _reindex(settings: Settings, records: list[ArchiveRecord]) -> None:
-    """Upsert records into the search index; a failure leaves the manifest as the truth."""
-    backend = open_backend(settings)
-    try:
-        report = backend.index(records)
-    finally:
-        backend.close()
-    if report.errors:
-        detail = "; ".join(f"{rid[:12]}: {why}" for rid, why in report.errors.items())
-        raise ArchiveUnavailableError(f"manifest updated but the index was not: {detail} (run a reindex)")
-
-
 @app.command()
 def label(
     ctx: typer.Context,
@@ -75,26 +61,10 @@ def label(
 ) -> None:
     """Set a record's document type by hand (clears the review flag; audited)."""
     settings = _settings(ctx)
-    if doc_type not in settings.classify.taxonomy:
-        raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
     before = record.classification
-    entry = {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "action": "label",
-        "by": getpass.getuser(),
-        "from_type": before.doc_type,
-        "from_method": before.method,
-        "from_confidence": before.confidence,
-        "to_type": doc_type,
-    }
-    if note:
-        entry["note"] = note
-    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual")
-    updated = replace(record, classification=classification, audit=record.audit + (entry,))
-    store.write_record(updated)
-    _reindex(settings, [updated])
+    updated = apply_label(settings, record, doc_type, by=getpass.getuser(), note=note)
     typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
 
 

@@ -22,6 +22,7 @@ PACKAGE = "aktenarchiv"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Command groups (*_commands.py, and classify/commands.py, which lives in classify/) are CLI.
     ("cli", ("__main__", "cli", "cli_admin", "*_commands", "classify.commands")),
+    ("web", ("web", "web.*")),
     ("jobs", ("migrate", "migrate.*")),
     # workers, batches and qa arrive with the worker-pool and scan-station changes.
     ("pipeline", ("pipeline", "workers", "batches", "qa")),

@@ -1,0 +1,61 @@
+"""A person's correction of a record's document type (``akte label``, the web archive's *Prüfen*).
+
+Both front ends call :func:`apply_label`, so a correction has one effect wherever it is made:
+the type is set with confidence 1.0, the review flag cleared, an audit entry appended to the
+manifest, and the record re-indexed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..archive.registry import open_backend
+from ..archive.store import ArchiveStore
+from ..config import Settings
+from ..errors import AkteError, ArchiveUnavailableError
+from ..models import ArchiveRecord, now_iso
+
+
+def relabelled(record: ArchiveRecord, doc_type: str, by: str, note: str | None = None,
+               via: str | None = None) -> ArchiveRecord:
+    """The record with its type set by hand and the change appended to its audit."""
+    before = record.classification
+    entry: dict[str, Any] = {
+        "at": now_iso(),
+        "action": "label",
+        "by": by,
+        "from_type": before.doc_type,
+        "from_method": before.method,
+        "from_confidence": before.confidence,
+        "to_type": doc_type,
+    }
+    if via:
+        entry["via"] = via
+    if note:
+        entry["note"] = note
+    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual")
+    return replace(record, classification=classification, audit=record.audit + (entry,))
+
+
+def apply_label(settings: Settings, record: ArchiveRecord, doc_type: str, by: str,
+                note: str | None = None, via: str | None = None) -> ArchiveRecord:
+    """Store a hand-set type for ``record`` (manifest first, then the index) and return it.
+
+    Raises:
+        AkteError: ``doc_type`` is not in the taxonomy.
+        ArchiveUnavailableError: the manifest was written but the index was not (reindex).
+    """
+    if doc_type not in settings.classify.taxonomy:
+        raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
+    updated = relabelled(record, doc_type, by, note, via)
+    ArchiveStore(settings.archive_dir).write_record(updated)
+    backend = open_backend(settings)
+    try:
+        report = backend.index([updated])
+    finally:
+        backend.close()
+    if report.errors:
+        detail = "; ".join(f"{rid[:12]}: {why}" for rid, why in report.errors.items())
+        raise ArchiveUnavailableError(f"manifest updated but the index was not: {detail} (run a reindex)")
+    return updated
