@@ -54,6 +54,11 @@ def test_sign_in_goes_only_to_local_pages(app) -> None:
         "name": "sach", "passwort": PASSWORD, "csrf": csrf_of(form.text), "weiter": "https://evil.example/"})
     assert answer.headers["location"] == "/"
     cookie = answer.headers["set-cookie"]
+    for target in ("/\t/evil.example", "/\\evil.example", "/ok\n", "/?q=M%C3%BCller"):
+        form = client.get("/anmelden")
+        answer = client.post("/anmelden", follow_redirects=False, data={
+            "name": "sach", "passwort": PASSWORD, "csrf": csrf_of(form.text), "weiter": target})
+        assert answer.headers["location"] == (target if target.startswith("/?") else "/")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
 
 

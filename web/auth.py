@@ -12,6 +12,7 @@ user store, which enforces the idle timeout and ends it when the user is disable
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..fsio import atomic_write_bytes
 from .users import Session, User, UserStore
 
+_LOCAL_PATH = re.compile(r"^/[A-Za-z0-9/_.~%?&=+-]*$")
 SESSION_COOKIE = "akte_session"
 LOGIN_COOKIE = "akte_login"  # CSRF token of the sign-in form (there is no session yet)
 
@@ -87,7 +89,11 @@ def throttle_keys(name: str, client: str) -> tuple[str, ...]:
 
 
 def safe_next(target: str | None) -> str:
-    """A local path to go to after signing in (never another site)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go to after signing in (never another site).
+
+    Browsers drop tabs and line breaks from URLs and read ``\\`` as ``/``, so anything but
+    plain URL characters is refused, not only a leading ``//``.
+    """
+    if target and _LOCAL_PATH.fullmatch(target) and not target.startswith("//"):
         return target
     return "/"
