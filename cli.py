@@ -1,16 +1,15 @@
-"""The ``akte`` command. The only place where errors become exit codes.
+"""The ``akte`` command. Errors become exit codes only here, through :mod:`.cli_errors`.
 
 Data and JSON go to stdout; progress bars, summaries of problems and errors to stderr.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
@@ -32,9 +31,12 @@ from . import __version__
 from .archive.base import SearchQuery
 from .archive.query import MARK_CLOSE, MARK_OPEN
 from .archive.registry import open_backend
+from .archive.seal import check_store
 from .archive.store import ArchiveStore
-from .config import Settings, load_settings
+from .cli_errors import err, handles_errors, keep_secret, setup_logging
+from .config import SCHUTZBEDARF, Settings, load_settings
 from .errors import AkteError, IntegrityError
+from .textnorm import shown
 
 app = typer.Typer(
     help="aktenarchiv: ingest scanned records, OCR them, archive them verifiably, search them in German.",
@@ -43,26 +45,6 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
-
-
-def handles_errors(func: Callable) -> Callable:
-    """Turn our typed errors into a message on stderr and the matching exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except AkteError as exc:
-            err.print(f"[red]error:[/red] {escape(exc.message)}")
-            if logging.getLogger().isEnabledFor(logging.DEBUG):
-                err.print_exception()
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def command(name: str | None = None, target: typer.Typer = app, **kwargs) -> Callable:
@@ -109,8 +91,9 @@ def root(
     ] = False,
 ) -> None:
     """Global options; the settings are built once here."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(verbose)
     ctx.obj = load_settings(archive, config, {"backend": backend})
+    keep_secret(ctx.obj.elastic.secrets())
 
 
 class _Rate(ProgressColumn):
@@ -156,24 +139,35 @@ def _progress(unit: str = "pages") -> Progress:
     )
 
 
+Schutzbedarf = Enum("Schutzbedarf", {name: name for name in SCHUTZBEDARF}, type=str)
+
+
 @command()
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
+    schutzbedarf: Annotated[Optional[Schutzbedarf], typer.Option("--schutzbedarf", help="Protection need of this batch [settings: transfer.schutzbedarf].")] = None,
+    operator: Annotated[Optional[str], typer.Option("--operator", help="Who scanned this batch (default: the OS user).")] = None,
 ) -> None:
     """Archive scans and PDFs: check, OCR, classify, store, index. Exit 4 if some were quarantined."""
+
     from .pipeline import ARCHIVED, DUPLICATE, QUARANTINED
     from .pipeline import ingest as run_ingest
+    from .textnorm import shown
 
     settings = settings_of(ctx)
+    transfer = {k: v for k, v in (("schutzbedarf", schutzbedarf and schutzbedarf.value), ("operator", operator)) if v}
+    settings = replace(settings, transfer=replace(settings.transfer, **transfer))
     with _progress() as progress:
         report = run_ingest(paths, settings, BarProgress(progress))
+    # File names that are not UTF-8 are shown escaped (scan\xff.png), never a crash.
+    outcomes = [replace(o, path=shown(o.path), reason=o.reason and shown(o.reason)) for o in report.outcomes]
     if json_out:
         emit_json({
             "archived": report.count(ARCHIVED), "duplicates": report.count(DUPLICATE),
             "quarantined": report.count(QUARANTINED), "index_pending": report.index_pending,
-            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in report.outcomes],
+            "seconds": round(report.seconds, 2), "outcomes": [asdict(o) for o in outcomes],
         })
     rate = report.pages / report.seconds * 60 if report.seconds else 0
     err.print(
@@ -181,12 +175,13 @@ def ingest(
         f"[{'red' if report.count(QUARANTINED) else 'green'}]quarantined {report.count(QUARANTINED)}[/] "
         f"· {report.pages} pages in {report.seconds:.1f} s ({rate:.1f} pages/min) → {settings.archive_dir}"
     )
-    for o in report.outcomes:
+    for o in outcomes:
         if o.status == DUPLICATE:
-            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})")
-    for o in report.outcomes:
+            err.print(f"  duplicate  {escape(o.path)} → record {o.record_id[:12]} ({escape(o.reason or '')})",
+                      soft_wrap=True)
+    for o in outcomes:
         if o.status == QUARANTINED:
-            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}")
+            err.print(f"  [red]quarantined[/red] {escape(o.path)}: {escape(o.reason or '')}", soft_wrap=True)
     if report.count(QUARANTINED):
         err.print(f"  quarantined files are kept with their reason in {settings.archive_dir / 'quarantine'}")
     if report.index_message:
@@ -294,6 +289,7 @@ def show(
     data = record.to_json()
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
+    store.audit.append("read", (record.id,), {"what": "show"})
     if json_out:
         emit_json(data)
         return
@@ -308,55 +304,106 @@ def show(
     out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
     for key, value in record.extra:
         out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
+    _print_transfer_note(record)
     for page in record.pages:
         conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
         out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
         out.print(escape(page.text))
 
 
+def _print_transfer_note(record) -> None:
+    """The Transfervermerk: the first note of the record's own audit list."""
+    note = record.audit[0] if record.audit and record.audit[0].get("event") in ("ingested", "imported") else None
+    if note is None:
+        return
+    out.print("  [bold]Transfervermerk[/bold]")
+    for key in ("operator", "at", "scanner", "profile", "schutzbedarf", "pages", "approved_by", "origin"):
+        if key in note:
+            out.print(f"    {key:<13} {escape(str(note[key] if note[key] not in (None, '') else '–'))}")
+    anomalies = note.get("anomalies") or {}
+    shown = "; ".join(f"p.{page}: {', '.join(found)}" for page, found in anomalies.items())
+    out.print(f"    {'anomalies':<13} {escape(shown or 'none')}")
+    checks = note.get("checks")
+    if checks:
+        who = "four eyes" if checks.get("four_eyes") else "second person" if checks.get("second_person") else "sample"
+        pages = ", ".join(map(str, checks.get("sample_pages", []))) or "none drawn"
+        out.print(f"    {'checks':<13} {checks.get('sample_share', 0):.0%} of pages ({pages}); {who}")
+
+
 @command()
 def get(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id or unique prefix.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write, or a folder to write into.")],
     original: Annotated[bool, typer.Option("--original", help="The byte-exact original instead of the archival PDF.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Hand out a record's archival PDF (or, with --original, the original file)."""
+    """Hand out a record's archival PDF (or, with --original, the original file), hash-checked.
+
+    Into a folder, the file is named after the scan (``bauantrag.pdf``). Exit 6 when the stored
+    object is missing or altered; nothing is written then.
+    """
     settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
-    rel = record.original_object if original or not record.archival_object else record.archival_object
-    store.copy_out(rel, output)
-    err.print(f"wrote {output} ({'original' if rel == record.original_object else 'archival PDF/A'})")
+    use_original = original or not record.archival_object
+    rel = record.original_object if use_original else record.archival_object
+    sha = record.sha256 if use_original else record.archival_sha256
+    if output.is_dir():
+        output = output / _file_name(record, use_original)
+    store.copy_out(rel, sha, output, record_id=record.id, overwrite=force)
+    store.audit.append("read", (record.id,), {"what": "get", "object": rel, "to": shown(str(output))})
+    err.print(f"wrote {escape(str(output))} ({'original' if use_original else 'archival PDF/A'})", soft_wrap=True)
+
+
+def _file_name(record, original: bool) -> str:
+    """A safe file name for a record's copy: the scan's own name (``.pdf`` for the archival
+    copy), or the id's first 12 characters when that name is unusable."""
+    name = Path(str(record.source_name).replace("\\", "/")).name.strip()
+    if not name or name.startswith(".") or "\0" in name or len(name.encode("utf-8", "surrogateescape")) > 200:
+        name = record.id[:12] + (Path(name).suffix if name and len(Path(name).suffix) <= 8 else "")
+    return name if original else f"{Path(name).stem or record.id[:12]}.pdf"
 
 
 @command()
 def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute every stored hash; report missing, altered and orphaned objects (exit 6 on any)."""
+    """Recompute every hash, every manifest seal and the audit chain; report stray files (exit 6 on any)."""
     settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     total = sum(1 for _ in store.record_ids())
     with _progress("records") as progress:
         task = progress.add_task("verify", total=total)
         report = store.verify(lambda: progress.advance(task))
+        chain = store.audit.verify()
+        seal_task = progress.add_task("seals", total=total)
+        seals = check_store(store, chain, lambda: progress.advance(seal_task))
+    findings = chain.findings + seals.findings
     index = _index_coverage(settings, store)
     if json_out:
-        emit_json({**asdict(report), "ok": report.ok, "index": index})
-    err.print(f"{report.records} records, {report.objects_checked} objects checked")
+        emit_json({**asdict(report), "ok": report.ok and not findings, "index": index,
+                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
+    err.print(f"{report.records} records, {report.objects_checked} objects, {seals.manifests} manifest seals, "
+              f"{chain.entries} audit entries checked")
     if index.get("unavailable"):
         err.print(f"[yellow]search index not checked:[/yellow] {escape(index['unavailable'])}")
     elif index["not_indexed"] or index["not_in_store"]:
         # The index is derived from the store: a gap is fixed by reindexing, not an integrity failure.
         err.print(f"[yellow]search index ({settings.backend}):[/yellow] {len(index['not_indexed'])} record(s) "
                   f"not indexed, {len(index['not_in_store'])} indexed without a record; run `akte reindex`")
+    for note in seals.notes:
+        err.print(f"  [yellow]note[/yellow] {escape(note)}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
         for item in items:
             err.print(f"  [red]{label}[/red] {escape(item)}")
-    if not report.ok:
+    print_findings(findings)
+    store.audit.append("verify", details={"records": report.records, "objects": report.objects_checked,
+                                          "ok": report.ok and not findings, "findings": len(findings)})
+    if not report.ok or findings:
         raise IntegrityError(
             f"integrity check failed: {len(report.missing)} missing, {len(report.altered)} altered, "
-            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests"
+            f"{len(report.orphaned)} orphaned, {len(report.broken_manifests)} broken manifests, "
+            f"{len(findings)} seal/audit/layout finding(s)"
         )
     err.print("[green]all objects intact[/green]")
 
@@ -375,12 +422,14 @@ def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
 
 
+from .audit_commands import audit_app, print_findings  # noqa: E402
 from .classify import commands as _classify_commands  # noqa: E402
 from .cli_admin import migrate_app  # noqa: E402  (its commands, and reindex, use the helpers above)
 from .web_commands import app as _web_app  # noqa: E402
 from .web_commands import user_app as _user_app  # noqa: E402
 
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(audit_app, name="audit")
 app.add_typer(_user_app, name="user")
 app.registered_commands += _web_app.registered_commands  # akte serve
 # The classification commands stand at the top level (akte label, train, review,

@@ -50,6 +50,7 @@ def _run_job(label: str, total: int, job, json_out: bool) -> None:
     """Run one migration job under an item progress bar, then print its report."""
     with _progress("items") as progress:
         report = job(BarProgress(progress, total, label))
+    jobs.log_job(report)
     _finish(report, json_out)
 
 

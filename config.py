@@ -6,11 +6,15 @@ exists. Stages receive only their slice (``settings.ocr``, ``settings.search`` �
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, get_type_hints
+from urllib.parse import unquote
 
 from .errors import ConfigError
 
@@ -57,6 +61,18 @@ class ElasticSettings:
     index_prefix: str = "akte"
     timeout: float = 30.0
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every text that must never be printed: password, API key and the URL's user info,
+        as written and percent-decoded (see :func:`redact`)."""
+        bare = {self.password, self.api_key}
+        userinfo = url_userinfo(self.url)
+        password = userinfo.partition(":")[2]
+        bare.update({password, unquote(password)})
+        # A bare secret of under 4 characters would turn every such letter group into ***;
+        # the user info as a whole (with its ':') is always distinctive.
+        found = {s for s in bare if s and len(s) >= 4} | {s for s in (userinfo, unquote(userinfo)) if s}
+        return tuple(sorted(found, key=len, reverse=True))
+
 
 @dataclass(frozen=True, slots=True)
 class ClassifySettings:
@@ -68,11 +84,29 @@ class ClassifySettings:
     rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (type, keywords, regexes)
 
 
+RULE_FLAGS = re.IGNORECASE | re.MULTILINE  # how rule patterns are compiled (classify/rules.py)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchSettings:
     """German search analysis, the same for every backend."""
 
     decompound_dict: str | None = None  # hunspell .dic for splitting compounds; None: Debian's de_DE
+
+
+SCHUTZBEDARF = ("normal", "hoch", "sehr-hoch")
+
+
+@dataclass(frozen=True, slots=True)
+class TransferSettings:
+    """What the Transfervermerk of each scan says (README "Ersetzendes Scannen")."""
+
+    operator: str = ""  # who scans; empty: the operating-system user running akte
+    scanner: str = ""  # e.g. "Fujitsu fi-7160 (Inv.-Nr. 4711)"
+    profile: str = ""  # e.g. "300 dpi Graustufen, duplex"
+    schutzbedarf: str = "normal"  # protection need: normal | hoch | sehr-hoch
+    sample_normal: float = 0.05  # share of pages a person checks at "normal" (chosen at random, recorded)
+    sample_hoch: float = 0.2  # ... at "hoch" (plus a second person's approval); "sehr-hoch": every page
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +135,42 @@ class Settings:
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    transfer: TransferSettings = field(default_factory=TransferSettings)
     web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def workers(self) -> int:
         """Documents processed at once."""
         return self.ocr.workers or max(1, os.cpu_count() or 1)
+
+
+def url_userinfo(url: str) -> str:
+    """The ``user:password`` part of a URL, however malformed, or "".
+
+    It runs from the scheme's ``//`` (or the start) to the *last* ``@``: an unencoded password
+    may hold ``/``, ``?``, ``#`` and ``@``, so the last ``@`` is the only end that can never
+    leave part of it outside (an ``@`` in a path only makes this redact more than needed).
+    """
+    at = url.rfind("@")
+    if at < 0:
+        return ""
+    scheme = url.find("//")
+    return url[scheme + 2 if 0 <= scheme < at else 0:at]
+
+
+def redact_url(url: str) -> str:
+    """The URL without its user info, safe to print (``http://u:p/w@host:9200`` → ``http://host:9200``)."""
+    at = url.rfind("@")
+    if at < 0:
+        return url
+    return url[: at - len(url_userinfo(url))] + url[at + 1 :]
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every secret (longest first) replaced by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def default_archive_dir() -> Path:
@@ -132,52 +196,122 @@ _ENV = {
     "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
     "AKTE_MODEL": ("classify", "model_path"),
     "AKTE_DECOMPOUND_DICT": ("search", "decompound_dict"),
+    "AKTE_OPERATOR": ("transfer", "operator"),
+    "AKTE_SCANNER": ("transfer", "scanner"),
+    "AKTE_SCAN_PROFILE": ("transfer", "profile"),
+    "AKTE_SCHUTZBEDARF": ("transfer", "schutzbedarf"),
 }
-_SECTIONS = {
-    "ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings, "search": SearchSettings,
-    "web": WebSettings,
-}
+_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings,
+             "search": SearchSettings, "transfer": TransferSettings, "web": WebSettings}
 
 
-def _coerce(value: Any, current: Any, name: str) -> Any:
-    """Convert a TOML/env value to the type of the default it replaces."""
-    try:
-        if isinstance(current, bool):
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(value)
-            return bool(value)
-        if isinstance(current, int):
-            return int(value)
-        if isinstance(current, float):
-            return float(value)
-        if isinstance(current, tuple) and isinstance(value, list):
+_POSITIVE = frozenset({"image_dpi", "timeout_per_page", "max_image_pixels", "tesseract_timeout", "timeout"})
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _coerce(value: Any, hint: Any, name: str, key: str = "") -> Any:
+    """Check a settings-file, environment or flag value against the field's type.
+
+    Strings (all an environment variable can hold) are parsed into booleans and numbers;
+    any other value must already have the field's type: ``workers = "vier"``, ``deskew = 5``
+    or ``languages = 3`` are refused, never silently converted.
+
+    Raises:
+        ConfigError: naming ``name`` (file and key, or the variable) and what was expected.
+    """
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ConfigError(f"{name}: {value!r} is not true or false")
+    if hint in (int, float):
+        number = _number(value, hint, name)
+        if key == "review_threshold" and not 0 <= number <= 1:
+            raise ConfigError(f"{name}: {value!r} must lie between 0 and 1")
+        if number < 0 or (number == 0 and key in _POSITIVE):
+            raise ConfigError(f"{name}: {value!r} must be {'above' if key in _POSITIVE else 'at least'} 0")
+        return number
+    if hint in (str, str | None):
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{name}: {value!r} is not a text (write it in quotes)")
+    if hint == tuple[str, ...]:
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) and v.strip() for v in value):
             return tuple(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"setting {name}: {value!r} is not a valid {type(current).__name__}")
-    return value
+        raise ConfigError(f"{name}: {value!r} is not a non-empty list of texts")
+    raise ConfigError(f"{name}: cannot be set here")
+
+
+def _number(value: Any, hint: type, name: str) -> int | float:
+    kind = "whole number" if hint is int else "number"
+    if isinstance(value, str):
+        try:
+            value = hint(value.strip())
+        except ValueError:
+            raise ConfigError(f"{name}: {value!r} is not a {kind}") from None
+    # bool is an int subclass: `workers = true` is a mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (hint is int and isinstance(value, float)):
+        raise ConfigError(f"{name}: {value!r} is not a {kind}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: {value!r} is not a finite {kind}")
+    return hint(value)
 
 
 def _apply(section_obj: Any, values: Mapping[str, Any], where: str) -> Any:
-    known = {f.name: f for f in fields(section_obj)}
+    hints = get_type_hints(type(section_obj))
+    known = {f.name for f in fields(section_obj)} - {"rules"}
     changes = {}
     for key, value in values.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
-        changes[key] = _coerce(value, getattr(section_obj, key), f"{where}.{key}")
+        changes[key] = _coerce(value, hints[key], f"{where} {key}" if where.endswith("]") else where, key)
     return replace(section_obj, **changes)
 
 
-def _rules_from_toml(raw: Mapping[str, Any]) -> tuple:
+def _rules_from_toml(raw: Any, where: str) -> tuple:
+    """``[classify.rules.<type>]`` tables → ``ClassifySettings.rules``; every regex is compiled here,
+    so a broken one stops the run before any OCR starts."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} [classify] rules: {raw!r} is not a table; write [classify.rules.<type>] tables")
     rules = []
     for doc_type, spec in raw.items():
+        name = f"{where} [classify.rules.{doc_type}]"
         if not isinstance(spec, Mapping):
-            raise ConfigError(f"[classify.rules.{doc_type}] must be a table with keywords/patterns")
-        rules.append((doc_type, tuple(spec.get("keywords", ())), tuple(spec.get("patterns", ()))))
+            raise ConfigError(f"{name}: {spec!r} is not a table with keywords/patterns")
+        unknown = set(spec) - {"keywords", "patterns"}
+        if unknown:
+            raise ConfigError(f"{name}: unknown setting {sorted(unknown)[0]!r} (known: keywords, patterns)")
+        keywords, patterns = (
+            _coerce(spec[key], tuple[str, ...], f"{name} {key}") if key in spec else ()
+            for key in ("keywords", "patterns")
+        )
+        for pattern in patterns:
+            try:
+                re.compile(pattern, RULE_FLAGS)
+            except re.error as exc:
+                raise ConfigError(f"{name} pattern {pattern!r}: {exc}") from None
+        rules.append((doc_type, keywords, patterns))
     return tuple(rules)
+
+
+def _read_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed settings file; only a regular UTF-8 file is opened (a FIFO would block)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConfigError(f"settings file {path}: not a regular file")
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"settings file {path}: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"settings file {path}: not UTF-8 (byte {raw[exc.start]:#04x} in line {line}); save it as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path}: {exc}") from None
 
 
 def load_settings(
@@ -202,13 +336,7 @@ def load_settings(
     if cfg_path is None and (archive / "akte.toml").is_file():
         cfg_path = archive / "akte.toml"
     if cfg_path is not None:
-        try:
-            data = tomllib.loads(Path(cfg_path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"settings file {cfg_path}: {exc.strerror or exc}")
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"settings file {cfg_path}: {exc}")
-        settings = _merge_file(settings, data, str(cfg_path))
+        settings = _merge_file(settings, _read_toml(cfg_path), f"settings file {cfg_path}")
 
     for name, (section, key) in _ENV.items():
         if env.get(name) not in (None, ""):
@@ -221,23 +349,35 @@ def load_settings(
 
     if settings.backend not in ("sqlite", "elasticsearch"):
         raise ConfigError(f"backend {settings.backend!r}: use 'sqlite' or 'elasticsearch'")
+    taxonomy = settings.classify.taxonomy
+    for doc_type, _, _ in settings.classify.rules:
+        if doc_type not in taxonomy:
+            raise ConfigError(f"settings file {cfg_path} [classify.rules.{doc_type}]: {doc_type!r} is not in "
+                              f"the taxonomy ({', '.join(taxonomy)})")
+    if settings.transfer.schutzbedarf not in SCHUTZBEDARF:
+        raise ConfigError(f"schutzbedarf {settings.transfer.schutzbedarf!r}: use {', '.join(SCHUTZBEDARF)}")
+    for name in ("sample_normal", "sample_hoch"):
+        if not 0.0 <= getattr(settings.transfer, name) <= 1.0:
+            raise ConfigError(f"transfer.{name}: a share between 0 and 1, e.g. 0.05")
     return settings
 
 
 def _set(settings: Settings, section: str | None, key: str, value: Any, where: str) -> Settings:
     if section is None:
-        return replace(settings, **{key: _coerce(value, getattr(settings, key), where)})
+        return replace(settings, **{key: _coerce(value, str, where)})
     return replace(settings, **{section: _apply(getattr(settings, section), {key: value}, where)})
 
 
 def _merge_file(settings: Settings, data: Mapping[str, Any], where: str) -> Settings:
     for key, value in data.items():
         if key == "backend":
-            settings = replace(settings, backend=str(value))
-        elif key in _SECTIONS and isinstance(value, Mapping):
+            settings = replace(settings, backend=_coerce(value, str, f"{where} backend"))
+        elif key in _SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where} [{key}]: {value!r} is not a table; write a [{key}] section")
             values = dict(value)
             if key == "classify" and "rules" in values:
-                rules = _rules_from_toml(values.pop("rules"))
+                rules = _rules_from_toml(values.pop("rules"), where)
                 settings = replace(settings, classify=replace(settings.classify, rules=rules))
             settings = replace(settings, **{key: _apply(getattr(settings, key), values, f"{where} [{key}]")})
         else:

@@ -9,6 +9,7 @@ Hierarchy::
     ├── MissingToolError           an external program is absent or too old (3)
     ├── ToolFailedError            an external program failed on one document
     ├── ArchiveUnavailableError    the archive/search backend cannot be reached (5)
+    │   └── StorageFullError       the disk under the archive is full (5)
     ├── RecordNotFoundError        no record with that id (1)
     ├── ModelError                 a classification model is missing, broken or foreign (1)
     └── IntegrityError             verify found missing/altered/orphaned objects (6)
@@ -19,6 +20,8 @@ worker processes.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from enum import IntEnum
 
 
@@ -32,6 +35,7 @@ class ExitCode(IntEnum):
     PARTIAL = 4
     UNAVAILABLE = 5
     INTEGRITY = 6
+    INTERNAL = 70  # a bug: an exception no typed error covers (sysexits' EX_SOFTWARE)
 
 
 class AkteError(Exception):
@@ -89,6 +93,31 @@ class ArchiveUnavailableError(AkteError):
     """The archive store or search backend cannot be reached."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class StorageFullError(ArchiveUnavailableError):
+    """The disk under the archive (object store or one of its SQLite files) is full."""
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+
+
+def storage_error(root, what: str, exc: BaseException) -> ArchiveUnavailableError:
+    """The error for a failed write to the archive, the same for files and SQLite.
+
+    Args:
+        root: the archive folder.
+        what: what was being written, e.g. "journal journal.sqlite" or "while storing a.pdf".
+        exc: the OSError or sqlite3.Error that occurred.
+    """
+    full = (isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS) or (
+        isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL)
+    if full:
+        return StorageFullError(
+            f"cannot write to the archive {root} ({what}): the disk is full; free space and run the same command again"
+        )
+    detail = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+    return ArchiveUnavailableError(f"cannot write to the archive {root} ({what}): {detail}")
 
 
 class RecordNotFoundError(AkteError):

@@ -57,6 +57,7 @@ class MigrationReport:
         from .ingest.journal import now_iso
 
         self.job, self.dry_run, self.seconds = job, dry_run, 0.0
+        self.archive_dir = archive_dir
         self.notes: list[str] = []
         self.counts: Counter = Counter()
         self.failures: list[dict] = []
@@ -264,7 +265,17 @@ def reindex(settings: Settings, *, pending_only: bool = False,
             return outcome
         outcome.report = run.backend.reindex_into_new_version(run.store.iter_records(), progress)
         outcome.records = outcome.report.bulk.indexed
+        run.store.audit.append("reindex", details={"backend": settings.backend, "records": outcome.records,
+                                                   "switched": outcome.report.switched})
         if outcome.report.switched:
             for entry in run.journal.pending():  # the new index holds every stored record
                 run.journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
     return outcome
+
+
+def log_job(report: MigrationReport) -> None:
+    """Note a finished job in the audit chain (each record's own entry was written as it was stored)."""
+    if not report.dry_run:
+        ArchiveStore(report.archive_dir).audit.append(f"migrate-{report.job}", details={
+            "counts": dict(report.counts), "seconds": round(report.seconds, 1),
+            "report_file": report.path.relative_to(report.archive_dir).as_posix()})

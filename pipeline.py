@@ -9,21 +9,22 @@ same pipeline with items that carry metadata (:class:`ImportMeta`).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend
 from .archive.registry import open_backend
-from .archive.store import ArchiveStore, sha256_file
+from .archive.seal import commit_record_change, finish_pending
+from .archive.store import ArchiveStore
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
 from .errors import (
@@ -31,15 +32,19 @@ from .errors import (
     ExitCode,
     MissingToolError,
     QuarantineReason,
+    StorageFullError,
     ToolFailedError,
+    storage_error,
 )
 from .ingest.checksums import verify_checksums
-from .ingest.discover import discover
+from .ingest.discover import open_regular, scan
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
-from .ocr.recognize import check_ocr, recognize_item, stop_ocr
-from .ocr.transfer import make_title, transfer_note
+from .ocr.recognize import check_ocr, recognize_item
+from .ocr.transfer import make_title, stamp_archival, transfer_note
+from .textnorm import shown
+from .workers import Done, WorkerPool
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
 WOULD_ARCHIVE = "would-archive"  # --dry-run
@@ -149,12 +154,16 @@ class Run:
 def archive_lock(root: Path) -> Iterator[None]:
     """Hold the archive's write lock; another writer gets a clear error, not a race."""
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
+    # Close-on-exec: no OCR worker or tool may inherit the lock (and outlive us holding it).
+    fd = os.open(root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ArchiveUnavailableError(f"{root}: another akte process is writing to this archive") from None
         yield
+    finally:
+        os.close(fd)
 
 
 class _DryJournal:
@@ -184,9 +193,11 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
         return
     with archive_lock(root):
         store.clean_partials()
+        finish_pending(store)
         # Work folders of a run that was killed: we hold the lock, so nobody uses them.
         shutil.rmtree(root / "work", ignore_errors=True)
         journal = Journal(root / "journal.sqlite")
+        remove_leftovers(journal, store)
         run = Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
         try:
             if run.backend is not None:
@@ -203,19 +214,22 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
 def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None) -> BatchReport:
     """Archive every file under ``paths``; returns what happened to each.
 
-    All inputs are checked first, so the progress bar knows the number of pages.
+    All inputs are checked first, so the progress bar knows the number of pages. Entries
+    that must not be read (a FIFO, a symlink leaving its folder) are quarantined by reason
+    only. Raises InputFileError for a path that does not exist or lies inside the archive.
     """
+    files = list(scan(list(paths), archive=settings.archive_dir))
     check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
-    files = list(discover(list(paths)))
     with open_run(settings, progress) as run:
         run.progress.phase("checking", len(files), "files")
         todo = []
-        for path in files:
-            checked = _check(run, path, None)
-            if checked:
+        for found in files:
+            if found.problem:
+                _quarantine(run, found.path, None, found.problem, keep_copy=False)
+            elif checked := _check(run, found.path, None):
                 todo.append(checked)
-            run.progress.advance(1, path.name)
+            run.progress.advance(1, found.path.name)
         run.progress.phase(f"OCR {len(todo)} file(s)", sum(s.page_count for s, _ in todo), "pages")
         _process(run, iter(todo), len(todo))
     return run.report
@@ -254,6 +268,18 @@ def _open_index(settings: Settings, report: BatchReport) -> SearchBackend | None
         return None
 
 
+def remove_leftovers(journal: Journal, store: ArchiveStore) -> None:
+    """Remove objects a killed run wrote for an input whose manifest it never wrote.
+
+    Such objects are referenced by nothing (``verify`` would call them orphans for ever);
+    where the manifest was written after all, they are kept and the record is finished.
+    """
+    for sha, rels in journal.unfinished_objects().items():
+        if not store.has_record(sha):
+            store.drop_objects(rels)
+        journal.forget_objects(sha)
+
+
 def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend, report: BatchReport | None = None):
     """Index records that were stored but not indexed (after a crash or a backend outage).
 
@@ -282,8 +308,12 @@ def _check(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, I
 def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
     origin = meta.origin if meta else None
     try:
-        size = path.stat().st_size
-        sha = sha256_file(path)
+        with open_regular(path) as fh:  # a FIFO swapped in since discovery must not block us
+            size = os.fstat(fh.fileno()).st_size
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    except QuarantineReason as exc:
+        _quarantine(run, path, None, exc.reason, origin, keep_copy=False)
+        return None
     except OSError as exc:
         _quarantine(run, path, None, f"cannot read file: {exc.strerror or exc}", origin)
         return None
@@ -318,9 +348,13 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
 
 
-def _quarantine(run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None) -> None:
+def _quarantine(
+    run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None, keep_copy: bool = True
+) -> None:
     if not run.dry_run:
-        run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None)
+        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
+                                                                       "kept": kept, "origin": origin})
         if sha:
             run.journal.mark(sha, str(path), "quarantined", reason=reason)
     _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
@@ -352,63 +386,39 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
     Workers only read inputs and write into their own work folders; every write to the
     archive and the journal happens in this process, one record at a time. With fewer
     documents than workers, each document's OCR gets the spare cores (ocrmypdf --jobs).
+    On Ctrl-C or a fatal error the workers and their OCR runs are stopped at once; what was
+    not stored stays "started" in the journal and the next run redoes it.
     """
     workers = max(1, min(run.settings.workers, count or run.settings.workers))
     jobs = max(1, (os.cpu_count() or 1) // workers)
     workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(run.store.root)))
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
-        pending: dict[Future, tuple[SourceFile, ImportMeta | None]] = {}
-        exhausted = False
-        while pending or not exhausted:
-            while not exhausted and len(pending) < workers * 2:
-                nxt = next(checked, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                source, meta = nxt
-                run.journal.mark(source.sha256, source.path, "started")
-                work = workroot / source.sha256
-                future = pool.submit(recognize_item, source, meta, run.settings.ocr, work, jobs)
-                pending[future] = nxt
-            if not pending:
-                break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                source, meta = pending.pop(future)
-                _finish(run, future, source, meta)
-                shutil.rmtree(workroot / source.sha256, ignore_errors=True)
-                run.advance(source, source.path)
-    except BaseException:
-        # Ctrl-C or a fatal error: stop the OCR now rather than wait for every page in
-        # flight. What was not stored stays "started" in the journal; the next run redoes it.
-        for process in list((pool._processes or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown(wait=True)
+        with WorkerPool(workers) as pool:
+            exhausted = False
+            while pool.busy or not exhausted:
+                while not exhausted and pool.has_room():
+                    nxt = next(checked, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    source, meta = nxt
+                    run.journal.mark(source.sha256, source.path, "started")
+                    pool.submit(nxt, recognize_item, source, meta, run.settings.ocr, workroot / source.sha256, jobs)
+                for done in pool.wait():
+                    source, meta = done.key
+                    _finish(run, done, source, meta)
+                    shutil.rmtree(workroot / source.sha256, ignore_errors=True)
+                    run.advance(source, source.path)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process; on its SIGTERM they stop their OCR
-    program (ocrmypdf with Tesseract and Ghostscript) and exit at once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-
-
-def _exit_on_sigterm(signum, frame) -> None:
-    stop_ocr()
-    # Not SystemExit: the pool's worker loop would catch it and start the next document.
-    os._exit(128 + signum)
-
-
-def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | None) -> None:
+def _finish(run: Run, done: Done, source: SourceFile, meta: ImportMeta | None) -> None:
     origin = meta.origin if meta else None
     try:
-        ocr = future.result()
+        if done.error is not None:
+            raise done.error
+        ocr = done.result
     except MissingToolError:
         raise
     except ToolFailedError as exc:
@@ -422,9 +432,7 @@ def _finish(run: Run, future: Future, source: SourceFile, meta: ImportMeta | Non
         except QuarantineReason as exc:  # e.g. the file changed after it was checked
             _quarantine(run, Path(source.path), source.sha256, exc.reason, origin)
         except OSError as exc:  # disk full, archive gone: stop; the journal resumes the batch
-            raise ArchiveUnavailableError(
-                f"cannot write to the archive {run.store.root} while storing {source.path}: {exc.strerror or exc}"
-            ) from None
+            raise storage_error(run.store.root, f"while storing {shown(source.path)}", exc) from None
 
 
 def _workdir(root: Path) -> Path:
@@ -444,30 +452,34 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
             known.update(confidence=1.0, needs_review=False, method="import")
         classification = replace(classification, **known)
     store = run.store
-    original = store.put_original(Path(source.path), source.sha256)
+    named = replace(source, path=shown(source.path))  # names in the manifest are printable text
+    note = stamp_archival(ocr, meta, transfer_note(named, meta, run.settings, ocr))
+    planned = partial(run.journal.plan_object, source.sha256)
+    original = store.put_original(Path(source.path), source.sha256, planned)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
-        archival, archival_sha = store.put_archival(Path(ocr.archival_pdf))
+        archival, archival_sha = store.put_archival(Path(ocr.archival_pdf), planned)
     record = ArchiveRecord(
         id=source.sha256,
         sha256=source.sha256,
-        source_name=source.name,
+        source_name=named.name,
         media_type=source.media_type,
         size=source.size,
         page_count=source.page_count,
         ingested_at=now_iso(),
-        title=(meta.title if meta and meta.title else None) or make_title(source, ocr),
+        title=(meta.title if meta and meta.title else None) or make_title(named, ocr),
         original_object=original,
         archival_object=archival,
         archival_sha256=archival_sha,
         pages=ocr.pages,
         engine=ocr.engine,
         classification=classification,
-        audit=(transfer_note(source, meta, run.settings.ocr),),
+        audit=(note,),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
     )
-    store.write_record(record)
+    commit_record_change(store, record, "imported" if meta else "ingested",
+                         {"source_path": named.path, "pages": source.page_count, "origin": meta and meta.origin})
     commit(run, source.path, record)
     _settle(run, source.sha256, Outcome(source.path, ARCHIVED, record.id, pages=source.page_count,
                                         origin=meta.origin if meta else None))
@@ -484,6 +496,8 @@ def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
         return
     try:
         result = run.backend.index([record])
+    except StorageFullError:
+        raise
     except ArchiveUnavailableError as exc:
         run.report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
         run.backend = None

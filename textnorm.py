@@ -59,3 +59,17 @@ def expand_year(year: int, today: date | None = None) -> int:
         raise ValueError(f"not a two-digit year: {year}")
     pivot = ((today or date.today()).year + YEAR_WINDOW_AHEAD) % 100
     return 2000 + year if year <= pivot else 1900 + year
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print, encode as UTF-8 and store: undecodable bytes of a file name
+    (kept by Python as surrogates) and control characters appear escaped, e.g.
+    ``scan\\xff.png``; a name cannot move the cursor or clear the terminal."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_CONTROL)
+    return raw.decode("utf-8", "backslashreplace").translate(_CONTROL)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}

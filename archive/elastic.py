@@ -27,7 +27,7 @@ from elasticsearch import (
     helpers,
 )
 
-from ..config import ElasticSettings
+from ..config import ElasticSettings, redact, redact_url, url_userinfo
 from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from .analysis import ANALYSIS_VERSION
@@ -45,15 +45,23 @@ from .query import make_snippet, parse_query
 
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
 _SOURCE = ["id", "title", "doc_type", "date", "text"]
-_USERINFO = re.compile(r"(^|//)[^/]*@")
 
 
-def redact_url(url: str) -> str:
-    """The URL without user info (``user:password@``), safe to print.
+def check_url(url: str) -> None:
+    """Refuse a URL whose user info is not percent-encoded before the client sees it.
 
-    Works on text rather than a parsed URL, so malformed URLs are redacted too.
+    ``http://elastic:pa/ss@host:9200`` would otherwise reach host ``elastic`` and send
+    ``ss@host:9200`` as a request path: part of the password on the wire and in every log line.
+
+    Raises:
+        ConfigError: naming the URL without its credentials.
     """
-    return _USERINFO.sub(r"\1", url)
+    userinfo = url_userinfo(url)
+    if any(c in userinfo for c in "/?#") or any(c.isspace() for c in url):
+        raise ConfigError(
+            f"Elasticsearch URL {redact_url(url)!r} is malformed: a password in it must be percent-encoded "
+            "(/ as %2F, ? as %3F, # as %23, @ as %40), or give it in AKTE_ES_USERNAME/AKTE_ES_PASSWORD"
+        )
 
 
 class ElasticBackend:
@@ -73,6 +81,7 @@ class ElasticBackend:
         """
         self.settings = settings
         self.url = redact_url(settings.url)
+        check_url(settings.url)
         self.alias = f"{settings.index_prefix}-records"
         auth: dict[str, Any] = {}
         if settings.api_key:
@@ -90,7 +99,7 @@ class ElasticBackend:
                 **auth,
             )
         except ValueError as exc:  # e.g. no scheme; the client quotes the raw URL
-            reason = str(exc).replace(settings.url, self.url)
+            reason = redact(str(exc).replace(settings.url, self.url), settings.secrets())
             raise ConfigError(f"Elasticsearch URL {self.url!r}: {reason}") from None
         with self._guard("connect"):
             if not self.client.indices.exists_alias(name=self.alias):
@@ -107,13 +116,13 @@ class ElasticBackend:
         try:
             yield
         except (AuthenticationException, AuthorizationException) as exc:
-            raise ArchiveUnavailableError(
-                f"Elasticsearch at {self.url} refused the credentials ({action}): {exc.message}"
-            ) from None
+            raise ArchiveUnavailableError(self._redacted(f"refused the credentials ({action}): {exc.message}")) from None
         except TransportError as exc:
-            raise ArchiveUnavailableError(
-                f"Elasticsearch at {self.url} is unreachable ({action}): {exc.message}"
-            ) from None
+            raise ArchiveUnavailableError(self._redacted(f"is unreachable ({action}): {exc.message}")) from None
+
+    def _redacted(self, problem: str) -> str:
+        # The client's messages may quote a node URL or header; none of them may carry a secret.
+        return redact(f"Elasticsearch at {self.url} {problem}", self.settings.secrets())
 
     def _put_template(self) -> None:
         template = index_template(self.settings.index_prefix)

@@ -13,7 +13,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import ArchiveUnavailableError
+from ..errors import ArchiveUnavailableError, StorageFullError, storage_error
 from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
@@ -80,18 +80,29 @@ class SqliteBackend:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
+            full = self._full(exc)
+            if isinstance(full, StorageFullError):
+                raise full from None
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
 
+    def _full(self, exc: BaseException) -> ArchiveUnavailableError:
+        return storage_error(self.path.parent, f"search index {self.path.name}", exc)
+
     def index(self, records: Iterable[ArchiveRecord]) -> BulkReport:
-        """Upsert records (one transaction per call)."""
+        """Upsert records (one transaction per call); a full disk raises StorageFullError."""
         count, errors = 0, {}
-        with self.db:
-            for record in records:
-                try:
-                    self._upsert(index_document(record))
-                    count += 1
-                except sqlite3.Error as exc:
-                    errors[record.id] = str(exc)
+        try:
+            with self.db:
+                for record in records:
+                    try:
+                        self._upsert(index_document(record))
+                        count += 1
+                    except sqlite3.Error as exc:
+                        if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
+                            raise
+                        errors[record.id] = str(exc)
+        except sqlite3.Error as exc:
+            raise self._full(exc) from None
         return BulkReport(count, errors)
 
     def _upsert(self, doc: dict[str, Any]) -> None:

@@ -16,13 +16,53 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import secrets
+import stat
+import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from ..errors import QuarantineReason, RecordNotFoundError
-from ..fsio import atomic_copy, atomic_write_bytes, sha256_file
+from ..errors import ArchiveUnavailableError, InputFileError, IntegrityError, QuarantineReason, RecordNotFoundError
+from ..fsio import atomic_copy, atomic_write_bytes, fsync_dir, sha256_file
 from ..models import ArchiveRecord
+from ..textnorm import shown
+
+if TYPE_CHECKING:
+    from .audit import AuditLog
+
+_MAX_COPY_NAME = 200  # bytes; 255 is the usual limit, and the ".part" name must fit too
+CHUNK = 1 << 20  # bytes read at a time when copying out
+RECORD_ID = re.compile(r"[0-9a-f]{64}")  # a record id is the SHA-256 of its original
+_ID_PREFIX = re.compile(r"[0-9a-f]{6,64}")
+_OBJECT_TOPS = ("objects", "archival")
+
+
+class BrokenManifestError(IntegrityError, ValueError):
+    """A manifest that cannot be read as a record (exit 6).
+
+    Also a ``ValueError``, like the parse errors it stands for, so ``verify`` counts it among
+    the broken manifests.
+    """
+
+
+def is_record_id(text: object) -> bool:
+    """True for a full record id: 64 lower-case hex characters, nothing else."""
+    return isinstance(text, str) and RECORD_ID.fullmatch(text) is not None
+
+
+def _shown(text: str) -> str:
+    # A user's or a file's string in a message: quoted, control characters escaped, bounded.
+    return repr(text if len(text) <= 80 else text[:80] + "…")
+
+
+
+def manifest_bytes(record: ArchiveRecord) -> bytes:
+    """The exact bytes of a record's manifest (their SHA-256 is what the audit chain seals)."""
+    return json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
 @dataclass
@@ -56,80 +96,167 @@ class ArchiveStore:
         return f"archival/{sha[:2]}/{sha}.pdf"
 
     def _manifest(self, record_id: str) -> Path:
+        # Every manifest path is built here, so no string that is not a record id (`../x`,
+        # an absolute path) ever becomes a path to read or write.
+        if not is_record_id(record_id):
+            raise RecordNotFoundError(f"{_shown(str(record_id))} is not a record id (64 hex characters)")
         return self.root / "records" / record_id[:2] / f"{record_id}.json"
+
+    def manifest_path(self, record_id: str) -> Path:
+        """Where a record's manifest lives."""
+        return self._manifest(record_id)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The archive's audit log (opened on first use)."""
+        from .audit import AuditLog
+
+        return AuditLog(self.root)
 
     def path(self, rel: str) -> Path:
         """Absolute path of a stored object given its relative path."""
         return self.root / rel
 
     # -- writing -----------------------------------------------------------------------
-    def put_original(self, src: Path, sha: str) -> str:
-        """Store the original bytes under their hash; refuse if they changed while copying."""
+    def put_original(self, src: Path, sha: str, planned: Callable[[str], None] | None = None) -> str:
+        """Store the original bytes under their hash; refuse if they changed while copying.
+
+        ``planned`` is told the object's relative path before a new object is written (the
+        journal keeps it, so a run killed before the manifest is written can remove it).
+        The copy is never readable by more people than the source file is.
+        """
         rel = self._original_rel(sha)
         dst = self.root / rel
         if dst.exists() and sha256_file(dst) == sha:
             return rel
-        written = atomic_copy(src, dst)
+        if planned:
+            planned(rel)
+        written = atomic_copy(src, dst, mode=0o666 & os.stat(src).st_mode)
         if written != sha:
             dst.unlink(missing_ok=True)
             raise QuarantineReason(str(src), "file changed while it was being archived (still being written?)")
         return rel
 
-    def put_archival(self, pdf: Path) -> tuple[str, str]:
+    def put_archival(self, pdf: Path, planned: Callable[[str], None] | None = None) -> tuple[str, str]:
         """Store an archival PDF under its own hash; returns (relative path, sha256)."""
         sha = sha256_file(pdf)
         rel = self._archival_rel(sha)
         if not (self.root / rel).exists():
+            if planned:
+                planned(rel)
             atomic_copy(pdf, self.root / rel)
         return rel, sha
 
-    def write_record(self, record: ArchiveRecord) -> None:
-        """Write (or replace) a record's manifest."""
-        data = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True)
-        atomic_write_bytes(self._manifest(record.id), data.encode("utf-8"))
+    def write_record(self, record: ArchiveRecord, event: str | None = None, details: dict | None = None) -> None:
+        """Write (or replace) a record's manifest, sealed in the audit chain (``seal.commit_record_change``).
 
-    def quarantine(self, src: Path, sha: str | None, reason: str, detail: dict | None = None) -> str:
-        """Keep a copy of an input we could not process, with the reason beside it."""
-        key = sha or hashlib.sha256(str(src).encode()).hexdigest()
+        There is no unsealed way to write a manifest: ``akte verify`` would report it as altered.
+        ``event`` defaults to what the record's newest audit note says happened ("imported",
+        "qa-approve", …), else "updated".
+        """
+        from .seal import commit_record_change
+
+        if event is None:
+            last = record.audit[-1] if record.audit else {}
+            event = str(last.get("event") or last.get("action") or "updated")
+        commit_record_change(self, record, event, details)
+
+    def quarantine(
+        self, src: Path, sha: str | None, reason: str, detail: dict | None = None, keep_copy: bool = True
+    ) -> str:
+        """Keep a copy of an input we could not process, with the reason beside it.
+
+        Copy and reason are readable by the owner only (an input may be a private file).
+        A name too long to write beside its ``.part`` is kept as ``original<suffix>``;
+        ``reason.json`` records the source as given. ``keep_copy=False`` records only the
+        reason (for entries that must not be opened: a FIFO, a symlink leaving the folder).
+        """
+        key = sha or hashlib.sha256(os.fsencode(str(src))).hexdigest()
         folder = self.root / "quarantine" / key
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = src.name if len(os.fsencode(src.name)) <= _MAX_COPY_NAME else "original" + _short_suffix(src)
         copied = False
-        try:
-            if src.is_file() and not (folder / src.name).exists():
-                atomic_copy(src, folder / src.name)
-            copied = (folder / src.name).exists()
-        except OSError:
-            copied = False  # unreadable: the reason file still records what happened
-        info = {"source": str(src), "sha256": sha, "reason": reason, "copy_kept": copied}
+        if keep_copy:
+            try:
+                if src.is_file() and not (folder / name).exists():  # never open a FIFO or device
+                    atomic_copy(src, folder / name, mode=0o600)
+                copied = (folder / name).exists()
+            except OSError:
+                copied = False  # unreadable: the reason file still records what happened
+        info = {"source": shown(str(src)), "sha256": sha, "reason": shown(reason), "copy_kept": copied}
+        if info["source"] != str(src):  # not UTF-8: the exact bytes of the name, too
+            info["source_bytes_hex"] = os.fsencode(str(src)).hex()
+        if copied:
+            info["copy"] = shown(name)
         info.update(detail or {})
-        atomic_write_bytes(folder / "reason.json", json.dumps(info, ensure_ascii=False, indent=1).encode())
+        data = json.dumps(info, ensure_ascii=False, indent=1).encode()
+        atomic_write_bytes(folder / "reason.json", data, mode=0o600)
         return f"quarantine/{key}"
+
+    def drop_objects(self, rels: list[str]) -> list[str]:
+        """Remove objects a run wrote for a record it never finished; returns those removed.
+
+        Only call this for objects no manifest references (the caller's journal knows).
+        """
+        removed = []
+        for rel in rels:
+            target = self.root / rel
+            if target.is_file():
+                target.unlink()
+                removed.append(rel)
+        return removed
 
     # -- reading -----------------------------------------------------------------------
     def has_record(self, record_id: str) -> bool:
-        """True when a manifest for this id exists."""
-        return self._manifest(record_id).is_file()
+        """True when a manifest for this id exists (never for a string that is not an id)."""
+        return is_record_id(record_id) and self._manifest(record_id).is_file()
 
     def read_record(self, record_id: str) -> ArchiveRecord:
-        """Load one record by full id."""
+        """Load one record by full id.
+
+        Raises:
+            RecordNotFoundError: ``record_id`` is not an id, or there is no such record.
+            BrokenManifestError: the manifest is not a regular file or not a record.
+            ArchiveUnavailableError: the manifest cannot be read (permissions, I/O).
+        """
         path = self._manifest(record_id)
+        rel = path.relative_to(self.root).as_posix()
         try:
-            return ArchiveRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+            if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the reader
+                raise BrokenManifestError(f"record {record_id}: manifest {rel} is not a regular file")
+            return ArchiveRecord.from_json(json.loads(path.read_bytes().decode("utf-8")))
         except FileNotFoundError:
             raise RecordNotFoundError(f"no record {record_id}") from None
+        except OSError as exc:
+            raise ArchiveUnavailableError(f"record {record_id}: cannot read {rel}: {exc.strerror or exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if isinstance(exc, BrokenManifestError):
+                raise
+            raise BrokenManifestError(
+                f"record {record_id}: manifest {rel} is broken ({type(exc).__name__}: {exc}); run `akte verify`"
+            ) from None
 
     def resolve(self, prefix: str) -> str:
-        """Full record id for an id or a unique prefix of at least 6 characters."""
-        prefix = prefix.strip().lower()
-        if len(prefix) == 64 and self.has_record(prefix):
-            return prefix
-        if len(prefix) < 6 or any(c not in "0123456789abcdef" for c in prefix):
-            raise RecordNotFoundError(f"no record {prefix!r} (give at least 6 hex characters)")
-        folder = self.root / "records" / prefix[:2]
-        matches = sorted(p.stem for p in folder.glob(f"{prefix}*.json")) if folder.is_dir() else []
+        """Full record id for an id or a unique prefix of 6 to 64 hex characters (any case).
+
+        Raises:
+            RecordNotFoundError: not hex / too short or long, no match, or more than one match.
+        """
+        wanted = prefix.strip().lower()
+        if not _ID_PREFIX.fullmatch(wanted):
+            raise RecordNotFoundError(
+                f"{_shown(prefix)} is not a record id: give 6 to 64 hex characters (0-9, a-f)"
+            )
+        if len(wanted) == 64:
+            if self.has_record(wanted):
+                return wanted
+            raise RecordNotFoundError(f"no record {wanted}")
+        folder = self.root / "records" / wanted[:2]
+        matches = sorted(p.stem for p in folder.glob(f"{wanted}*.json") if is_record_id(p.stem))
         if not matches:
-            raise RecordNotFoundError(f"no record {prefix!r}")
+            raise RecordNotFoundError(f"no record {wanted!r}")
         if len(matches) > 1:
-            raise RecordNotFoundError(f"id prefix {prefix!r} is ambiguous ({len(matches)} records)")
+            raise RecordNotFoundError(f"id prefix {wanted!r} is ambiguous ({len(matches)} records)")
         return matches[0]
 
     def record_ids(self) -> Iterator[str]:
@@ -138,8 +265,11 @@ class ArchiveStore:
         if not records.is_dir():
             return
         for sub in sorted(records.iterdir()):
-            for manifest in sorted(sub.glob("*.json")):
-                yield manifest.stem
+            if len(sub.name) != 2 or not sub.is_dir():
+                continue  # not part of the layout: ``verify`` reports it as stray
+            for manifest in sorted(sub.glob(f"{sub.name}*.json")):
+                if len(manifest.stem) == 64:
+                    yield manifest.stem
 
     def iter_records(self) -> Iterator[ArchiveRecord]:
         """Every record (loaded one at a time)."""
@@ -149,7 +279,7 @@ class ArchiveStore:
     def clean_partials(self) -> int:
         """Remove ``.part`` leftovers of an interrupted run; returns how many."""
         removed = 0
-        for top in ("objects", "archival", "records"):
+        for top in ("objects", "archival", "records", "quarantine"):
             for part in (self.root / top).glob("*/*.part"):
                 part.unlink(missing_ok=True)
                 removed += 1
@@ -157,7 +287,12 @@ class ArchiveStore:
 
     # -- integrity ---------------------------------------------------------------------
     def verify(self, progress=None) -> VerifyReport:
-        """Recompute every stored hash; report missing, altered and orphaned objects."""
+        """Recompute every stored hash; report missing, altered and orphaned objects.
+
+        An ingest may be running meanwhile: ``.part`` files and objects written after this
+        check started (their manifest may follow any moment) are not orphans.
+        """
+        started = time.time()
         report = VerifyReport()
         referenced: set[str] = set()
         for record_id in self.record_ids():
@@ -186,10 +321,89 @@ class ArchiveStore:
         for top in ("objects", "archival"):
             for path in sorted((self.root / top).glob("*/*")):
                 rel = path.relative_to(self.root).as_posix()
-                if rel not in referenced:
-                    report.orphaned.append(rel)
+                if rel in referenced or path.name.endswith(".part") or _written_since(path, started):
+                    continue
+                report.orphaned.append(rel)
         return report
 
-    def copy_out(self, rel: str, dest: Path) -> None:
-        """Hand a stored object to the user (via a temporary name)."""
-        atomic_copy(self.root / rel, dest)
+    def stored_object(self, rel: str, record_id: str) -> Path:
+        """The regular file a manifest's object path names, confined to the object folders.
+
+        Raises:
+            IntegrityError: the path leaves ``objects/``/``archival/``, or the file is missing
+                or not a regular file.
+        """
+        parts = Path(rel).parts if isinstance(rel, str) else ()
+        path = self.root / rel if parts else self.root
+        inside = (
+            len(parts) == 3 and parts[0] in _OBJECT_TOPS and ".." not in parts
+            and path.resolve().is_relative_to((self.root / parts[0]).resolve())
+        )
+        if not inside:
+            raise IntegrityError(f"record {record_id}: object path {_shown(str(rel))} leaves the object store")
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise IntegrityError(f"record {record_id}: {rel} is missing from the store; run `akte verify`") from None
+        if not stat.S_ISREG(mode):
+            raise IntegrityError(f"record {record_id}: {rel} is not a regular file; run `akte verify`")
+        return path
+
+    def copy_out(self, rel: str, sha256: str, dest: Path, *, record_id: str, overwrite: bool = False) -> None:
+        """Hand a stored object to the user, checking its hash while copying.
+
+        The bytes go to a hidden temporary file beside ``dest``, which becomes ``dest`` only when
+        its SHA-256 matches the manifest; on any failure (altered object, full disk, Ctrl-C) it
+        is removed, so nothing partial or altered is ever left behind.
+
+        Raises:
+            IntegrityError: the object is missing, outside the store, or altered (exit 6).
+            InputFileError: ``dest`` exists (and not ``overwrite``), is a folder, lies inside the
+                archive, or cannot be written.
+        """
+        src = self.stored_object(rel, record_id)
+        dest = Path(dest)
+        if dest.is_dir():
+            raise InputFileError(str(dest), "is a folder; give a file name")
+        if os.path.lexists(dest) and not overwrite:
+            raise InputFileError(str(dest), "exists already; add --force to replace it")
+        if not dest.parent.is_dir():
+            raise InputFileError(str(dest), f"folder {dest.parent} does not exist")
+        if dest.parent.resolve().is_relative_to(self.root.resolve()):
+            raise InputFileError(str(dest), "is inside the archive; write copies elsewhere")
+        try:
+            fin = open(src, "rb")
+        except OSError as exc:
+            raise ArchiveUnavailableError(f"record {record_id}: cannot read {rel}: {exc.strerror or exc}") from None
+        tmp = dest.with_name(f".{dest.name[:200]}.{secrets.token_hex(4)}.part")
+        try:
+            digest = hashlib.sha256()
+            with fin, open(tmp, "xb") as fout:
+                while chunk := fin.read(CHUNK):
+                    digest.update(chunk)
+                    fout.write(chunk)
+                fout.flush()
+                os.fsync(fout.fileno())
+            if digest.hexdigest() != sha256:
+                raise IntegrityError(
+                    f"record {record_id}: {rel} is altered (SHA-256 {digest.hexdigest()[:12]}…, manifest says "
+                    f"{str(sha256)[:12]}…); nothing written; run `akte verify`"
+                )
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise InputFileError(str(dest), f"cannot write: {exc.strerror or exc}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        fsync_dir(dest.parent)
+
+
+def _short_suffix(path: Path) -> str:
+    suffix = shown(path.suffix)
+    return suffix if len(suffix) <= 10 else ""
+
+
+def _written_since(path: Path, started: float) -> bool:
+    try:
+        return path.stat().st_mtime >= started
+    except FileNotFoundError:  # removed meanwhile (e.g. a rerun cleaning up): not an orphan
+        return True

@@ -8,7 +8,6 @@ the run's ``config.Settings`` on ``ctx.obj``. Errors are raised as ``AkteError``
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Optional
@@ -64,7 +63,7 @@ def label(
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
     before = record.classification
-    updated = apply_label(settings, record, doc_type, by=getpass.getuser(), note=note)
+    updated = apply_label(settings, record, doc_type, note=note)
     typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
 
 
@@ -147,7 +146,12 @@ def classify_eval(
     settings = _settings(ctx)
     items = load_labelled_dir(labelled_dir, text_of=_text_from_archive(ArchiveStore(settings.archive_dir)))
     truth_file = labelled_dir / "truth.json"
-    truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.is_file() else None
+    truth = None
+    if truth_file.is_file():
+        try:
+            truth = json.loads(truth_file.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(str(truth_file), f"not a readable UTF-8 JSON file ({exc})") from None
     _err(f"model: {resolve_model_path(settings.classify, settings.archive_dir)}")
     model = load_stage_model(settings.classify, settings.archive_dir)
     report = evaluate(model, items, settings=settings.classify, truth=truth)

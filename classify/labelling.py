@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..archive.audit import Actor
 from ..archive.registry import open_backend
+from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError
@@ -38,9 +40,12 @@ def relabelled(record: ArchiveRecord, doc_type: str, by: str, note: str | None =
     return replace(record, classification=classification, audit=record.audit + (entry,))
 
 
-def apply_label(settings: Settings, record: ArchiveRecord, doc_type: str, by: str,
+def apply_label(settings: Settings, record: ArchiveRecord, doc_type: str, actor: Actor | None = None,
                 note: str | None = None, via: str | None = None) -> ArchiveRecord:
-    """Store a hand-set type for ``record`` (manifest first, then the index) and return it.
+    """Store a hand-set type for ``record`` (manifest sealed in the audit chain, then the index).
+
+    ``actor`` is who decided (the operating-system user by default; the signed-in user and
+    their client address in the web archive).
 
     Raises:
         AkteError: ``doc_type`` is not in the taxonomy.
@@ -48,8 +53,11 @@ def apply_label(settings: Settings, record: ArchiveRecord, doc_type: str, by: st
     """
     if doc_type not in settings.classify.taxonomy:
         raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
-    updated = relabelled(record, doc_type, by, note, via)
-    ArchiveStore(settings.archive_dir).write_record(updated)
+    actor = actor or Actor.current()
+    updated = relabelled(record, doc_type, actor.name, note, via)
+    entry = updated.audit[-1]
+    details = {k: v for k, v in entry.items() if k not in ("at", "by")}
+    commit_record_change(ArchiveStore(settings.archive_dir), updated, "label", details, actor)
     backend = open_backend(settings)
     try:
         report = backend.index([updated])

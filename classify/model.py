@@ -204,9 +204,12 @@ def load_model(path: str | Path) -> TextModel:
     if meta.get("preprocess") != PREPROCESS:
         raise ModelError(f"{path} expects text preprocessing {meta.get('preprocess')!r}, not {PREPROCESS!r}")
     if _minor(str(meta.get("sklearn_version"))) != _minor(sklearn.__version__):
+        # A pickle is only safe to load under the minor version that wrote it; pyproject.toml
+        # pins the one the shipped model needs.
         raise ModelError(
             f"{path} was trained with scikit-learn {meta.get('sklearn_version')}, this is "
-            f"{sklearn.__version__}; retrain with `akte train`"
+            f"{sklearn.__version__}; install scikit-learn {_minor(str(meta.get('sklearn_version')))}.x "
+            "or retrain with `akte train`"
         )
     if hashlib.sha256(blob).hexdigest() != meta.get("estimator_sha256"):
         raise ModelError(f"{path} is damaged: estimator checksum does not match meta.json")

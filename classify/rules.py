@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..config import RULE_FLAGS
 from ..errors import ConfigError
 from ..textnorm import fold_ocr
 
@@ -59,7 +60,7 @@ def compile_rules(
         regexes = []
         for pattern in patterns:
             try:
-                regexes.append(re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+                regexes.append(re.compile(pattern, RULE_FLAGS))
             except re.error as exc:
                 raise ConfigError(f"[classify.rules.{doc_type}] pattern {pattern!r}: {exc}") from None
         compiled.append(Rule(doc_type, tuple(fold_ocr(k) for k in keywords if k.strip()), tuple(regexes)))

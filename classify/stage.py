@@ -60,7 +60,15 @@ def resolve_model_path(settings: ClassifySettings, archive_dir: str | Path | Non
 
 
 def load_stage_model(settings: ClassifySettings, archive_dir: str | Path | None) -> TextModel:
-    """The (cached) model for these settings; raises ``ModelError`` when it cannot load."""
+    """The (cached) model for these settings, with the rules checked too.
+
+    Called once at the start of a run, so that a broken rule or model stops it before any OCR.
+
+    Raises:
+        ModelError: the model cannot be loaded.
+        ConfigError: a rule names an unknown type or has an invalid regex.
+    """
+    compile_rules(settings.rules, settings.taxonomy)
     return get_model(resolve_model_path(settings, archive_dir))
 
 

@@ -7,15 +7,27 @@ States of one input (keyed by the SHA-256 of its bytes)::
 
 ``stored`` means the record is safely in the store but not yet in the search index
 ("index pending"): the next run, or ``akte reindex --pending``, indexes it.
+
+While an input is ``started``, the objects the run creates for it are listed in ``written``
+before they are written; a run killed before the manifest exists leaves them listed, and the
+next run removes them (:meth:`Journal.unfinished_objects`), so no orphan stays behind.
+
+Paths are file names as the system gives them: bytes on Linux. One that is not valid UTF-8
+is stored as a BLOB of its bytes and read back exactly (``os.fsdecode``).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+from ..errors import storage_error
 from ..models import now_iso
+from ..textnorm import shown
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -27,6 +39,11 @@ CREATE TABLE IF NOT EXISTS inputs (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inputs_state ON inputs(state);
+CREATE TABLE IF NOT EXISTS written (
+    sha256 TEXT NOT NULL,
+    rel TEXT NOT NULL,
+    PRIMARY KEY (sha256, rel)
+);
 """
 
 
@@ -42,39 +59,90 @@ class JournalEntry:
 
 
 class Journal:
-    """The journal of one archive (``<archive>/journal.sqlite``)."""
+    """The journal of one archive (``<archive>/journal.sqlite``).
+
+    Every SQLite failure becomes ArchiveUnavailableError (StorageFullError when the disk is
+    full): the batch stops with a clear message and the next run resumes.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a state change reported to the user must survive a power cut.
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
+        self.path = path
+        with self._errors():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a state change reported to the user must survive a power cut.
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(self.path.parent, f"journal {self.path.name}", exc) from None
 
     def get(self, sha256: str) -> JournalEntry | None:
         """The entry for these bytes, if any."""
-        row = self.db.execute(
-            "SELECT sha256, path, state, record_id, reason FROM inputs WHERE sha256 = ?", (sha256,)
-        ).fetchone()
-        return JournalEntry(*row) if row else None
+        with self._errors():
+            row = self.db.execute(
+                "SELECT sha256, path, state, record_id, reason FROM inputs WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+        return _entry(row) if row else None
 
     def mark(self, sha256: str, path: str, state: str, record_id: str | None = None, reason: str | None = None) -> None:
-        """Record a new state for an input."""
-        self.db.execute(
-            "INSERT INTO inputs (sha256, path, state, record_id, reason, updated_at) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, state=excluded.state,"
-            " record_id=excluded.record_id, reason=excluded.reason, updated_at=excluded.updated_at",
-            (sha256, path, state, record_id, reason, now_iso()),
-        )
+        """Record a new state for an input (a finished one forgets its planned objects)."""
+        with self._errors():
+            self.db.execute(
+                "INSERT INTO inputs (sha256, path, state, record_id, reason, updated_at) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, state=excluded.state,"
+                " record_id=excluded.record_id, reason=excluded.reason, updated_at=excluded.updated_at",
+                (sha256, _db_path(path), state, record_id, reason and shown(reason), now_iso()),
+            )
+            if state != "started":
+                self.db.execute("DELETE FROM written WHERE sha256 = ?", (sha256,))
+
+    def plan_object(self, sha256: str, rel: str) -> None:
+        """Note that the run is about to create object ``rel`` for the input ``sha256``."""
+        with self._errors():
+            self.db.execute("INSERT OR IGNORE INTO written (sha256, rel) VALUES (?, ?)", (sha256, rel))
+
+    def unfinished_objects(self) -> dict[str, list[str]]:
+        """Objects created for inputs that never got further than ``started``, by input."""
+        with self._errors():
+            rows = self.db.execute("SELECT sha256, rel FROM written ORDER BY sha256, rel").fetchall()
+        found: dict[str, list[str]] = {}
+        for sha, rel in rows:
+            found.setdefault(sha, []).append(rel)
+        return found
+
+    def forget_objects(self, sha256: str) -> None:
+        """Drop the list of planned objects of one input (they were removed or adopted)."""
+        with self._errors():
+            self.db.execute("DELETE FROM written WHERE sha256 = ?", (sha256,))
 
     def pending(self) -> list[JournalEntry]:
         """Inputs stored but not yet indexed."""
-        rows = self.db.execute(
-            "SELECT sha256, path, state, record_id, reason FROM inputs WHERE state = 'stored' ORDER BY updated_at"
-        ).fetchall()
-        return [JournalEntry(*row) for row in rows]
+        with self._errors():
+            rows = self.db.execute(
+                "SELECT sha256, path, state, record_id, reason FROM inputs WHERE state = 'stored' ORDER BY updated_at"
+            ).fetchall()
+        return [_entry(row) for row in rows]
 
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+def _db_path(path: str) -> str | bytes:
+    """A path as SQLite can store it without loss: text when it is UTF-8, else its bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def _entry(row) -> JournalEntry:
+    sha, path, state, record_id, reason = row
+    return JournalEntry(sha, os.fsdecode(path) if isinstance(path, bytes) else path, state, record_id, reason)

@@ -132,7 +132,10 @@ def test_cursor_round_trip_and_rejects_garbage() -> None:
         ("https://u:p@es.example:9243/base", "https://es.example:9243/base"),
         ("http://127.0.0.1:9200", "http://127.0.0.1:9200"),
         ("u:geheim@host:9200", "host:9200"),
-        ("http://u:ge@heim@host:9200/x@y", "http://host:9200/x@y"),
+        # Up to the last '@': the password may hold '@' and '/' unencoded, so an '@' in a path
+        # costs some of the shown URL rather than risking part of a password.
+        ("http://u:ge@heim@host:9200/x@y", "http://y"),
+        ("http://u:pa/ss@host:9200", "http://host:9200"),
         ("http://[::1]:9200", "http://[::1]:9200"),
     ],
 )

@@ -21,7 +21,7 @@ PACKAGE = "aktenarchiv"
 # import each other (what they share lives in the base modules).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Command groups (*_commands.py, and classify/commands.py, which lives in classify/) are CLI.
-    ("cli", ("__main__", "cli", "cli_admin", "*_commands", "classify.commands")),
+    ("cli", ("__main__", "cli", "cli_errors", "cli_admin", "*_commands", "classify.commands")),
     ("web", ("web", "web.*")),
     ("jobs", ("migrate", "migrate.*")),
     # workers, batches and qa arrive with the worker-pool and scan-station changes.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from aktenarchiv.archive.base import SearchQuery
 from aktenarchiv.archive.registry import open_backend
+from aktenarchiv.archive.seal import check_store
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.ingest.journal import Journal
 
@@ -52,6 +53,8 @@ def test_kill_9_mid_batch_then_resume(tmp_path, make_scan, settings, engine):
     ids = list(store.record_ids())
     assert len(ids) == len(WORDS) == len(set(ids))
     assert store.verify().ok  # no orphaned or half-written objects left behind
+    chain = store.audit.verify()
+    assert chain.ok and check_store(store, chain).ok  # every manifest sealed once, the chain unbroken
     journal = Journal(archive / "journal.sqlite")
     assert journal.pending() == []
     backend = open_backend(settings)

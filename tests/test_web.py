@@ -131,7 +131,7 @@ def test_record_page_image_and_downloads(app, web) -> None:
     assert f"/akte/{rid}/original" not in page.text  # clerks get no original
     image = clerk.get(f"/akte/{rid}/seite/2.png")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
-    cached = list((web.settings.archive_dir / "cache" / "pages").rglob(f"{rid}-2-1000.png"))
+    cached = list((web.settings.archive_dir / "web" / "pages").rglob(f"{rid}-2-1000.png"))
     assert len(cached) == 1 and cached[0].read_bytes() == image.content
     assert clerk.get(f"/akte/{rid}/seite/2.png", params={"w": 240}).content.startswith(b"\x89PNG")
     assert clerk.get(f"/akte/{rid}/seite/2.png", params={"w": 5000}).status_code == 404
@@ -154,13 +154,22 @@ def test_every_read_is_logged_with_the_user(app, web) -> None:
     client.get(f"/akte/{rid}/pdf")
     _api(app, web, "hr", f"/api/records/{web.ids['personal']}")
     _api(app, web, "admin", "/api/search", q="Müller")
-    log = [(e["user"], e["channel"], e["action"], e.get("record")) for e in read_entries(web.settings.archive_dir)]
+    log = [(e.actor, e.details["channel"], e.details["action"], e.records[0] if e.records else None)
+           for e in read_entries(web.settings.archive_dir)]
+    assert all(e.host == "testclient" for e in read_entries(web.settings.archive_dir))
     assert ("sach", "web", "view", rid) in log
     assert ("sach", "web", "page-image", rid) in log
     assert ("sach", "web", "download", rid) in log
     assert ("hr", "api", "view", web.ids["personal"]) in log
     assert ("admin", "api", "search", None) in log
     assert not any(e[3] == web.ids["personal"] and e[0] == "sach" for e in log)  # refused reads leave no read
+    admin = signed_in_client(app, "admin")
+    trail = admin.get(f"/akte/{rid}").text
+    assert "read (download) · sach@testclient" in trail and "sealed" in trail
+    assert "Protokoll der Akte" not in client.get(f"/akte/{rid}").text  # the trail is for admins
+    # Users, sessions, cookie key and image cache sit where the archive's layout expects them.
+    verified = akte(web.settings, "verify")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_forms_need_the_csrf_token(app, web) -> None:
@@ -185,7 +194,7 @@ def test_sign_out_and_idle_timeout_end_the_session(app, web) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
     idle = signed_in_client(app, "sach")
     limit = web.settings.web.session_idle_minutes * 60
-    with sqlite3.connect(web.settings.archive_dir / "users.sqlite") as db:
+    with sqlite3.connect(web.settings.archive_dir / "web" / "users.sqlite") as db:
         db.execute("UPDATE sessions SET last_seen = last_seen - ?", (limit + 5,))
     answer = idle.get(f"/akte/{web.ids['bauantrag']}", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/anmelden")
@@ -235,6 +244,9 @@ def test_review_confirms_or_corrects_the_type_audited(app, web) -> None:
     entry = record.audit[-1]
     assert (entry["action"], entry["by"], entry["via"], entry["from_type"], entry["to_type"]) == (
         "label", "akten", "web", None, "korrespondenz")
+    sealed = ArchiveStore(web.settings.archive_dir).audit.entries_for(current)[-1]
+    assert (sealed.event, sealed.actor, sealed.host, sealed.details["to_type"]) == (
+        "label", "akten", "testclient", "korrespondenz")
     assert 'id="offen">1 Akte(n)' in client.get("/pruefen").text
     backend = open_backend(web.settings)
     try:
@@ -292,7 +304,7 @@ def test_user_commands_validate_their_input(web) -> None:
     assert akte(web.settings, "user", "add", "kurz", "--password-stdin", input="kurz\n").exit_code == 1
     assert akte(web.settings, "user", "add", "admin", "--password-stdin", input=PASSWORD + "\n").exit_code == 1
     assert akte(web.settings, "user", "token", "niemand").exit_code == 1
-    users_db = (web.settings.archive_dir / "users.sqlite").read_bytes()
+    users_db = (web.settings.archive_dir / "web" / "users.sqlite").read_bytes()
     assert PASSWORD.encode() not in users_db and web.tokens["admin"].encode() not in users_db
 
 

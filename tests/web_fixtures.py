@@ -79,7 +79,7 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
                                           method="model:test" if not review else "model:test:suggest:korrespondenz"),
         ))
     for record in records:
-        store.write_record(record)
+        store.write_record(record, "sealed")
     backend = open_backend(settings)
     try:
         assert backend.index(records).errors == {}

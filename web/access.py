@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..archive.audit import Actor
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
@@ -62,10 +63,11 @@ class Download:
 class ScopedArchive:
     """The archive as one signed-in user may see it."""
 
-    def __init__(self, settings: Settings, user: User, channel: str) -> None:
+    def __init__(self, settings: Settings, user: User, channel: str, client: str) -> None:
         self.settings = settings
         self.user = user
         self.channel = channel  # "web" or "api", for the read log
+        self.actor = Actor(user.name, client)  # who reads, from which address
         self.scope = scope_for(user, settings)
         self.store = ArchiveStore(settings.archive_dir)
 
@@ -98,8 +100,12 @@ class ScopedArchive:
     def record(self, record_id: str, action: str = "view") -> ArchiveRecord:
         """A record inside the scope, its read logged; RecordNotFoundError otherwise."""
         record = self._visible(record_id)
-        log_read(self.settings.archive_dir, self.user.name, self.channel, action, record.id)
+        self.log(action, record.id)
         return record
+
+    def log(self, action: str, record_id: str | None = None, **detail) -> None:
+        """Write one read of this user to the audit log (before it is answered)."""
+        log_read(self.settings.archive_dir, self.actor, self.channel, action, record_id, **detail)
 
     def _visible(self, record_id: str) -> ArchiveRecord:
         check_record_id(record_id)
@@ -127,7 +133,7 @@ class ScopedArchive:
         record = self._visible(record_id)
         if not 1 <= page <= record.page_count:
             raise RecordNotFoundError("no such page")
-        log_read(self.settings.archive_dir, self.user.name, self.channel, "page-image", record.id, page=page)
+        self.log("page-image", record.id, page=page)
         return record, self.store.path(record.archival_object or record.original_object)
 
     def review_queue(self, limit: int = 20) -> SearchPage:
@@ -135,9 +141,14 @@ class ScopedArchive:
         page, _ = self.search(SearchQuery(needs_review=True, limit=limit))
         return page
 
+    def trail(self, record_id: str) -> list:
+        """Every audit entry naming a record in scope (changes and reads): for admins' eyes."""
+        record = self._visible(record_id)
+        return self.store.audit.entries_for(record.id)
+
     def label(self, record_id: str, doc_type: str) -> ArchiveRecord:
         """Set a record's type by hand, as ``akte label`` does, audited with this user's name."""
         record = self._visible(record_id)
         if doc_type not in self.assignable_types():
             raise ConfigError(f"type {doc_type!r} is not one this user may assign")
-        return apply_label(self.settings, record, doc_type, by=self.user.name, via=self.channel)
+        return apply_label(self.settings, record, doc_type, self.actor, via=self.channel)

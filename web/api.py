@@ -18,7 +18,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from ..archive.base import SearchQuery
 from .access import ScopedArchive
 from .app import Web, user_store, web_of
-from .readlog import log_read
 from .users import Role, User, UserStore
 
 router = APIRouter(prefix="/api", tags=["Archiv"])
@@ -34,12 +33,16 @@ def bearer_user(request: Request, users: UserStore = Depends(user_store)) -> Use
 
 
 ApiUser = Annotated[User, Depends(bearer_user)]
+
+
+def _archive(web: Web, user: User, request: Request) -> ScopedArchive:
+    return ScopedArchive(web.settings, user, "api", request.client.host if request.client else "-")
 WebApp = Annotated[Web, Depends(web_of)]
 
 
 @router.get("/search", summary="Suche (wie `akte search --json`)")
 def api_search(
-    web: WebApp, user: ApiUser,
+    request: Request, web: WebApp, user: ApiUser,
     q: Annotated[str, Query(max_length=500, description="Suchanfrage; leer: neueste Akten")] = "",
     type: Annotated[str | None, Query(description="Nur dieser Dokumenttyp")] = None,
     ref: Annotated[str | None, Query(max_length=100, description="Aktenzeichen, exakt")] = None,
@@ -47,10 +50,10 @@ def api_search(
     cursor: Annotated[str | None, Query(max_length=500, description="aus X-Next-Cursor")] = None,
 ) -> JSONResponse:
     """Ranked hits inside the token user's scope."""
-    archive = ScopedArchive(web.settings, user, "api")
+    archive = _archive(web, user, request)
     query = SearchQuery(text=q.strip() or None, doc_type=type, reference=ref, limit=limit, cursor=cursor)
     page, _ = archive.search(query)
-    log_read(web.settings.archive_dir, user.name, "api", "search", query=q, hits=page.total)
+    archive.log("search", query=q, hits=page.total)
     headers = {"X-Total-Count": str(page.total)}
     if page.cursor:
         headers["X-Next-Cursor"] = page.cursor
@@ -58,9 +61,9 @@ def api_search(
 
 
 @router.get("/records/{record_id}", summary="Eine Akte (wie `akte show --json`)")
-def api_record(web: WebApp, user: ApiUser, record_id: str) -> dict[str, Any]:
+def api_record(request: Request, web: WebApp, user: ApiUser, record_id: str) -> dict[str, Any]:
     """One record inside the scope (64 hex digits); 404 for any other id."""
-    record = ScopedArchive(web.settings, user, "api").record(record_id)
+    record = _archive(web, user, request).record(record_id)
     data = record.to_json()
     if user.role is not Role.ADMIN:
         data.pop("audit", None)
@@ -68,7 +71,7 @@ def api_record(web: WebApp, user: ApiUser, record_id: str) -> dict[str, Any]:
 
 
 @router.get("/records/{record_id}/pdf", summary="Das Archiv-PDF einer Akte")
-def api_pdf(web: WebApp, user: ApiUser, record_id: str) -> FileResponse:
+def api_pdf(request: Request, web: WebApp, user: ApiUser, record_id: str) -> FileResponse:
     """The archival PDF of a record inside the scope."""
-    found = ScopedArchive(web.settings, user, "api").download(record_id)
+    found = _archive(web, user, request).download(record_id)
     return FileResponse(found.path, media_type=found.media_type, filename=found.filename)

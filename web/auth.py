@@ -5,7 +5,7 @@ checks the Argon2id hashes of the user store. A directory (LDAP, OIDC) plugs in 
 implementation that answers with a user of the store (roles and scopes stay local).
 
 The session cookie carries a random session id, signed with the archive's web secret
-(``<archive>/web-secret``, made on first use, mode 0600); the session itself lives in the
+(``<archive>/web/secret``, made on first use, mode 0600); the session itself lives in the
 user store, which enforces the idle timeout and ends it when the user is disabled.
 """
 
@@ -45,7 +45,7 @@ class LocalAuthenticator:
 
 def web_secret(archive_dir: Path) -> bytes:
     """The archive's cookie-signing key, created on first use (readable by the owner only)."""
-    path = Path(archive_dir) / "web-secret"
+    path = Path(archive_dir) / "web" / "secret"
     if not path.is_file():
         atomic_write_bytes(path, secrets.token_hex(32).encode(), mode=0o600)
     return path.read_bytes().strip()

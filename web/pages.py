@@ -21,7 +21,6 @@ from ..models import ArchiveRecord
 from .access import ScopedArchive
 from .app import Web, signed_in, user_store, web_of
 from .auth import LOGIN_COOKIE, SESSION_COOKIE, safe_next, same_token, throttle_keys
-from .readlog import log_read
 from .render import WIDTHS, page_png
 from .users import Role, Session, UserStore
 
@@ -30,6 +29,11 @@ PAGE_SIZE = 20
 SignedIn = Annotated[Session, Depends(signed_in)]
 Users = Annotated[UserStore, Depends(user_store)]
 WebApp = Annotated[Web, Depends(web_of)]
+
+
+def _archive(web: Web, session: Session, request: Request) -> ScopedArchive:
+    """The archive as the signed-in user may see it; reads are logged with their address."""
+    return ScopedArchive(web.settings, session.user, "web", request.client.host if request.client else "-")
 
 
 def _check_csrf(session: Session, token: str) -> None:
@@ -110,14 +114,14 @@ def search_page(request: Request, web: WebApp, session: SignedIn,
     """Suche: query box, facets with counts, document-date range, Aktenzeichen, ranked hits."""
     if jahr and not (len(jahr) == 4 and jahr.isdigit()):
         raise ConfigError(f"Jahr {jahr!r}")
-    archive = ScopedArchive(web.settings, session.user, "web")
+    archive = _archive(web, session, request)
     query = SearchQuery(
         text=q.strip() or None, doc_type=typ or None, reference=az.strip() or None,
         date_from=f"{jahr}-01-01" if jahr else None, date_to=f"{jahr}-12-31" if jahr else None,
         doc_date_from=_date(von, "von"), doc_date_to=_date(bis, "bis"), limit=PAGE_SIZE, cursor=cursor or None,
     )
     page, counts = archive.search(query, with_counts=True)
-    log_read(web.settings.archive_dir, session.user.name, "web", "search", query=q, hits=page.total)
+    archive.log("search", query=q, hits=page.total)
     params = {"q": q, "typ": typ, "jahr": jahr, "von": von, "bis": bis, "az": az}
     return web.page(request, "search.html", session=session, page=page, counts=counts, params=params,
                     listing=query.text is None)
@@ -132,18 +136,19 @@ def _transfer_note(record: ArchiveRecord) -> list[tuple[str, str]]:
 @router.get("/akte/{record_id}")
 def record_page(request: Request, web: WebApp, session: SignedIn, record_id: str) -> Response:
     """Akte: page images beside their text, fields, type and confidence, downloads."""
-    archive = ScopedArchive(web.settings, session.user, "web")
+    archive = _archive(web, session, request)
     record = archive.record(record_id)
+    trail = archive.trail(record_id) if session.user.role is Role.ADMIN else []
     return web.page(request, "record.html", session=session, record=record, cls=record.classification,
                     types=archive.assignable_types(), extra=_transfer_note(record),
-                    may_original=session.user.role is not Role.CLERK,
-                    show_audit=session.user.role is Role.ADMIN)
+                    may_original=session.user.role is not Role.CLERK, trail=trail)
 
 
 @router.get("/akte/{record_id}/seite/{number}.png")
-def page_image(web: WebApp, session: SignedIn, record_id: str, number: int, w: int = WIDTHS[-1]) -> Response:
+def page_image(request: Request, web: WebApp, session: SignedIn, record_id: str, number: int,
+               w: int = WIDTHS[-1]) -> Response:
     """One page of the archival PDF as PNG (rendered once, then cached)."""
-    archive = ScopedArchive(web.settings, session.user, "web")
+    archive = _archive(web, session, request)
     record, pdf = archive.archival_pdf(record_id, number)
     return FileResponse(page_png(web.settings.archive_dir, record, pdf, number, w), media_type="image/png")
 
@@ -154,23 +159,23 @@ def _file(archive: ScopedArchive, record_id: str, original: bool) -> Response:
 
 
 @router.get("/akte/{record_id}/pdf")
-def download(web: WebApp, session: SignedIn, record_id: str) -> Response:
+def download(request: Request, web: WebApp, session: SignedIn, record_id: str) -> Response:
     """The archival PDF."""
-    return _file(ScopedArchive(web.settings, session.user, "web"), record_id, original=False)
+    return _file(_archive(web, session, request), record_id, original=False)
 
 
 @router.get("/akte/{record_id}/original")
-def download_original(web: WebApp, session: SignedIn, record_id: str) -> Response:
+def download_original(request: Request, web: WebApp, session: SignedIn, record_id: str) -> Response:
     """The byte-exact original (records staff and admins)."""
-    return _file(ScopedArchive(web.settings, session.user, "web"), record_id, original=True)
+    return _file(_archive(web, session, request), record_id, original=True)
 
 
 @router.post("/akte/{record_id}/typ")
-def set_type(web: WebApp, session: SignedIn, record_id: str, typ: Annotated[str, Form()],
+def set_type(request: Request, web: WebApp, session: SignedIn, record_id: str, typ: Annotated[str, Form()],
              csrf: Annotated[str, Form()] = "", weiter: Annotated[str, Form()] = "") -> Response:
     """Confirm or correct a record's type (as ``akte label``; audited with the user's name)."""
     _check_csrf(session, csrf)
-    ScopedArchive(web.settings, session.user, "web").label(record_id, typ)
+    _archive(web, session, request).label(record_id, typ)
     target = "/pruefen" if weiter == "pruefen" else f"/akte/{record_id}"
     return RedirectResponse(target, status_code=303)
 
@@ -179,7 +184,7 @@ def set_type(web: WebApp, session: SignedIn, record_id: str, typ: Annotated[str,
 @router.get("/pruefen")
 def review_page(request: Request, web: WebApp, session: SignedIn) -> Response:
     """Records the classifier was unsure about; the first one is open for a decision."""
-    archive = ScopedArchive(web.settings, session.user, "web")
+    archive = _archive(web, session, request)
     queue = archive.review_queue()
     current = archive.record(queue.hits[0].id, "review") if queue.hits else None
     suggested = None

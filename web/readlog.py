@@ -1,66 +1,47 @@
-"""Who read what: the web archive's append-only read log (GDPR accountability).
+"""Who read what (GDPR accountability): every read of the web archive goes into the audit chain.
 
-One JSON line per read in ``<archive>/audit/web-reads.jsonl``, written with ``O_APPEND`` and
-fsynced before the read is answered: if the line cannot be written, the read is refused.
-:func:`log_read` is the only writer, so switching to the archive's audit chain is one change.
+:func:`log_read` appends one ``read`` entry to the archive's hash-chained audit log
+(:mod:`aktenarchiv.archive.audit`) with the signed-in user and their client address as the
+actor, before the read is answered: if the entry cannot be written, the read is refused.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveUnavailableError
-from ..models import now_iso
+from ..archive.audit import Actor, AuditLog, Entry
 
-_LOCK = threading.Lock()
-
-
-def read_log_path(archive_dir: Path) -> Path:
-    """Where the read log of an archive lives."""
-    return Path(archive_dir) / "audit" / "web-reads.jsonl"
+READ_EVENT = "read"
 
 
-def log_read(archive_dir: Path, user: str, channel: str, action: str, record_id: str | None = None,
+def log_read(archive_dir: Path, actor: Actor, channel: str, action: str, record_id: str | None = None,
              **detail: Any) -> None:
-    """Append one read to the log, durably.
+    """Append one read to the audit log, durably.
 
     Args:
         archive_dir: the archive.
-        user: the signed-in user's name.
+        actor: the signed-in user's name and client address.
         channel: ``web`` (browser) or ``api`` (bearer token).
-        action: ``view``, ``page-image``, ``download``, ``download-original``, ``search`` …
+        action: ``view``, ``page-image``, ``download``, ``download-original``, ``search``, ``review``.
         record_id: the record read, if one.
-        detail: further plain values (page number, query).
+        detail: further plain values (page number, query, number of hits).
 
     Raises:
-        ArchiveUnavailableError: the line could not be written (the read must then be refused).
+        ArchiveUnavailableError: the entry could not be written (the read must then be refused).
     """
-    entry = {"at": now_iso(), "user": user, "channel": channel, "action": action}
-    if record_id:
-        entry["record"] = record_id
-    entry.update(detail)
-    line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-    path = read_log_path(archive_dir)
+    log = AuditLog(archive_dir)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _LOCK:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    except OSError as exc:
-        raise ArchiveUnavailableError(f"read log {path}: {exc.strerror or exc}") from exc
+        log.append(READ_EVENT, (record_id,) if record_id else (), {"channel": channel, "action": action, **detail},
+                   actor)
+    finally:
+        log.close()
 
 
-def read_entries(archive_dir: Path) -> list[dict[str, Any]]:
-    """Every logged read, oldest first (for tests and the admin page)."""
-    path = read_log_path(archive_dir)
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_entries(archive_dir: Path, limit: int = 1000) -> list[Entry]:
+    """The newest logged reads, oldest first (for tests and the admin's view of a record)."""
+    log = AuditLog(archive_dir)
+    try:
+        return [e for e in log.latest(limit) if e.event == READ_EVENT]
+    finally:
+        log.close()

@@ -1,6 +1,6 @@
 """Page images for the record page, rendered from the archival PDF with pypdfium2 and cached.
 
-The cache lives in ``<archive>/cache/pages/`` keyed by the rendered file's SHA-256, the page
+The cache lives in ``<archive>/web/pages/`` keyed by the rendered file's SHA-256, the page
 and the width, so it never serves a stale image and can be deleted at any time. PDFium is
 not thread-safe: renders run one at a time under a lock (cached images need none).
 """
@@ -31,7 +31,7 @@ def page_png(archive_dir: Path, record: ArchiveRecord, pdf: Path, page: int, wid
     if width not in WIDTHS:
         raise RecordNotFoundError("no such image size")
     sha = record.archival_sha256 if record.archival_object else record.sha256
-    target = Path(archive_dir) / "cache" / "pages" / sha[:2] / f"{sha}-{page}-{width}.png"
+    target = Path(archive_dir) / "web" / "pages" / sha[:2] / f"{sha}-{page}-{width}.png"
     if target.is_file():
         return target
     with open(pdf, "rb") as fh:

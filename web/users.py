@@ -1,6 +1,6 @@
 """The web archive's users, sessions, API tokens and sign-in failures: one SQLite file.
 
-``<archive>/users.sqlite`` holds, per user, the role (clerk, records, admin), the document
+``<archive>/web/users.sqlite`` holds, per user, the role (clerk, records, admin), the document
 types they may see, an Argon2id password hash and a disabled flag. Sessions live here too
 (server side, so that signing out, disabling a user or the idle timeout end them at once);
 API tokens and session ids are kept only as SHA-256 digests: a copy of the file lets no
@@ -93,10 +93,10 @@ def check_name(name: str) -> str:
 
 
 class UserStore:
-    """Users, sessions and tokens in ``<archive>/users.sqlite`` (one connection per instance)."""
+    """Users, sessions and tokens in ``<archive>/web/users.sqlite`` (one connection per instance)."""
 
     def __init__(self, archive_dir: Path) -> None:
-        self.path = Path(archive_dir) / "users.sqlite"
+        self.path = Path(archive_dir) / "web" / "users.sqlite"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # One request uses the store at a time, but may pass it between worker threads.

@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from functools import partial
 from pathlib import Path
 
 from ...errors import MissingToolError, ToolFailedError
+from .lifetime import die_with_parent
 
 _running: subprocess.Popen | None = None  # the program of this process, for kill_running()
 
@@ -36,9 +38,12 @@ def run_in_own_group(
         ToolFailedError: it ran longer than ``timeout`` seconds (it was killed).
     """
     global _running
+    parent = os.getpid()
     try:
+        # If this process is killed outright, the program must not run on as an orphan.
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, cwd=cwd, start_new_session=True)
+                                env=env, cwd=cwd, start_new_session=True,
+                                preexec_fn=partial(die_with_parent, parent))
     except OSError as exc:
         raise MissingToolError(f"cannot start {what}: {exc}") from None
     _running = proc
