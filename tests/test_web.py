@@ -228,6 +228,8 @@ def test_security_headers(app, web) -> None:
         assert headers["content-security-policy"].startswith("default-src 'self'")
         assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
         assert headers["cache-control"] == "no-store"
+    echoed = client.get("/", params={"q": 'Müller "><script>alert(1)</script>'}).text
+    assert "<script>alert" not in echoed and "&lt;script&gt;alert(1)" in echoed
 
 
 def test_review_confirms_or_corrects_the_type_audited(app, web) -> None:

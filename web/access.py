@@ -19,7 +19,7 @@ from ..archive.store import ArchiveStore
 from ..classify.labelling import apply_label
 from ..config import Settings
 from ..errors import ConfigError, RecordNotFoundError
-from ..models import ArchiveRecord, SearchPage
+from ..models import SUFFIXES, ArchiveRecord, SearchPage
 from .readlog import log_read
 from .users import Role, User
 
@@ -125,7 +125,7 @@ class ScopedArchive:
             rel, media_type = record.original_object, record.media_type
         else:
             rel, media_type = record.archival_object, "application/pdf"
-        suffix = ".pdf" if media_type == "application/pdf" else Path(record.source_name).suffix
+        suffix = SUFFIXES.get(media_type, ("",))[0]  # from the detected type, never from a file name
         return Download(self.store.path(rel), f"{record.id[:12]}{suffix}", media_type)
 
     def archival_pdf(self, record_id: str, page: int) -> tuple[ArchiveRecord, Path]:
