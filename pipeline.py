@@ -48,6 +48,7 @@ from .workers import Done, WorkerPool
 
 ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
 WOULD_ARCHIVE = "would-archive"  # --dry-run
+INDEX_BATCH = 200  # records per index call during a run: one bulk request / one transaction
 
 Item = tuple[Path, ImportMeta | None]
 
@@ -143,6 +144,7 @@ class Run:
     per_item: bool = False  # progress counts items (migrations) instead of pages
     dry_run: bool = False  # check and report only: nothing is written
     seen: dict[str, _FirstCopy] = field(default_factory=dict)  # sha256 → first input with those bytes
+    unindexed: list[tuple[str, str, ArchiveRecord]] = field(default_factory=list)  # (sha, path, record)
 
     def advance(self, source: SourceFile | None, path: Path | str) -> None:
         """Report one input as finished."""
@@ -203,6 +205,7 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
             if run.backend is not None:
                 run.backend = index_pending(journal, store, run.backend, report)
             yield run
+            _flush_index(run)
         finally:
             report.index_pending = len(journal.pending())
             journal.close()
@@ -285,15 +288,18 @@ def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend,
 
     Returns the backend, or None when it became unavailable (the records stay pending).
     """
-    for entry in journal.pending():
+    pending = journal.pending()
+    for start in range(0, len(pending), INDEX_BATCH):
+        batch = pending[start:start + INDEX_BATCH]
         try:
-            result = backend.index([store.read_record(entry.record_id)])
+            result = backend.index([store.read_record(entry.record_id) for entry in batch])
         except ArchiveUnavailableError as exc:
             if report is not None:
                 report.index_message = f"search index unavailable ({exc.message}); records stay pending"
             return None
-        if not result.errors:
-            journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
+        for entry in batch:
+            if entry.record_id not in result.errors:
+                journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
     return backend
 
 
@@ -492,15 +498,29 @@ def commit(run: Run, path: str, record: ArchiveRecord) -> None:
 
 
 def _index(run: Run, sha: str, path: str, record: ArchiveRecord) -> None:
+    # Records are indexed in batches (one bulk request, one transaction); until then the
+    # journal holds them as "stored", so a crash leaves them pending, never lost.
     if run.backend is None:
         return
+    run.unindexed.append((sha, path, record))
+    if len(run.unindexed) >= INDEX_BATCH:
+        _flush_index(run)
+
+
+def _flush_index(run: Run) -> None:
+    batch, run.unindexed = run.unindexed, []
+    if run.backend is None or not batch:
+        return
     try:
-        result = run.backend.index([record])
+        result = run.backend.index([record for _, _, record in batch])
     except StorageFullError:
         raise
     except ArchiveUnavailableError as exc:
         run.report.index_message = f"search index unavailable ({exc.message}); records are stored and will be indexed later"
         run.backend = None
         return
-    if not result.errors:
-        run.journal.mark(sha, path, "archived", record.id)
+    for sha, path, record in batch:
+        if record.id not in result.errors:
+            run.journal.mark(sha, path, "archived", record.id)
+
+

@@ -22,7 +22,7 @@ import Stemmer
 from ..errors import ConfigError
 from ..textnorm import fold
 
-ANALYSIS_VERSION = 1  # bump when the output changes: indexes must then be rebuilt
+ANALYSIS_VERSION = 2  # bump when the output changes: indexes must then be rebuilt
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 DICT_CANDIDATES = ("/usr/share/hunspell/de_DE.dic", "/usr/share/hunspell/de_DE_frami.dic")
@@ -148,19 +148,32 @@ def analyze_for_index(text: str) -> Analyzed:
     body: list[str] = []
     parts: list[str] = []
     for match in _WORD.finditer(text):
-        for piece in _pieces(match.group()):
-            body.append(stem(piece))
-            parts.extend(stem(p) for p in split_compound(fold(piece)))
+        stems, part_stems = _word_forms(match.group())
+        body.extend(stems)
+        parts.extend(part_stems)
     return Analyzed(" ".join(body), " ".join(parts))
 
 
-def index_forms(word: str) -> set[str]:
-    """Every form under which one word is indexed (its stem and its parts' stems)."""
-    forms: set[str] = set()
+@lru_cache(maxsize=100_000)
+def _word_forms(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # Stems and compound-part stems of one word. Cached: the words of an archive repeat, and
+    # stemming plus compound splitting are most of the cost of indexing and of snippets.
+    stems, parts = [], []
     for piece in _pieces(word):
-        forms.add(stem(piece))
-        forms.update(stem(p) for p in split_compound(fold(piece)))
-    return forms
+        stems.append(stem(piece))
+        parts.extend(stem(p) for p in split_compound(fold(piece)))
+    return tuple(stems), tuple(parts)
+
+
+def index_forms(word: str) -> frozenset[str]:
+    """Every form under which one word is indexed (its stem and its parts' stems)."""
+    return _forms_set(word)
+
+
+@lru_cache(maxsize=100_000)
+def _forms_set(word: str) -> frozenset[str]:
+    stems, parts = _word_forms(word)
+    return frozenset(stems + parts)
 
 
 def analyze_query_word(word: str) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from ..models import ArchiveRecord, SearchPage
 from .analysis import ANALYSIS_VERSION, analyze_for_index
+from .identifiers import identifier_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +95,24 @@ class SearchBackend(Protocol):
 
 
 def index_document(record: ArchiveRecord) -> dict[str, Any]:
-    """The document both backends index for a record."""
+    """The document both backends index for a record.
+
+    Every searchable field is a string of space-separated tokens made in Python; a backend
+    adds a field by a column (SQLite) or a mapping (Elasticsearch) and a weight.
+    """
     text = "\f".join(p.text for p in record.pages)
     analysed = analyze_for_index(text)
     title = analyze_for_index(record.title)
     cls = record.classification
+    idents = identifier_tokens(text, record.title, cls.reference or "")
     return {
         "id": record.id,
         "title": record.title,
         "title_terms": f"{title.body} {title.parts}".strip(),
         "body": analysed.body,
         "parts": analysed.parts,
+        "idents": idents.compact,
+        "ident_exact": idents.exact,
         "text": text,
         "doc_type": cls.doc_type,
         "needs_review": cls.needs_review,

@@ -23,6 +23,7 @@ from elasticsearch import (
     AuthorizationException,
     BadRequestError,
     Elasticsearch,
+    NotFoundError,
     TransportError,
     helpers,
 )
@@ -34,15 +35,19 @@ from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .elastic_schema import (
     MAPPING_VERSION,
+    TIER,
     build_query,
     decode_cursor,
     encode_cursor,
     es_document,
     index_template,
     sort_for,
+    suggest_body,
 )
-from .query import make_snippet, parse_query
+from .fuzzy import eligible, ocr_variants
+from .query import ParsedQuery, make_snippet, parse_query
 
+PIT_KEEP_ALIVE = "5m"  # how long a clerk may take between two result pages
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
 _SOURCE = ["id", "title", "doc_type", "date", "text"]
 
@@ -151,21 +156,32 @@ class ElasticBackend:
         """Upsert records by id with ``streaming_bulk``; per-record failures are reported."""
         return self._bulk_index(records, self.alias)
 
+    def index_documents(self, docs: Iterable[dict[str, Any]]) -> BulkReport:
+        """Upsert documents already made by :func:`.base.index_document` (analysis done
+        elsewhere, e.g. in other processes); per-document failures are reported."""
+        return self._bulk_send((es_document(d) for d in docs), self.alias)
+
     def _bulk_index(
         self,
         records: Iterable[ArchiveRecord],
         target: str,
         progress: Callable[[int], None] | None = None,
     ) -> BulkReport:
-        actions = (
-            {"_index": target, "_id": r.id, "_source": es_document(index_document(r))}
-            for r in records
-        )
+        return self._bulk_send((es_document(index_document(r)) for r in records), target, progress)
+
+    def _bulk_send(
+        self,
+        sources: Iterable[dict[str, Any]],
+        target: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> BulkReport:
+        actions = ({"_index": target, "_id": src["id"], "_source": src} for src in sources)
         count, errors = 0, {}
         with self._guard("bulk index"):
             # raise_on_error=False: one rejected document must not stop the chunks after it.
             for ok, item in helpers.streaming_bulk(
-                self.client, actions, raise_on_error=False, max_retries=3, chunk_size=500
+                self.client, actions, raise_on_error=False, max_retries=3, chunk_size=1000,
+                max_chunk_bytes=20 * 2**20,
             ):
                 result = item.get("index", {})
                 if ok:
@@ -201,35 +217,80 @@ class ElasticBackend:
         """Ranked hits with snippets (or the newest records without text), paged by cursor.
 
         The cursor carries the last hit's sort values for ``search_after``, so paging stays
-        cheap however deep it goes.
+        cheap however deep it goes. From the second page on, pages read from one point in
+        time (opened when the first cursor is used, kept for :data:`PIT_KEEP_ALIVE` between
+        pages, closed after the last page), so records indexed meanwhile do not shift them.
         """
         parsed = parse_query(query.text) if query.text else None
-        after, seen = decode_cursor(query.cursor) if query.cursor else (None, 0)
+        after, seen, pit = decode_cursor(query.cursor) if query.cursor else (None, 0, None)
         with self._guard("search"):
-            resp = self.client.search(
-                index=self.alias,
-                query=build_query(query, parsed),
-                sort=sort_for(parsed),
-                size=query.limit,
-                search_after=after,
-                track_total_hits=True,
-                source_includes=_SOURCE,
-            )
+            if query.cursor and pit is None:
+                pit = self.client.open_point_in_time(index=self.alias, keep_alive=PIT_KEEP_ALIVE)["id"]
+            target = {"pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}} if pit else {"index": self.alias}
+
+            def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
+                return self._search_or_expired(
+                    pit, query=build_query(query, parsed), sort=sort_for(parsed),
+                    size=query.limit, search_after=after, track_total_hits=True,
+                    source_includes=_SOURCE, **target, **extra,
+                )
+
+            resp, parsed = self._with_variants(parsed, run)
+            pit = resp.get("pit_id", pit)
         total = resp["hits"]["total"]["value"]
         raw_hits = resp["hits"]["hits"]
         hits = []
         for h in raw_hits:
             src = h["_source"]
             snippet, page = make_snippet(src["text"], parsed)
-            score = round(float(h["_score"] or 0.0), 4) if parsed else 0.0
+            score = float(h["_score"] or 0.0) if parsed else 0.0
+            # Remove the tiers of exactly matched clauses: the score shown is BM25's.
+            score = round(score % TIER if parsed and parsed.is_approximate else score, 4)
             hits.append(
                 SearchHit(
                     src["id"], src["title"], src.get("doc_type"), src["date"], score, snippet, page
                 )
             )
         seen += len(raw_hits)
-        cursor = encode_cursor(raw_hits[-1]["sort"], seen) if raw_hits and seen < total else None
+        cursor = None
+        if raw_hits and seen < total:
+            cursor = encode_cursor(raw_hits[-1]["sort"], seen, pit)
+        elif pit:
+            with self._guard("close point in time"):
+                self.client.close_point_in_time(id=pit)
         return SearchPage(tuple(hits), total, cursor)
+
+    def _search_or_expired(self, snapshot: str | None, **request: Any) -> dict[str, Any]:
+        try:
+            return self.client.search(**request)
+        except NotFoundError:
+            if snapshot:
+                raise ConfigError(
+                    f"the search cursor has expired (more than {PIT_KEEP_ALIVE} between pages);"
+                    " search again"
+                ) from None
+            raise
+
+    @staticmethod
+    def _with_variants(
+        parsed: ParsedQuery | None, run: Callable[..., dict[str, Any]]
+    ) -> tuple[dict[str, Any], ParsedQuery | None]:
+        """Run a search, asking the term suggester in the same request for the indexed words
+        near each rare long query word; when OCR variants turn up, run it again with them."""
+        words = sorted(w for w in parsed.words() if eligible(w)) if parsed else []
+        if not words:
+            return run(parsed), parsed
+        resp = run(parsed, suggest=suggest_body(words))
+        variants = {}
+        for n, word in enumerate(words):
+            options = [o["text"] for entry in resp["suggest"][f"w{n}"] for o in entry["options"]]
+            found = ocr_variants(word, options)
+            if found:
+                variants[word] = found
+        if not variants:
+            return resp, parsed
+        expanded = parsed.with_variants(variants)
+        return run(expanded), expanded
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Hit counts per document type (unclassified as ``""``) and per year of the record date."""
@@ -238,10 +299,14 @@ class ElasticBackend:
             "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
             "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},
         }
-        with self._guard("counts"):
-            resp = self.client.search(
-                index=self.alias, query=build_query(query, parsed), size=0, aggs=aggs
+
+        def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
+            return self.client.search(
+                index=self.alias, query=build_query(query, parsed), size=0, aggs=aggs, **extra
             )
+
+        with self._guard("counts"):
+            resp, _ = self._with_variants(parsed, run)
         result: dict[str, dict[str, int]] = {}
         for name in ("doc_type", "year"):
             buckets = resp["aggregations"][name]["buckets"]

@@ -13,19 +13,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import replace
 from typing import Any
 
 from ..errors import ConfigError
 from .analysis import ANALYSIS_VERSION
 from .base import SearchQuery
+from .fuzzy import EXPAND_BELOW, MAX_EDITS, MIN_LENGTH, PREFIX
 from .query import ParsedQuery, Term
 
 # Bump when the mappings below change: existing indexes then need `reindex`.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
 # Field boosts mirroring the FTS5 bm25 column weights in sqlite.py (body, parts, title).
 BOOSTS = {"body": 1.0, "parts": 0.4, "title_terms": 2.0}
+IDENT_BOOSTS = {"idents": 1.0, "ident_exact": 3.0}
 PHRASE_FIELDS = ("body", "title_terms")  # parts carry no word order, as in sqlite.py
+TIER = 1000.0  # score added per clause matched exactly; far above any BM25 score here
 
 _STEMS = {"type": "text", "analyzer": "whitespace"}
 _KEYWORD = {"type": "keyword"}
@@ -41,6 +45,8 @@ MAPPINGS: dict[str, Any] = {
         "title_terms": _STEMS,
         "body": _STEMS,
         "parts": {**_STEMS, "index_options": "freqs"},  # never used in phrases
+        "idents": {**_STEMS, "index_options": "freqs"},  # identifier tokens, compact
+        "ident_exact": {**_STEMS, "index_options": "freqs"},  # … and as written
         "text": _STORED_ONLY,  # page text for snippets; searching goes through the stems
         "doc_type": _KEYWORD,
         "needs_review": {"type": "boolean"},
@@ -83,12 +89,20 @@ def es_document(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _term_query(term: Term) -> list[dict[str, Any]]:
+    if term.is_identifier:
+        values = {"idents": term.stems[0], "ident_exact": term.exact}
+        return [
+            {"term": {f: {"value": values[f], "boost": b}}} for f, b in IDENT_BOOSTS.items()
+        ]
     if term.is_phrase:
         phrase = " ".join(term.stems)
         return [
             {"match_phrase": {f: {"query": phrase, "boost": BOOSTS[f]}}} for f in PHRASE_FIELDS
         ]
-    return [{"term": {f: {"value": term.stems[0], "boost": b}}} for f, b in BOOSTS.items()]
+    return [
+        {"term": {f: {"value": w, "boost": b}}}
+        for f, b in BOOSTS.items() for w in (term.stems[0], *term.variants)
+    ]
 
 
 def _any_of(terms: tuple[Term, ...]) -> dict[str, Any]:
@@ -137,9 +151,38 @@ def build_query(query: SearchQuery, parsed: ParsedQuery | None) -> dict[str, Any
     bool_query: dict[str, Any] = {"filter": filters(query)}
     if parsed is not None:
         bool_query["must"] = [_any_of(clause) for clause in parsed.must]
+        exact = [
+            tuple(replace(t, variants=()) for t in clause)
+            for clause in parsed.must if any(t.variants for t in clause)
+        ]
+        if exact:
+            # One tier per clause matched exactly: approximate-only hits rank below (as sqlite.py).
+            bool_query["should"] = [
+                {"constant_score": {"filter": _any_of(c), "boost": TIER}} for c in exact
+            ]
         if parsed.must_not:
             bool_query["must_not"] = [_any_of((term,)) for term in parsed.must_not]
     return {"bool": bool_query}
+
+
+def suggest_body(words: list[str]) -> dict[str, Any]:
+    """Term-suggester request for the indexed words near each query word (rules in :mod:`.fuzzy`).
+
+    ``max_term_freq`` keeps words found in :data:`.fuzzy.EXPAND_BELOW` documents or more
+    from being expanded, as SQLite's vocabulary lookup does.
+    """
+    return {
+        f"w{n}": {
+            "text": word,
+            "term": {
+                "field": "body", "suggest_mode": "always", "max_edits": MAX_EDITS,
+                "prefix_length": PREFIX, "min_word_length": MIN_LENGTH,
+                "max_term_freq": EXPAND_BELOW - 1, "size": 100, "max_inspections": 20,
+                "accuracy": 0.1, "sort": "score", "string_distance": "internal",
+            },
+        }
+        for n, word in enumerate(words)
+    }
 
 
 def sort_for(parsed: ParsedQuery | None) -> list[dict[str, str]]:
@@ -149,17 +192,24 @@ def sort_for(parsed: ParsedQuery | None) -> list[dict[str, str]]:
     return [{"_score": "desc"}, {"id": "asc"}]
 
 
-def encode_cursor(sort_values: list[Any], seen: int) -> str:
-    """Opaque cursor: the last hit's sort values (for ``search_after``) and hits seen so far."""
-    raw = json.dumps({"after": sort_values, "seen": seen}, separators=(",", ":"))
+def encode_cursor(sort_values: list[Any], seen: int, pit: str | None = None) -> str:
+    """Opaque cursor: the last hit's sort values (for ``search_after``), hits seen so far,
+    and the point in time the following pages read from (None on the first page's cursor)."""
+    data: dict[str, Any] = {"after": sort_values, "seen": seen}
+    if pit:
+        data["pit"] = pit
+    raw = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[list[Any], int]:
+def decode_cursor(cursor: str) -> tuple[list[Any], int, str | None]:
     """Inverse of :func:`encode_cursor`; a foreign or damaged cursor is a usage error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        return list(data["after"]), int(data["seen"])
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        pit = data.get("pit")
+        if pit is not None and not isinstance(pit, str):
+            raise TypeError("pit")
+        return list(data["after"]), int(data["seen"]), pit
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"invalid search cursor {cursor!r} (not from this backend?)") from exc

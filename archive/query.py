@@ -3,32 +3,46 @@
 Syntax: words are ANDed (``Bauantrag Müller``); ``"Antrag auf Erteilung"`` is a phrase;
 ``A OR B`` accepts either; ``-word`` or ``-"a phrase"`` excludes. Words go through the same
 German analysis as indexed text (:mod:`.analysis`), so folding, stemming and compound parts
-behave identically in SQLite and Elasticsearch. Snippets are cut here too, from the stored
+behave identically in SQLite and Elasticsearch. Words with digits are identifiers
+(:mod:`.identifiers`); neighbouring ones are one identifier (``DE89 3704``). Snippets are cut here too, from the stored
 page text, so both backends highlight the same words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
 from .analysis import analyze_query_word, index_forms, words
+from .identifiers import identifier_spans, query_identifiers
 
 MARK_OPEN, MARK_CLOSE = "«", "»"
+APPROX = "~"  # after MARK_OPEN: the word matched approximately ("«~Bescheld»")
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One query word (one stem) or a phrase (several stems in order)."""
+    """One query word (one stem), a phrase (several stems in order), or an identifier.
+
+    An identifier has its compact form as its one stem and ``exact`` as written. A word may
+    carry ``variants``: indexed words OCR plausibly made from it (:mod:`.fuzzy`).
+    """
 
     stems: tuple[str, ...]
+    exact: str | None = None
+    variants: tuple[str, ...] = ()
 
     @property
     def is_phrase(self) -> bool:
         """True for a phrase of more than one stem."""
         return len(self.stems) > 1
+
+    @property
+    def is_identifier(self) -> bool:
+        """True for an identifier (matched in the identifier fields only)."""
+        return self.exact is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +54,78 @@ class ParsedQuery:
 
     @property
     def stems(self) -> frozenset[str]:
-        """Every stem a document is asked to contain (for highlighting)."""
-        return frozenset(s for clause in self.must for term in clause for s in term.stems)
+        """Every word stem a document is asked to contain (for highlighting)."""
+        return frozenset(
+            s for clause in self.must for term in clause if not term.is_identifier for s in term.stems
+        )
+
+    @property
+    def variants(self) -> frozenset[str]:
+        """Every approximate form a document may contain instead of a word (for highlighting)."""
+        return frozenset(v for clause in self.must for term in clause for v in term.variants)
+
+    def words(self) -> frozenset[str]:
+        """The single-word stems of the must-clauses (candidates for approximate matching)."""
+        return frozenset(
+            term.stems[0] for clause in self.must for term in clause
+            if not term.is_identifier and not term.is_phrase
+        )
+
+    def with_variants(self, variants: dict[str, tuple[str, ...]]) -> ParsedQuery:
+        """This query with approximate forms attached to its single words."""
+        must = tuple(
+            tuple(
+                replace(t, variants=variants.get(t.stems[0], ()))
+                if not t.is_identifier and not t.is_phrase else t
+                for t in clause
+            )
+            for clause in self.must
+        )
+        return ParsedQuery(must, self.must_not)
+
+    @property
+    def is_approximate(self) -> bool:
+        """True when some word has approximate forms."""
+        return any(term.variants for clause in self.must for term in clause)
+
+    @property
+    def identifiers(self) -> frozenset[str]:
+        """Compact forms of the identifiers a document is asked to contain (for highlighting)."""
+        return frozenset(
+            term.stems[0] for clause in self.must for term in clause if term.is_identifier
+        )
 
 
-def _term(text: str) -> Term | None:
+def _terms(text: str, phrase: bool) -> list[Term]:
+    if not phrase and any(c.isdigit() for c in text):
+        return [Term((compact,), exact) for compact, exact in query_identifiers(text)]
     stems = [s for w in words(text) for s in analyze_query_word(w.group())]
-    return Term(tuple(stems)) if stems else None
+    return [Term(tuple(stems))] if stems else []
+
+
+def _tokens(query: str) -> list[tuple[bool, str, bool]]:
+    """``(negated, text, is_phrase)`` per query token; "OR" stays a token of its own.
+
+    Neighbouring words with digits become one token: ``DE89 3704`` is one IBAN, and OCR or
+    a clerk may have split a reference (``49.3-560 1/20``).
+    """
+    out: list[tuple[bool, str, bool]] = []
+    for m in _TOKEN.finditer(query):
+        negate, phrase, word = bool(m.group(1)), m.group(2), m.group(3)
+        if phrase is not None:
+            out.append((negate, phrase, True))
+            continue
+        if word.startswith("-") and len(word) > 1:
+            negate, word = True, word[1:]
+        prev = out[-1] if out else None
+        if (
+            prev and not negate and not prev[2] and prev[1] != "OR"
+            and any(c.isdigit() for c in prev[1]) and any(c.isdigit() for c in word)
+        ):
+            out[-1] = (prev[0], f"{prev[1]} {word}", False)
+        else:
+            out.append((negate, word, False))
+    return out
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -54,22 +133,20 @@ def parse_query(query: str) -> ParsedQuery:
     must: list[list[Term]] = []
     must_not: list[Term] = []
     join_next = False
-    for m in _TOKEN.finditer(query):
-        negate, phrase, word = m.group(1), m.group(2), m.group(3)
-        if word == "OR":
+    for negate, text, is_phrase in _tokens(query):
+        if text == "OR" and not is_phrase:
             join_next = bool(must)
             continue
-        if word is not None and word.startswith("-") and len(word) > 1:
-            negate, word = "-", word[1:]
-        term = _term(phrase if phrase is not None else word)
-        if term is None:
+        terms = _terms(text, is_phrase)
+        if not terms:
             continue
         if negate:
-            must_not.append(term)
+            must_not.extend(terms)
         elif join_next:
-            must[-1].append(term)
+            must[-1].append(terms[0])
+            must.extend([t] for t in terms[1:])
         else:
-            must.append([term])
+            must.extend([t] for t in terms)
         join_next = False
     if not must:
         raise ConfigError(f"search query {query!r} has no word to look for")
@@ -83,12 +160,15 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     """
     pages = text.split("\f")
     wanted = parsed.stems if parsed else frozenset()
-    best: tuple[int, int, int, list, list[bool]] | None = None  # (score, page, start, words, marks)
+    approx = (parsed.variants - wanted) if parsed else frozenset()
+    idents = parsed.identifiers if parsed else frozenset()
+    best: tuple[int, int, int, list, list[int]] | None = None  # (score, page, start, words, marks)
     for number, page_text in enumerate(pages, start=1):
         found = words(page_text)
         if not found:
             continue
-        marks = [bool(wanted and index_forms(w.group()) & wanted) for w in found]
+        spans = identifier_spans(page_text, idents) if idents else []
+        marks = [_mark(w, wanted, approx, spans) for w in found]
         for start in _window_starts(marks, width):
             window = marks[start : start + width]
             score = sum(window)
@@ -104,7 +184,8 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     pieces, cursor = [], found[start].start()
     for w, marked in zip(found[start:end], marks[start:end]):
         pieces.append(page_text[cursor : w.start()])
-        pieces.append(f"{MARK_OPEN}{w.group()}{MARK_CLOSE}" if marked else w.group())
+        prefix = MARK_OPEN + (APPROX if marked == _APPROXIMATE else "")
+        pieces.append(f"{prefix}{w.group()}{MARK_CLOSE}" if marked else w.group())
         cursor = w.end()
     snippet = " ".join("".join(pieces).split())
     if start > 0:
@@ -114,7 +195,20 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     return snippet, number
 
 
-def _window_starts(marks: list[bool], width: int) -> list[int]:
+_EXACT, _APPROXIMATE = 2, 1
+
+
+def _mark(
+    word: re.Match[str], wanted: frozenset[str], approx: frozenset[str], spans: list[tuple[int, int]]
+) -> int:
+    # 2: the word matches exactly; 1: approximately; 0: not at all (counts as a bool too).
+    forms = index_forms(word.group()) if wanted or approx else set()
+    if forms & wanted or any(a < word.end() and word.start() < b for a, b in spans):
+        return _EXACT
+    return _APPROXIMATE if forms & approx else 0
+
+
+def _window_starts(marks: list[int], width: int) -> list[int]:
     # Windows that begin a few words before each match; the first window if none matches.
     hits = [i for i, m in enumerate(marks) if m]
     if not hits:

@@ -1,14 +1,19 @@
 """The embedded search backend: SQLite with an FTS5 index, no server needed.
 
 Text arrives already analysed (:func:`.base.index_document`), so FTS5's plain
-``unicode61`` tokenizer only splits on spaces; ranking is FTS5's BM25 with the title
-weighted above the body and compound parts below it.
+``unicode61`` tokenizer only splits on spaces (``./-_`` are token characters, for the
+identifier tokens as written); ranking is FTS5's BM25 with the title weighted above the
+body and compound parts below it, identifiers as written above their compact forms.
+
+The file records the analysis it was built with (``PRAGMA user_version``); an index built
+by older code answers no searches until ``akte reindex`` has rebuilt it.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -16,7 +21,9 @@ from typing import Any, Callable, Iterable
 from ..errors import ArchiveUnavailableError, StorageFullError, storage_error
 from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
+from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
+from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
 from .query import ParsedQuery, Term, make_snippet, parse_query
 
 _SCHEMA = """
@@ -30,18 +37,23 @@ CREATE TABLE IF NOT EXISTS docs (
     doc_date TEXT,
     date TEXT NOT NULL,
     ingested_at TEXT NOT NULL,
-    page_count INTEGER NOT NULL,
-    text TEXT NOT NULL
+    page_count INTEGER NOT NULL
 );
+-- Page text apart from the narrow rows that filters read for every match.
+CREATE TABLE IF NOT EXISTS doc_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
 CREATE INDEX IF NOT EXISTS docs_type ON docs(doc_type);
 CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    body, parts, title_terms, tokenize = 'unicode61 remove_diacritics 0'
+    body, parts, title_terms, idents, ident_exact,
+    tokenize = "unicode61 remove_diacritics 0 tokenchars './-_'"
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, col);
 """
-# bm25 weights in column order: body, parts, title_terms
-_BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0)"
+_SCHEMA_VERSION = 3  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
+_USER_VERSION = ANALYSIS_VERSION * 1000 + _SCHEMA_VERSION
+# bm25 weights in column order: body, parts, title_terms, idents, ident_exact
+_BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0, 1.0, 3.0)"
 
 
 def _quote(stem: str) -> str:
@@ -49,18 +61,37 @@ def _quote(stem: str) -> str:
 
 
 def _fts_term(term: Term) -> str:
+    if term.is_identifier:
+        return f"(idents : {_quote(term.stems[0])} OR ident_exact : {_quote(term.exact or '')})"
     if term.is_phrase:
         return "{body title_terms} : " + _quote(" ".join(term.stems))
-    return "{body parts title_terms} : " + _quote(term.stems[0])
+    words = " OR ".join(_quote(s) for s in (term.stems[0], *term.variants))
+    return "{body parts title_terms} : (" + words + ")"
+
+
+def _fts_clause(clause: tuple[Term, ...]) -> str:
+    return "(" + " OR ".join(_fts_term(t) for t in clause) + ")"
 
 
 def fts_expression(parsed: ParsedQuery) -> str:
-    """FTS5 MATCH expression for a parsed query."""
-    clauses = ["(" + " OR ".join(_fts_term(t) for t in clause) + ")" for clause in parsed.must]
-    expr = " AND ".join(clauses)
+    """FTS5 MATCH expression for a parsed query (approximate forms included)."""
+    expr = " AND ".join(_fts_clause(clause) for clause in parsed.must)
     for term in parsed.must_not:
         expr = f"({expr}) NOT ({_fts_term(term)})"
     return expr
+
+
+# Hits ranked beyond the page, so that ties at its end are broken by id like Elasticsearch does.
+_TIE_SLACK = 20
+
+
+def _filtered(query: SearchQuery) -> bool:
+    return any(
+        v is not None for v in (
+            query.doc_type, query.date_from, query.date_to, query.reference,
+            query.doc_date_from, query.doc_date_to, query.needs_review,
+        )
+    )
 
 
 class SqliteBackend:
@@ -78,7 +109,24 @@ class SqliteBackend:
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            existed = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'docs'"
+            ).fetchone()
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if existed and version != _USER_VERSION and not self.db.execute(
+                "SELECT 1 FROM docs LIMIT 1"
+            ).fetchone():
+                # Nothing indexed yet: take the current layout right away.
+                self.db.executescript(
+                    "DROP TABLE IF EXISTS docs_vocab; DROP TABLE IF EXISTS doc_text;"
+                    " DROP TABLE docs_fts; DROP TABLE docs;"
+                )
+                existed = None
             self.db.executescript(_SCHEMA)
+            if not existed:
+                self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
+                version = _USER_VERSION
+            self.current = version == _USER_VERSION
         except (OSError, sqlite3.Error) as exc:
             full = self._full(exc)
             if isinstance(full, StorageFullError):
@@ -88,8 +136,20 @@ class SqliteBackend:
     def _full(self, exc: BaseException) -> ArchiveUnavailableError:
         return storage_error(self.path.parent, f"search index {self.path.name}", exc)
 
+    def is_current(self) -> bool:
+        """False when the file was built with an older layout or text analysis."""
+        return self.current
+
+    def _require_current(self) -> None:
+        if not self.current:
+            raise ArchiveUnavailableError(
+                f"search index {self.path} was built by an older version of aktenarchiv;"
+                " rebuild it with: akte reindex"
+            )
+
     def index(self, records: Iterable[ArchiveRecord]) -> BulkReport:
         """Upsert records (one transaction per call); a full disk raises StorageFullError."""
+        self._require_current()
         count, errors = 0, {}
         try:
             with self.db:
@@ -106,32 +166,37 @@ class SqliteBackend:
         return BulkReport(count, errors)
 
     def _upsert(self, doc: dict[str, Any]) -> None:
-        row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (doc["id"],)).fetchone()
-        if row:
-            self.db.execute("DELETE FROM docs_fts WHERE rowid = ?", row)
-            self.db.execute("DELETE FROM docs WHERE rowid = ?", row)
+        self._remove(doc["id"])
         cur = self.db.execute(
             "INSERT INTO docs (id, title, doc_type, needs_review, reference, doc_date, date,"
-            " ingested_at, page_count, text) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " ingested_at, page_count) VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 doc["id"], doc["title"], doc["doc_type"], int(doc["needs_review"]),
                 doc["reference"], doc["doc_date"], doc["date"], doc["ingested_at"],
-                doc["page_count"], doc["text"],
+                doc["page_count"],
             ),
         )
+        self.db.execute("INSERT INTO doc_text (rowid, text) VALUES (?,?)", (cur.lastrowid, doc["text"]))
         self.db.execute(
-            "INSERT INTO docs_fts (rowid, body, parts, title_terms) VALUES (?,?,?,?)",
-            (cur.lastrowid, doc["body"], doc["parts"], doc["title_terms"]),
+            "INSERT INTO docs_fts (rowid, body, parts, title_terms, idents, ident_exact)"
+            " VALUES (?,?,?,?,?,?)",
+            (
+                cur.lastrowid, doc["body"], doc["parts"], doc["title_terms"],
+                doc["idents"], doc["ident_exact"],
+            ),
         )
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove documents by id."""
         with self.db:
             for id_ in ids:
-                row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (id_,)).fetchone()
-                if row:
-                    self.db.execute("DELETE FROM docs_fts WHERE rowid = ?", row)
-                    self.db.execute("DELETE FROM docs WHERE rowid = ?", row)
+                self._remove(id_)
+
+    def _remove(self, id_: str) -> None:
+        row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (id_,)).fetchone()
+        if row:
+            for table in ("docs_fts", "doc_text", "docs"):
+                self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
 
     @staticmethod
     def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
@@ -156,11 +221,14 @@ class SqliteBackend:
         return where, args
 
     def _base(self, query: SearchQuery) -> tuple[str, list[Any], ParsedQuery | None]:
+        self._require_current()
         where, args = self._filters(query)
         parsed = None
         if query.text:
-            parsed = parse_query(query.text)
-            source = "docs_fts JOIN docs d ON d.rowid = docs_fts.rowid"
+            parsed = self._with_variants(parse_query(query.text))
+            # CROSS JOIN: the full-text match drives; SQLite would otherwise walk a filter's index and
+            # run the match once per record it finds.
+            source = "docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid"
             where.insert(0, "docs_fts MATCH ?")
             args.insert(0, fts_expression(parsed))
         else:
@@ -168,27 +236,100 @@ class SqliteBackend:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         return source + clause, args, parsed
 
+    def _with_variants(self, parsed: ParsedQuery) -> ParsedQuery:
+        """Attach to each rare long word the indexed words OCR may have made from it."""
+        variants: dict[str, tuple[str, ...]] = {}
+        for word in sorted(w for w in parsed.words() if eligible(w)):
+            row = self.db.execute(
+                "SELECT doc FROM docs_vocab WHERE col = 'body' AND term = ?", (word,)
+            ).fetchone()
+            if row and row[0] >= EXPAND_BELOW:
+                continue
+            head = word[:PREFIX]
+            candidates = self.db.execute(
+                "SELECT term FROM docs_vocab WHERE col = 'body' AND term >= ? AND term < ?"
+                " AND length(term) BETWEEN ? AND ?",
+                (head, head[:-1] + chr(ord(head[-1]) + 1),
+                 len(word) - MAX_EDITS, len(word) + MAX_EDITS),
+            )
+            found = ocr_variants(word, (c for (c,) in candidates))
+            if found:
+                variants[word] = found
+        return parsed.with_variants(variants) if variants else parsed
+
+    @staticmethod
+    def _tier(parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
+        """SQL counting a hit's clauses matched exactly: approximate-only hits rank below."""
+        if parsed is None or not parsed.is_approximate:
+            return "0", []
+        exact = [
+            tuple(replace(t, variants=()) for t in clause)
+            for clause in parsed.must if any(t.variants for t in clause)
+        ]
+        sql = " + ".join(
+            "(docs_fts.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?))" for _ in exact
+        )
+        return sql, [_fts_clause(c) for c in exact]
+
     def search(self, query: SearchQuery) -> SearchPage:
-        """Ranked hits (or newest records without text); cursor = offset of the next page."""
+        """Ranked hits (or newest records without text); cursor = offset of the next page.
+
+        Ranking reads the full-text index only (joining the records table only to filter)
+        and keeps the best few in a bounded sort; ties are then broken by id, as in
+        Elasticsearch, and titles and page text are read for the page's hits alone.
+        """
         source, args, parsed = self._base(query)
         offset = int(query.cursor or 0)
-        score = f"-{_BM25}" if parsed else "0.0"
-        order = "score DESC, d.id" if parsed else "d.ingested_at DESC, d.id"
         try:
-            total = self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
-            rows = self.db.execute(
-                f"SELECT d.id, d.title, d.doc_type, d.date, {score} AS score, d.text FROM {source}"
-                f" ORDER BY {order} LIMIT ? OFFSET ?",
-                [*args, query.limit, offset],
-            ).fetchall()
+            total = self._count(source, args, query)
+            if parsed:
+                rows = self._ranked(source, args, query, parsed, offset)
+            else:
+                rows = self.db.execute(
+                    f"SELECT d.rowid, d.id, 0.0 FROM {source} ORDER BY d.ingested_at DESC, d.id"
+                    " LIMIT ? OFFSET ?", [*args, query.limit, offset],
+                ).fetchall()
+            marks = ",".join("?" * len(rows))
+            details = {
+                r[0]: r[1:] for r in self.db.execute(
+                    "SELECT d.rowid, title, doc_type, date, text FROM docs d JOIN doc_text t"
+                    f" ON t.rowid = d.rowid WHERE d.rowid IN ({marks})",
+                    [r[0] for r in rows],
+                )
+            }
         except sqlite3.Error as exc:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
         hits = []
-        for id_, title, doc_type, date, sc, text in rows:
+        for rowid, id_, sc in rows:
+            title, doc_type, date, text = details[rowid]
             snippet, page = make_snippet(text, parsed)
             hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
+
+    def _ranked(
+        self, source: str, args: list[Any], query: SearchQuery, parsed: ParsedQuery, offset: int
+    ) -> list[tuple[int, str, float]]:
+        """``(rowid, id, score)`` of one page of ranked hits."""
+        if not _filtered(query):
+            source = "docs_fts WHERE docs_fts MATCH ?"
+        tier, tier_args = self._tier(parsed)
+        best = self.db.execute(
+            f"SELECT docs_fts.rowid, -{_BM25} AS score, {tier} AS tier FROM {source}"
+            " ORDER BY tier DESC, score DESC LIMIT ?",
+            [*tier_args, *args, offset + query.limit + _TIE_SLACK],
+        ).fetchall()
+        marks = ",".join("?" * len(best))
+        ids = dict(self.db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({marks})",
+                                   [r[0] for r in best]))
+        ordered = sorted(best, key=lambda r: (-r[2], -r[1], ids[r[0]]))
+        return [(r[0], ids[r[0]], r[1]) for r in ordered[offset:offset + query.limit]]
+
+    def _count(self, source: str, args: list[Any], query: SearchQuery) -> int:
+        if query.text and not _filtered(query):
+            # Without filters the join with docs adds nothing to a count of matches.
+            source = "docs_fts WHERE docs_fts MATCH ?"
+        return self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Counts per document type and per year (of the record date)."""
@@ -216,6 +357,12 @@ class SqliteBackend:
         target = self.path.with_name(self.path.name + ".rebuild")
         resumed = target.exists()
         fresh = SqliteBackend(target)
+        if not fresh.current:
+            # Left by an interrupted rebuild of older code: start over.
+            fresh.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(target) + suffix).unlink(missing_ok=True)
+            fresh, resumed = SqliteBackend(target), False
         done = fresh.ids()
         indexed, errors = 0, {}
         todo = iter(records)

@@ -42,7 +42,7 @@ _NUMERIC_DATE = re.compile(
     r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}(?!\d)|\d{2}(?!\d|\s\d(?!\d?:\d\d)))(?!\.\d|,\d)"
 )
 _TEXT_DATE = re.compile(
-    rf"(?<![\d.])(\d{{1,2}})\.\s*({_MONTH_ALT})\.?\s+(\d{{4}})(?!\d)", re.IGNORECASE
+    rf"(?<![\d.])(\d{{1,2}}) ?\.\s*({_MONTH_ALT})\.?\s*(\d{{4}})(?!\d)", re.IGNORECASE
 )
 _ISO_DATE = re.compile(r"(?<![\d\-./])(\d{4})-(\d{2})-(\d{2})(?![\d\-])")
 
@@ -76,7 +76,9 @@ _REF_SHORT = re.compile(r"(?:^|[^A-Za-zÄÖÜäöüß])(?:a\s?z|g\s?z|gesch\.?-?
 _THEIRS = ("ihr", "ihre", "ihres")
 
 # Country code, check digits, then groups of four (spaces optional) and a short tail.
-_IBAN = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?![A-Z0-9])")
+# OCR may read a check digit 0 as O ("DEO6"): the checksum decides (see find_ibans).
+_IBAN = re.compile(r"(?<![A-Z0-9])([A-Z]{2}[\dO]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?![A-Z0-9])")
+_IBAN_DIGITS = str.maketrans({"O": "0", "I": "1"})
 _IBAN_LENGTH = {
     "AT": 20, "BE": 16, "CH": 21, "CZ": 24, "DE": 22, "DK": 18, "ES": 24, "FI": 18, "FR": 27,
     "GB": 22, "IE": 22, "IT": 27, "LI": 21, "LU": 20, "NL": 18, "NO": 15, "PL": 28, "PT": 25,
@@ -104,24 +106,39 @@ def _valid_date(year: int, month: int, day: int) -> str | None:
         return None
 
 
+# OCR reads a 0 as O/o and a 1 as l/I/| beside other digits ("2O24", "l5.03."); the same
+# number of characters, so offsets into the raw text stay valid.
+_OCR_DIGIT = re.compile(r"(?<=\d)[OolI|](?=[\d.,/\-]|$)|(?<=[\d./\-])[OolI|](?=\d)|[OolI|](?=\d[\d.,/\-])")
+_AS_DIGIT = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+
+
+def digits_repaired(text: str) -> str:
+    """``text`` with OCR's letters for digits replaced inside numbers (same length)."""
+    return _OCR_DIGIT.sub(lambda m: _AS_DIGIT[m.group()], text)
+
+
 def find_dates(text: str, page: int = 1) -> list[Field]:
-    """Every valid date in one page's text, in reading order."""
+    """Every valid date in one page's text, in reading order.
+
+    OCR's letters for digits are read as digits (``O5.O3.2O24``); ``Field.raw`` keeps the raw text.
+    """
+    raw, text = text, digits_repaired(text)
     found: list[Field] = []
     for match in _NUMERIC_DATE.finditer(text):
         day, month, year = match.groups()
         iso = _valid_date(_year(year), int(month), int(day))
         if iso:
-            found.append(Field("date", iso, match.group(0), page, match.start(), match.end()))
+            found.append(Field("date", iso, raw[match.start():match.end()], page, match.start(), match.end()))
     for match in _TEXT_DATE.finditer(text):
         day, month, year = match.groups()
         iso = _valid_date(int(year), _MONTHS[month.lower()], int(day))
         if iso:
-            found.append(Field("date", iso, match.group(0), page, match.start(), match.end()))
+            found.append(Field("date", iso, raw[match.start():match.end()], page, match.start(), match.end()))
     for match in _ISO_DATE.finditer(text):
         year, month, day = match.groups()
         iso = _valid_date(int(year), int(month), int(day))
         if iso:
-            found.append(Field("date", iso, match.group(0), page, match.start(), match.end()))
+            found.append(Field("date", iso, raw[match.start():match.end()], page, match.start(), match.end()))
     return sorted(found, key=lambda f: f.start)
 
 
@@ -151,7 +168,10 @@ def find_ibans(text: str, page: int = 1) -> list[Field]:
             continue
         compact = compact[:length]
         if not iban_valid(compact):
-            continue
+            # Letters OCR made of digits; only a repair that passes the checksum is taken.
+            compact = compact[:2] + compact[2:].translate(_IBAN_DIGITS)
+            if not iban_valid(compact):
+                continue
         end = match.start() + positions[length - 1] + 1
         found.append(Field("iban", compact, text[match.start():end], page, match.start(), end))
     return found
@@ -186,17 +206,67 @@ def _reference_label(before: str) -> bool:
     return False
 
 
+# OCR puts spaces into references: beside a separator ("49.3- 5601/20") or inside a number
+# ("49.3-560 1/20", where the part after the space goes on with a separator). Not before a
+# date ("63.2-4711 05.03.2024") and not with spaces on both sides of a separator ("1 - 2").
+_SPACE_IN_NUMBER = re.compile(r"(?<=[\d./\-]) (?=[\d./\-])")
+_REF_TAIL = re.compile(r"[./\-]\d{1,6}$")
+_REF_HEAD = re.compile(r"\d{1,6}[./\-]\d")
+_DATE_HEAD = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2}")
+
+
+def _split_by_ocr(text: str, i: int) -> bool:
+    """Is the space at ``text[i]`` one that OCR put into a reference?"""
+    before, after = text[max(0, i - 12):i], text[i + 1:i + 13]
+    if before[-1:].isdigit() and after[:1] in "./-" and after[1:2].isdigit():
+        return True  # "49.3 -5601/20"
+    if before[-1:] in "./-" and before[-2:-1].isdigit() and after[:1].isdigit():
+        return True  # "49.3- 5601/20"
+    return (
+        before[-1:].isdigit() and bool(_REF_TAIL.search(before.split()[-1] if before.split() else ""))
+        and bool(_REF_HEAD.match(after)) and not _DATE_HEAD.match(after)
+    )  # "49.3-560 1/20", but not "63.2-4711 05.03.2024"
+
+
+# Roman department numbers that OCR read as digits or l ("II/3-123.45" as "11/3-123.45").
+_ROMAN_MISREAD = re.compile(r"[1lI|]{1,3}(?=/\d-)")
+
+
+def _squeezed(text: str) -> tuple[str, list[int]]:
+    """``text`` without OCR's spaces inside references, and each kept character's raw offset."""
+    keep = [True] * len(text)
+    for match in _SPACE_IN_NUMBER.finditer(text):
+        if _split_by_ocr(text, match.start()):
+            keep[match.start()] = False
+    offsets = [i for i, k in enumerate(keep) if k]
+    return "".join(text[i] for i in offsets), offsets + [len(text)]
+
+
+def _reference_value(ref: str) -> str:
+    """The reference as printed: digits misread as letters repaired, Roman numerals restored."""
+    roman = _ROMAN_MISREAD.match(ref)
+    if roman:
+        ref = "I" * len(roman.group()) + ref[roman.end():]
+    return digits_repaired(ref)
+
+
 def find_references(text: str, page: int = 1) -> list[Field]:
-    """Aktenzeichen that stand after a label such as ``Az.:`` or ``Unser Zeichen``."""
+    """Aktenzeichen that stand after a label such as ``Az.:`` or ``Unser Zeichen``.
+
+    OCR's spaces inside a reference and its letters for digits are repaired in the value;
+    ``Field.raw`` and the offsets point at the raw text.
+    """
     found = []
-    for match in _REF_SHAPE.finditer(text):
+    squeezed, offsets = _squeezed(text)
+    for match in _REF_SHAPE.finditer(squeezed):
         ref = match.group("ref")
         # A run of letters means OCR glued a word onto the number ("11.20-188Eingang").
         if not any(ch.isdigit() for ch in ref) or not 3 <= len(ref) <= 40 or re.search(r"[A-Za-z]{4}", ref):
             continue
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        if _reference_label(text[line_start:match.start()]):
-            found.append(Field("aktenzeichen", ref, ref, page, match.start(), match.end()))
+        line_start = squeezed.rfind("\n", 0, match.start()) + 1
+        if _reference_label(squeezed[line_start:match.start()]):
+            start, end = offsets[match.start()], offsets[match.end() - 1] + 1
+            found.append(Field("aktenzeichen", _reference_value(ref), text[start:end], page, start, end))
     return found
 
 
@@ -232,15 +302,24 @@ def _near(word: str, target: str) -> bool:
     return word[i + 1:] == target[i + 1:] or word[i:] == target[i + 1:] or word[i + 1:] == target[i:]
 
 
+def _weekday(word: str) -> bool:
+    return len(word) == 1 or any(_near(word, d) for d in _WEEKDAYS)
+
+
 def _labelled(before: str) -> bool:
     """Does the text before a date end in a date label ("Datum:", "Gesendet: Montag,")?
 
     Whole words only ("Lieferdatum" is not "Datum"), tolerant of one OCR slip per label.
     """
-    words = [w.lower() for w in re.findall(r"[A-Za-zÄÖÜäöüß]+", before)[-4:]]
-    # Drop a weekday ("Gesendet: Montag, …"), also when OCR split or garbled it.
-    while words and (len(words[-1]) == 1 or any(_near(words[-1], d) for d in _WEEKDAYS)):
-        words.pop()
+    # A capital inside a word starts a new one: OCR glued "Stadt SalzdorfDatum:" together.
+    words = [w.lower() for w in re.findall(r"[A-ZÄÖÜ]?[a-zäöüß]+|[A-ZÄÖÜ]+(?![a-zäöüß])", before)[-6:]]
+    # Drop a weekday ("Gesendet: Montag, …"), also when OCR split ("Sonn tag", "Fr ei,tag") or
+    # garbled it.
+    while words:
+        cut = next((k for k in (3, 2, 1) if len(words) >= k and _weekday("".join(words[-k:]))), 0)
+        if not cut:
+            break
+        del words[-cut:]
     if not words:
         return False
     # The label itself may be split by OCR ("Dat um"); never accept a shortened word

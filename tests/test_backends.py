@@ -16,17 +16,7 @@ from aktenarchiv.config import ElasticSettings
 from aktenarchiv.errors import ArchiveUnavailableError
 from backend_corpus import CORPUS, ID, KEY, keys, make_record
 
-pytest_plugins = ("es_fixtures",)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.es)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> SearchBackend:
-    """An empty backend of each kind."""
-    if request.param == "sqlite":
-        sqlite = SqliteBackend(tmp_path / "index.sqlite")
-        request.addfinalizer(sqlite.close)
-        return sqlite
-    return request.getfixturevalue("make_es_backend")()
+pytest_plugins = ("es_fixtures", "backend_fixtures")
 
 
 @pytest.fixture

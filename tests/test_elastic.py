@@ -119,11 +119,33 @@ def test_reindex_does_not_resume_into_stale_mappings(make_es_backend, es_client)
 
 
 def test_cursor_round_trip_and_rejects_garbage() -> None:
-    assert decode_cursor(encode_cursor([1.25, "abc"], 20)) == ([1.25, "abc"], 20)
+    assert decode_cursor(encode_cursor([1.25, "abc"], 20)) == ([1.25, "abc"], 20, None)
+    assert decode_cursor(encode_cursor([1.25], 5, "pit-id")) == ([1.25], 5, "pit-id")
     with pytest.raises(ConfigError):
         decode_cursor("nicht-von-uns")
     with pytest.raises(ConfigError):
         decode_cursor("10")  # an SQLite offset cursor
+
+
+@pytest.mark.es
+def test_deep_pages_read_from_one_point_in_time(make_es_backend) -> None:
+    """Records indexed between pages neither appear nor shift the pages after the second."""
+    from backend_corpus import make_record
+
+    backend = make_es_backend()
+    backend.index(RECORDS)
+    first = backend.search(SearchQuery(limit=2))
+    second = backend.search(SearchQuery(limit=2, cursor=first.cursor))  # opens the snapshot
+    late = make_record("spaet", "Nachzügler", ("Ein später Brief.",), "2030-01-01T00:00:00Z")
+    backend.index([late])
+    seen = [h.id for h in (*first.hits, *second.hits)]
+    page = second
+    while page.cursor:
+        page = backend.search(SearchQuery(limit=2, cursor=page.cursor))
+        assert page.total == len(RECORDS)  # the snapshot's count, not the live one
+        seen.extend(h.id for h in page.hits)
+    assert sorted(seen) == sorted(ID.values()) and late.id not in seen
+    assert backend.search(SearchQuery(limit=50)).total == len(RECORDS) + 1  # a new search sees it
 
 
 @pytest.mark.parametrize(

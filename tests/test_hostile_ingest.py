@@ -202,10 +202,11 @@ def test_kill_between_archival_pdf_and_manifest(tmp_path, make_scan, settings):
     # A real SIGKILL at exactly the worst moment: both objects stored, manifest not yet written.
     script = textwrap.dedent(f"""
         import os, signal
-        from aktenarchiv.archive.store import ArchiveStore
+        from aktenarchiv import pipeline
         from aktenarchiv.config import load_settings
         from aktenarchiv.pipeline import ingest
-        ArchiveStore.write_record = lambda self, record: os.kill(os.getpid(), signal.SIGKILL)
+        # The manifest is written (and sealed) by commit_record_change: die just before it.
+        pipeline.commit_record_change = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
         ingest([{str(folder)!r}], load_settings({str(archive)!r}, environ={{}}))
     """)
     crashed = subprocess.run([sys.executable, "-c", script], env=akte_env(), capture_output=True, timeout=300)
