@@ -89,7 +89,7 @@ def _filtered(query: SearchQuery) -> bool:
     return any(
         v is not None for v in (
             query.doc_type, query.date_from, query.date_to, query.reference,
-            query.doc_date_from, query.doc_date_to, query.needs_review,
+            query.doc_date_from, query.doc_date_to, query.needs_review, query.doc_types,
         )
     )
 
