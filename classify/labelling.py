@@ -30,14 +30,26 @@ def relabelled(record: ArchiveRecord, doc_type: str, by: str, note: str | None =
         "from_type": before.doc_type,
         "from_method": before.method,
         "from_confidence": before.confidence,
+        "from_suggested": before.suggested_type,
         "to_type": doc_type,
     }
     if via:
         entry["via"] = via
     if note:
         entry["note"] = note
-    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual")
+    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual",
+                             suggested_type=None)
     return replace(record, classification=classification, audit=record.audit + (entry,))
+
+
+def check_type(settings: Settings, doc_type: str) -> None:
+    """Refuse a type outside the taxonomy, before anything is read or written.
+
+    Raises:
+        AkteError: ``doc_type`` is not in the taxonomy.
+    """
+    if doc_type not in settings.classify.taxonomy:
+        raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
 
 
 def apply_label(settings: Settings, record: ArchiveRecord, doc_type: str, actor: Actor | None = None,
@@ -51,8 +63,7 @@ def apply_label(settings: Settings, record: ArchiveRecord, doc_type: str, actor:
         AkteError: ``doc_type`` is not in the taxonomy.
         ArchiveUnavailableError: the manifest was written but the index was not (reindex).
     """
-    if doc_type not in settings.classify.taxonomy:
-        raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
+    check_type(settings, doc_type)
     actor = actor or Actor.current()
     updated = relabelled(record, doc_type, actor.name, note, via)
     entry = updated.audit[-1]

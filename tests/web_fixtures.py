@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aktenarchiv.archive.registry import open_backend
+from aktenarchiv.archive.seal import write_record
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import Settings
 from aktenarchiv.fsio import sha256_file
@@ -76,10 +77,11 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
             pages=tuple(PageText(n, text, "text-layer", None) for n, text in enumerate(pages, start=1)),
             classification=Classification(doc_type=doc_type, confidence=0.9 if doc_type else 0.4,
                                           needs_review=review, reference=ref, doc_date=doc_date,
-                                          method="model:test" if not review else "model:test:suggest:korrespondenz"),
+                                          method="model:test",
+                                          suggested_type="korrespondenz" if review else None),
         ))
     for record in records:
-        store.write_record(record, "sealed")
+        write_record(store, record, "sealed")
     backend = open_backend(settings)
     try:
         assert backend.index(records).errors == {}

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from ..archive.base import SearchQuery
 from .access import ScopedArchive
-from .app import Web, user_store, web_of
+from .deps import Web, user_store, web_of
 from .users import Role, User, UserStore
 
 router = APIRouter(prefix="/api", tags=["Archiv"])

@@ -9,12 +9,10 @@ user's scope answers exactly like a record that does not exist (404).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,8 +23,9 @@ from starlette.exceptions import HTTPException
 from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, ConfigError, RecordNotFoundError
-from .auth import SESSION_COOKIE, Authenticator, CookieSigner, LocalAuthenticator, load_session, web_secret
-from .users import Session, UserStore
+from . import api, pages
+from .auth import Authenticator, CookieSigner, LocalAuthenticator, web_secret
+from .deps import SignInRequired, Web, web_of
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -35,60 +34,6 @@ _CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri
 _DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
              "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
              "frame-ancestors 'none'")
-
-
-class SignInRequired(Exception):
-    """Raised by page routes without a live session: the answer is the sign-in page."""
-
-    def __init__(self, target: str) -> None:
-        super().__init__(target)
-        self.target = target
-
-
-@dataclass(frozen=True, slots=True)
-class Web:
-    """What every route needs: settings, the sign-in source, the cookie signer, templates."""
-
-    settings: Settings
-    authenticator: Authenticator
-    signer: CookieSigner
-    templates: Jinja2Templates
-
-    @property
-    def idle_seconds(self) -> float:
-        """Seconds of inactivity after which a session ends."""
-        return self.settings.web.session_idle_minutes * 60
-
-    def page(self, request: Request, name: str, status: int = 200, session: Session | None = None,
-             **context) -> Response:
-        """A rendered German page; ``session`` adds the user bar and the CSRF token."""
-        context.update(session=session, user=session.user if session else None,
-                       csrf=session.csrf if session else context.get("csrf"))
-        return self.templates.TemplateResponse(request, name, context, status_code=status)
-
-
-def web_of(request: Request) -> Web:
-    """The application's :class:`Web` (a route dependency)."""
-    return request.app.state.web
-
-
-def user_store(request: Request) -> Iterator[UserStore]:
-    """The user store, opened for one request (a route dependency)."""
-    users = UserStore(web_of(request).settings.archive_dir)
-    try:
-        yield users
-    finally:
-        users.close()
-
-
-def signed_in(request: Request, users: UserStore = Depends(user_store)) -> Session:
-    """The request's live session; otherwise the browser is sent to the sign-in page."""
-    web = web_of(request)
-    session = load_session(users, web.signer, request.cookies.get(SESSION_COOKIE), web.idle_seconds)
-    if session is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(target if request.method == "GET" else "/")
-    return session
 
 
 def highlight(snippet: str) -> Markup:
@@ -108,8 +53,6 @@ def _query_without(params: dict[str, str], key: str) -> str:
 
 def create_app(settings: Settings, authenticator: Authenticator | None = None) -> FastAPI:
     """The web archive for one archive directory and backend."""
-    from . import api, pages
-
     app = FastAPI(title="aktenarchiv", summary="Das Archiv der Verwaltung: Suche, Akten, Prüfung.",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -19,8 +19,8 @@ from ..archive.store import ArchiveStore
 from ..errors import ConfigError, RecordNotFoundError
 from ..models import ArchiveRecord
 from .access import ScopedArchive
-from .app import Web, signed_in, user_store, web_of
 from .auth import LOGIN_COOKIE, SESSION_COOKIE, safe_next, same_token, throttle_keys
+from .deps import Web, signed_in, user_store, web_of
 from .render import WIDTHS, page_png
 from .users import Role, Session, UserStore
 
@@ -187,11 +187,7 @@ def review_page(request: Request, web: WebApp, session: SignedIn) -> Response:
     archive = _archive(web, session, request)
     queue = archive.review_queue()
     current = archive.record(queue.hits[0].id, "review") if queue.hits else None
-    suggested = None
-    if current is not None:
-        from ..classify.stage import suggested_type
-
-        suggested = suggested_type(current.classification)
+    suggested = current.classification.suggested_type if current is not None else None
     return web.page(request, "review.html", session=session, queue=queue, current=current,
                     suggested=suggested, types=archive.assignable_types())
 

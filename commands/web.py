@@ -1,7 +1,8 @@
 """``akte serve`` and ``akte user add|list|disable|token``: the web archive and its users.
 
-Registered on the main app by ``cli.py`` (``serve`` at the top level, ``user`` as a group);
-errors are mapped to exit codes there.
+Two Typer sub-apps joined by ``cli.py``: :data:`app` without a name (``akte serve`` stands
+at the top level), :data:`user_app` as the ``user`` group. Errors are raised as
+``AkteError`` subclasses; the root group (``_errors.AkteGroup``) maps them to exit codes.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .cli import command, emit_json, err, out, settings_of
-from .errors import ConfigError
+from ..errors import ConfigError
+from ._common import emit_json, err, out, settings_of
 
-app = typer.Typer(help="The clerks' web archive and its users.", no_args_is_help=True)
+app = typer.Typer()
 user_app = typer.Typer(help="Users of the web archive: roles, document types, API tokens.", no_args_is_help=True)
 
 
@@ -42,7 +43,7 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-@command("add", target=user_app)
+@user_app.command("add")
 def user_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="User name (lower case, e.g. m.mueller).")],
@@ -52,7 +53,7 @@ def user_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
 ) -> None:
     """Create a user of the web archive (asks for a password)."""
-    from .web.users import Role, UserStore
+    from ..web.users import Role, UserStore
 
     settings = settings_of(ctx)
     try:
@@ -68,11 +69,11 @@ def user_add(
     err.print(f"user {escape(user.name)} ({user.role.value}) created")
 
 
-@command("list", target=user_app)
+@user_app.command("list")
 def user_list(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The users, their roles, scopes and state."""
-    from .web.access import scope_for
-    from .web.users import UserStore
+    from ..web.access import scope_for
+    from ..web.users import UserStore
 
     settings = settings_of(ctx)
     users = UserStore(settings.archive_dir)
@@ -93,10 +94,10 @@ def user_list(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json
     err.print(f"{len(rows)} user(s)")
 
 
-@command("disable", target=user_app)
+@user_app.command("disable")
 def user_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Lock a user out at once (sessions and API tokens end)."""
-    from .web.users import UserStore
+    from ..web.users import UserStore
 
     users = UserStore(settings_of(ctx).archive_dir)
     try:
@@ -106,10 +107,10 @@ def user_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="U
     err.print(f"user {escape(name)} disabled")
 
 
-@command("token", target=user_app)
+@user_app.command("token")
 def user_token(ctx: typer.Context, name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Make a new API token (printed once, alone on the last line; only its hash is kept)."""
-    from .web.users import UserStore
+    from ..web.users import UserStore
 
     users = UserStore(settings_of(ctx).archive_dir)
     try:
@@ -120,7 +121,7 @@ def user_token(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Use
     print(token)
 
 
-@command("serve", target=app)
+@app.command("serve")
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -129,7 +130,7 @@ def serve(
     """Run the web archive (German pages for clerks, JSON API under /api/)."""
     import uvicorn
 
-    from .web.app import create_app
+    from ..web.app import create_app
 
     settings = settings_of(ctx)
     web_app = create_app(settings)
