@@ -1,8 +1,8 @@
 """The ``akte`` command: global options, and the command groups of ``commands/`` joined once.
 
 Each group is a ``typer.Typer()`` in its own module; joined without a name, its commands
-stand at the top level (``akte ingest``, ``akte label``); ``migrate``, ``audit``, ``qa`` and
-``batch`` are named groups.
+stand at the top level (``akte ingest``, ``akte label``, ``akte serve``); ``migrate``, ``audit``,
+``qa``, ``batch`` and ``user`` are named groups.
 Errors become exit codes in one place, the root group (``commands._errors.AkteGroup``).
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .commands import audit, batch, classify, index, migrate, qa, records
+from .commands import audit, batch, classify, index, migrate, qa, records, web
 from .commands._common import out
 from .commands._errors import AkteGroup, keep_secret, setup_logging
 from .config import load_settings
@@ -34,6 +34,8 @@ app.add_typer(migrate.app, name="migrate")
 app.add_typer(audit.app, name="audit")
 app.add_typer(qa.app, name="qa")
 app.add_typer(batch.app, name="batch")
+app.add_typer(web.app)
+app.add_typer(web.user_app, name="user")
 
 
 def _print_version(value: bool) -> None:

@@ -132,6 +132,22 @@ class ScanSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The clerks' web archive (``akte serve``): default scopes per role, sessions, sign-in limits.
+
+    A scope lists document types; ``""`` stands for unclassified records. ``personal`` is in no
+    default: personnel files are only for users given that type by ``akte user add --types``.
+    """
+
+    clerk_types: tuple[str, ...] = tuple(t for t in DEFAULT_TAXONOMY if t != "personal")
+    records_types: tuple[str, ...] = tuple(t for t in DEFAULT_TAXONOMY if t != "personal") + ("",)
+    session_idle_minutes: int = 30
+    secure_cookies: bool = False  # set true behind HTTPS: the session cookie then never travels in clear
+    login_max_failures: int = 5  # per user name and per client address …
+    login_window_seconds: int = 900  # … within this window; then sign-in waits until it passes
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All settings of one run."""
 
@@ -143,6 +159,7 @@ class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     transfer: TransferSettings = field(default_factory=TransferSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def workers(self) -> int:
@@ -208,7 +225,8 @@ _ENV = {
     "AKTE_SCHUTZBEDARF": ("transfer", "schutzbedarf"),
 }
 _SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings,
-             "search": SearchSettings, "transfer": TransferSettings, "scan": ScanSettings}
+             "search": SearchSettings, "transfer": TransferSettings, "scan": ScanSettings,
+             "web": WebSettings}
 
 
 _POSITIVE = frozenset({"image_dpi", "timeout_per_page", "max_image_pixels", "tesseract_timeout", "timeout"})

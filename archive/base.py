@@ -28,6 +28,9 @@ class SearchQuery:
     doc_date_from: str | None = None  # ISO dates, inclusive, on the document's own date
     doc_date_to: str | None = None
     needs_review: bool | None = None
+    # Need-to-know allow-list of document types ("" = unclassified); None allows all, () none.
+    # Part of the backend query, so hits, counts and cursors all obey it.
+    doc_types: tuple[str, ...] | None = None
     limit: int = 10
     cursor: str | None = None  # opaque, from SearchPage.cursor
 

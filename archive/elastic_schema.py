@@ -125,7 +125,21 @@ def filters(query: SearchQuery) -> list[dict[str, Any]]:
             out.append({"range": {field: bounds}})
     if query.needs_review is not None:
         out.append({"term": {"needs_review": query.needs_review}})
+    if query.doc_types is not None:
+        out.append(_doc_types_filter(query.doc_types))
     return out
+
+
+def _doc_types_filter(doc_types: tuple[str, ...]) -> dict[str, Any]:
+    # "" stands for unclassified records, which carry no doc_type in the index.
+    allowed: list[dict[str, Any]] = []
+    if any(doc_types):
+        allowed.append({"terms": {"doc_type": [t for t in doc_types if t]}})
+    if "" in doc_types:
+        allowed.append({"bool": {"must_not": {"exists": {"field": "doc_type"}}}})
+    if not allowed:
+        return {"match_none": {}}
+    return {"bool": {"should": allowed, "minimum_should_match": 1}}
 
 
 def build_query(query: SearchQuery, parsed: ParsedQuery | None) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def _filtered(query: SearchQuery) -> bool:
     return any(
         v is not None for v in (
             query.doc_type, query.date_from, query.date_to, query.reference,
-            query.doc_date_from, query.doc_date_to, query.needs_review,
+            query.doc_date_from, query.doc_date_to, query.needs_review, query.doc_types,
         )
     )
 
@@ -216,6 +216,9 @@ class SqliteBackend:
         if query.needs_review is not None:
             where.append("d.needs_review = ?")
             args.append(int(query.needs_review))
+        if query.doc_types is not None:
+            where.append(f"coalesce(d.doc_type, '') IN ({','.join('?' * len(query.doc_types))})")
+            args.extend(query.doc_types)
         return where, args
 
     def _base(self, query: SearchQuery) -> tuple[str, list[Any], ParsedQuery | None]:

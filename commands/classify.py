@@ -8,10 +8,7 @@ the root group maps them to exit codes. Data goes to stdout, progress to stderr.
 
 from __future__ import annotations
 
-import getpass
 import json
-from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -19,9 +16,9 @@ import typer
 
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
-from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
 from ..classify.evaluate import evaluate, held_out_metrics
+from ..classify.labelling import apply_label, check_type
 from ..classify.model import save_model
 from ..classify.stage import (
     archive_model_path,
@@ -35,10 +32,8 @@ from ..classify.train import (
     load_labelled_dir,
     train_from_examples,
 )
-from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, InputFileError
+from ..errors import InputFileError
 from ..fsio import sha256_file
-from ..models import ArchiveRecord
 from ._common import settings_of
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
@@ -46,18 +41,6 @@ app = typer.Typer(no_args_is_help=True, help="Document types: label, train, revi
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
-
-
-def _reindex(settings: Settings, records: list[ArchiveRecord]) -> None:
-    """Upsert records into the search index; a failure leaves the manifest as the truth."""
-    backend = open_backend(settings)
-    try:
-        report = backend.index(records)
-    finally:
-        backend.close()
-    if report.errors:
-        detail = "; ".join(f"{rid[:12]}: {why}" for rid, why in report.errors.items())
-        raise ArchiveUnavailableError(f"manifest updated but the index was not: {detail} (run a reindex)")
 
 
 @app.command()
@@ -69,28 +52,11 @@ def label(
 ) -> None:
     """Set a record's document type by hand (clears the review flag; audited)."""
     settings = settings_of(ctx)
-    if doc_type not in settings.classify.taxonomy:
-        raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
+    check_type(settings, doc_type)
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
     before = record.classification
-    entry = {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "action": "label",
-        "by": getpass.getuser(),
-        "from_type": before.doc_type,
-        "from_method": before.method,
-        "from_confidence": before.confidence,
-        "from_suggested": before.suggested_type,
-        "to_type": doc_type,
-    }
-    if note:
-        entry["note"] = note
-    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual",
-                             suggested_type=None)
-    updated = replace(record, classification=classification, audit=record.audit + (entry,))
-    commit_record_change(store, updated, "label", {k: v for k, v in entry.items() if k not in ("at", "by")})
-    _reindex(settings, [updated])
+    updated = apply_label(settings, record, doc_type, note=note)
     typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
 
 

@@ -14,6 +14,7 @@ PACKAGES=(
   fonts-dejavu-core                                   # fonts for test and demo pages
   python3 python3-venv python3-pip
   openjdk-17-jre-headless maven unzip curl            # the local Elasticsearch node (tests)
+  chromium chromium-driver                            # the web archive's browser tests (Selenium)
 )
 
 missing=()

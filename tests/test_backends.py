@@ -181,3 +181,23 @@ def test_unreachable_elasticsearch_is_archive_unavailable(caplog: pytest.LogCapt
     assert info.value.exit_code == 5
     for secret in ("geheim", "schluessel"):
         assert secret not in str(info.value) and secret not in caplog.text
+
+
+def test_doc_types_allow_list_bounds_hits_counts_and_cursors(filled: SearchBackend) -> None:
+    # The need-to-know scope of the web archive: "" admits unclassified records.
+    scope = ("antrag", "widerspruch", "")
+    assert set(keys(filled, doc_types=scope)) == {"bauantrag", "widerspruch", "schreiben"}
+    found = keys(filled, "Müller OR Gebührenbescheid OR Müßig", doc_types=scope)
+    assert set(found) == {"bauantrag", "widerspruch", "schreiben"}  # gebuehren (bescheid) is out
+    assert filled.counts(SearchQuery(doc_types=("bescheid", "vertrag"))) == {
+        "doc_type": {"bescheid": 1, "vertrag": 1}, "year": {"2024": 1, "2022": 1},
+    }
+    assert keys(filled, doc_types=()) == []
+    assert keys(filled, doc_type="rechnung", doc_types=("antrag",)) == []
+    seen, cursor = [], None
+    while True:
+        page = filled.search(SearchQuery(limit=1, cursor=cursor, doc_types=("vertrag", "protokoll")))
+        seen += [KEY[h.id] for h in page.hits]
+        if not (cursor := page.cursor):
+            break
+    assert seen == ["protokoll", "mietvertrag"] and page.total == 2

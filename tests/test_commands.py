@@ -21,7 +21,7 @@ def test_the_command_tree_is_complete():
     assert names >= {"ingest", "search", "list", "show", "get", "verify", "reindex", "label", "train", "review",
                      "classify-eval", "migrate", "migrate import-folder", "migrate import-paperless",
                      "migrate export", "migrate import", "qa", "qa approve", "qa reject", "batch",
-                     "batch show"}
+                     "batch show", "serve", "user", "user add", "user list", "user disable", "user token"}
 
 
 @pytest.mark.parametrize("path,command", COMMANDS, ids=[" ".join(p) or "akte" for p, _ in COMMANDS])

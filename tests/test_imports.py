@@ -22,6 +22,7 @@ PACKAGE = "aktenarchiv"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # cli.py joins the command groups of commands/ (one module each, shared helpers in _common).
     ("cli", ("__main__", "cli", "commands", "commands.*")),
+    ("web", ("web", "web.*")),
     ("jobs", ("migrate", "migrate.*")),
     # workers, batches and qa arrive with the worker-pool and scan-station changes.
     ("pipeline", ("pipeline", "workers", "batches", "qa")),
