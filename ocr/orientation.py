@@ -11,6 +11,7 @@ is returned too, so an OCR loop need not recognise the page again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -76,7 +77,8 @@ def reads_well(words: PageWords, settings: ScanSettings) -> bool:
     )
 
 
-def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings: ScanSettings) -> Orientation:
+def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings: ScanSettings,
+                       osd_first: bool = True, layer_dir: Path | None = None) -> Orientation:
     """The rotation that makes ``image`` upright, with the recognition of the upright page.
 
     Args:
@@ -84,18 +86,38 @@ def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings
         dpi: its effective resolution.
         languages: Tesseract languages, e.g. ``deu+eng``.
         settings: thresholds (``osd_min_confidence``, ``min_confidence`` …).
+        osd_first: ask OSD before the first recognition. False: recognise the page as it lies
+            first (most pages are fed upright) and ask OSD only when that reading looks wrong,
+            so an upright page costs one Tesseract run instead of two.
+        layer_dir: when given, every recognition also writes its invisible text layer there
+            as ``r<rotation>.pdf`` (:func:`layer_path`), so the chosen one need not be redone.
     """
+    def read(rotation: int) -> PageWords:
+        layer = layer_path(layer_dir, rotation) if layer_dir is not None else None
+        return recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi, layer=layer)
+
+    tried: dict[int, PageWords] = {}
+    if not osd_first:
+        tried[0] = read(0)
+        if reads_well(tried[0], settings):
+            return Orientation(0, "upright", reading_score(tried[0]), False, tried[0])
     osd = detect_osd(image, dpi=dpi)
     first = osd.rotate if osd is not None and osd.confidence >= settings.osd_min_confidence else 0
-    tried: dict[int, PageWords] = {first: recognize_page(rotate_upright(image, first), languages=languages, dpi=dpi)}
-    if reads_well(tried[first], settings):
-        return Orientation(first, "osd" if first else "upright", reading_score(tried[first]), False, tried[first])
+    if first not in tried:
+        tried[first] = read(first)
+        if reads_well(tried[first], settings):
+            return Orientation(first, "osd" if first else "upright", reading_score(tried[first]), False, tried[first])
     for rotation in ROTATIONS:
         if rotation not in tried:
-            tried[rotation] = recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi)
+            tried[rotation] = read(rotation)
     scores = {rotation: reading_score(words) for rotation, words in tried.items()}
     # Ties go to OSD's guess, then to the page as scanned.
     ranked = sorted(scores, key=lambda r: (scores[r], r == first, r == 0), reverse=True)
     best, runner_up = ranked[0], ranked[1]
     uncertain = scores[best] - scores[runner_up] < settings.orientation_margin
     return Orientation(best, "trial", scores[best], uncertain, tried[best])
+
+
+def layer_path(layer_dir: Path, rotation: int) -> Path:
+    """Where :func:`decide_orientation` leaves the text layer of the page turned by ``rotation``."""
+    return layer_dir / f"r{rotation}.pdf"

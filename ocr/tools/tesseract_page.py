@@ -14,6 +14,7 @@ import csv
 import logging
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -94,19 +95,28 @@ def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120) -> Osd | N
     return Osd(int(rotate.group(1)) % 360, float(confidence.group(1)))
 
 
-def recognize_page(image: Image.Image, *, languages: str, dpi: int, psm: int = 3, timeout: float = 300) -> PageWords:
-    """Text and word confidences of one page, read as it lies (no rotation by Tesseract)."""
+def recognize_page(image: Image.Image, *, languages: str, dpi: int, psm: int = 3, timeout: float = 300,
+                   layer: Path | None = None) -> PageWords:
+    """Text and word confidences of one page, read as it lies (no rotation by Tesseract).
+
+    With ``layer``, the same run also writes the page's invisible text layer there: a
+    one-page PDF from Tesseract's own renderer without the image (``textonly_pdf``), the
+    size of the image at ``dpi``.
+    """
     with tempfile.TemporaryDirectory(prefix="akte-ocr-") as tmp:
         folder = Path(tmp)
         path = _save(image, folder, dpi)
         args = ["tesseract", str(path), str(folder / "out"), "-l", languages, "--psm", str(psm),
-                "--dpi", str(dpi), "txt", "tsv"]
+                "--dpi", str(dpi)]
+        args += ["-c", "textonly_pdf=1", "txt", "tsv", "pdf"] if layer is not None else ["txt", "tsv"]
         proc = _run(args, folder, timeout)
         if proc.returncode != 0:
             raise ToolFailedError(f"tesseract failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
         text_file, tsv_file = folder / "out.txt", folder / "out.tsv"
         text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
         tsv = tsv_file.read_text(encoding="utf-8", errors="replace") if tsv_file.exists() else ""
+        if layer is not None:
+            shutil.move(folder / "out.pdf", layer)  # the work folder may be on another file system
     return PageWords(text.strip(), parse_tsv(tsv))
 
 
