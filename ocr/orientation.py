@@ -70,11 +70,13 @@ def reading_score(words: PageWords) -> float:
 
 def reads_well(words: PageWords, settings: ScanSettings) -> bool:
     """True when a recognition needs no second opinion on its orientation."""
-    if not words.words or vertical_share(words) > 0.5:
-        return False
-    return (words.mean_confidence or 0.0) >= settings.min_confidence and (
-        dictionary_share(words.text) >= settings.min_dictionary_share
-    )
+    return agrees_upright(words, settings) and dictionary_share(words.text) >= settings.min_dictionary_share
+
+
+def agrees_upright(words: PageWords, settings: ScanSettings) -> bool:
+    """True when a reading of the page as it lies is confident and in horizontal lines."""
+    return bool(words.words) and vertical_share(words) <= 0.5 and (
+        (words.mean_confidence or 0.0) >= settings.min_confidence)
 
 
 def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings: ScanSettings,
@@ -103,6 +105,11 @@ def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings
             return Orientation(0, "upright", reading_score(tried[0]), False, tried[0])
     osd = detect_osd(image, dpi=dpi)
     first = osd.rotate if osd is not None and osd.confidence >= settings.osd_min_confidence else 0
+    osd_upright = osd is not None and osd.rotate == 0 and osd.confidence >= settings.osd_min_confidence
+    if 0 in tried and osd_upright and agrees_upright(tried[0], settings):
+        # A page read confidently in lines as it lies, and OSD sure it is upright: text in
+        # another language than the word list knows, not a page that needs turning.
+        return Orientation(0, "osd", reading_score(tried[0]), False, tried[0])
     if first not in tried:
         tried[first] = read(first)
         if reads_well(tried[first], settings):

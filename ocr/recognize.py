@@ -19,7 +19,7 @@ from .engine import EngineOutput, OcrJob
 from .pagecheck import PageAnalysis
 from .registry import get_engine
 from .scanpages import PreparedInput, analyse_source, prepare_input
-from .textlayer import read_text_layer
+from .textlayer import read_text_fast, read_text_layer
 from .tools import ocrmypdf as ocrmypdf_tool
 from .tools.process import kill_running
 
@@ -58,7 +58,7 @@ def recognize(
     src = Path(source.path).absolute()  # engines run programs in their own working directory
     all_text = source.media_type == PDF and len(source.text_pages) == source.page_count
     if all_text:
-        texts = read_text_layer(src)
+        texts = read_text_fast(src)
         pages = tuple(PageText(n, texts.get(n, ""), "text-layer", None) for n in range(1, source.page_count + 1))
         return OcrResult(source.sha256, pages, "text-layer", None)
 

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("ingest", "ingest.*", "ocr", "ocr.*", "classify", "classify.*")),
     ("store", ("archive", "archive.*")),
     ("settings", ("config",)),
-    ("base", ("__init__", "errors", "models", "fsio", "textnorm")),
+    ("base", ("__init__", "errors", "models", "fsio", "textnorm", "pdftext")),
 )
 PEER_UNITS = {"stages"}
 
