@@ -17,8 +17,8 @@ PDFs (``--verapdf``, through ``scripts/verapdf.sh``). Then born-digital PDFs: pa
 
 The machine is shared: ratios measured side by side in one run are what count.
 
-Usage: .venv/bin/python bench/bench_ingest.py [--pages 10] [--samples DIR] [--digital-pages 500]
-       [--long-pages 0] [--verapdf]
+Usage: .venv/bin/python bench/bench_ingest.py [--pages 10] [--samples DIR | --no-samples]
+       [--digital-pages 500] [--long-pages 0] [--verapdf]
 """
 
 from __future__ import annotations
@@ -271,7 +271,8 @@ def bench_long(root: Path, pages: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=10, help="drawn pages (0: none)")
-    parser.add_argument("--samples", type=Path, default=SAMPLES, help="folder of real scans ('' : none)")
+    parser.add_argument("--samples", type=Path, default=SAMPLES, help="folder of real scans")
+    parser.add_argument("--no-samples", action="store_true", help="skip the real scans")
     parser.add_argument("--digital-pages", type=int, default=500)
     parser.add_argument("--long-pages", type=int, default=0, help="pages of a long TIFF for peak RSS (0: skip)")
     parser.add_argument("--verapdf", action="store_true", help="check the archival PDFs with scripts/verapdf.sh")
@@ -282,7 +283,7 @@ def main() -> None:
         if args.pages:
             (root / "drawn").mkdir()
             bench_set(drawn_set(root / "drawn", args.pages), root / "drawn", args.verapdf)
-        if args.samples and args.samples.is_dir():
+        if not args.no_samples and args.samples.is_dir():
             (root / "samples").mkdir()
             bench_set(sample_set(args.samples, root / "samples"), root / "samples", args.verapdf)
         if args.digital_pages:
