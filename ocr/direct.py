@@ -193,7 +193,7 @@ def _page(source: SourceFile, number: int, ocr: OcrSettings, scan: ScanSettings,
             -skew, resample=Image.Resampling.BILINEAR, fillcolor="white" if image.mode != "1" else 1)
         layer = folder / "straight.pdf"
         words = recognize_page(straight, languages=ocr.languages, dpi=analysis.dpi, layer=layer,
-                               timeout=ocr.tesseract_timeout)
+                               timeout=ocr.tesseract_timeout, workdir=folder)
         analysis = replace(analysis, text=words.text, confidence=words.mean_confidence)
     del image
     plan = PagePlan(analysis.rotation, skew, layer if layer is not None and layer.exists() else None)

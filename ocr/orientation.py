@@ -92,18 +92,20 @@ def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings
             first (most pages are fed upright) and ask OSD only when that reading looks wrong,
             so an upright page costs one Tesseract run instead of two.
         layer_dir: when given, every recognition also writes its invisible text layer there
-            as ``r<rotation>.pdf`` (:func:`layer_path`), so the chosen one need not be redone.
+            as ``r<rotation>.pdf`` (:func:`layer_path`), so the chosen one need not be redone;
+            Tesseract works there too (in the archive's work folder, not the system's).
     """
     def read(rotation: int) -> PageWords:
         layer = layer_path(layer_dir, rotation) if layer_dir is not None else None
-        return recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi, layer=layer)
+        return recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi, layer=layer,
+                              workdir=layer_dir)
 
     tried: dict[int, PageWords] = {}
     if not osd_first:
         tried[0] = read(0)
         if reads_well(tried[0], settings):
             return Orientation(0, "upright", reading_score(tried[0]), False, tried[0])
-    osd = detect_osd(image, dpi=dpi)
+    osd = detect_osd(image, dpi=dpi, workdir=layer_dir)
     first = osd.rotate if osd is not None and osd.confidence >= settings.osd_min_confidence else 0
     osd_upright = osd is not None and osd.rotate == 0 and osd.confidence >= settings.osd_min_confidence
     if 0 in tried and osd_upright and agrees_upright(tried[0], settings):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import img2pdf
 import pikepdf
+from lxml import etree
 from PIL import ImageCms
 
 PDFA_FORMAT = "PDF/A-2B"
@@ -119,6 +120,23 @@ def _srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
+_XMP_NAMESPACES = {"pdfaid": "http://www.aiim.org/pdfa/ns/id/", "pdf": "http://ns.adobe.com/pdf/1.3/",
+                   "xmp": "http://ns.adobe.com/xap/1.0/", "dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def _tidy_metadata(pdf: pikepdf.Pdf) -> None:
+    """Declare the XMP namespaces once at the top (pikepdf repeats them on every property),
+    so the packet reads ``<pdfaid:part>2</pdfaid:part>`` as other PDF/A writers put it."""
+    packet = pdf.Root.Metadata.read_bytes()
+    root = etree.fromstring(packet, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    etree.cleanup_namespaces(root, top_nsmap=_XMP_NAMESPACES)
+    body = etree.tostring(root, encoding="utf-8")
+    stream = pdf.make_stream(b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>\n' + body
+                             + b'\n<?xpacket end="w"?>')
+    stream.Type, stream.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+    pdf.Root.Metadata = stream
+
+
 def assemble(pages: list[Path], out: Path, title: str | None = None) -> str:
     """Join one-page PDFs into the PDF/A-2b ``out`` (written under a temporary name, then renamed).
 
@@ -149,6 +167,7 @@ def assemble(pages: list[Path], out: Path, title: str | None = None) -> str:
                 meta["xmp:MetadataDate"] = now
                 if title:
                     meta["dc:title"] = title
+            _tidy_metadata(pdf)
             pdf.save(part, min_version="1.7", fix_metadata_version=False)
     finally:
         for src in sources:

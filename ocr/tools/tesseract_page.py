@@ -83,9 +83,12 @@ def _save(image: Image.Image, folder: Path, dpi: int) -> Path:
     return path
 
 
-def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120) -> Osd | None:
-    """Tesseract's ``--psm 0`` orientation guess; None when it sees too little text."""
-    with tempfile.TemporaryDirectory(prefix="akte-osd-") as tmp:
+def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120, workdir: Path | None = None) -> Osd | None:
+    """Tesseract's ``--psm 0`` orientation guess; None when it sees too little text.
+
+    ``workdir``: where its scratch folder goes (None: the system's temporary folder).
+    """
+    with tempfile.TemporaryDirectory(prefix="akte-osd-", dir=workdir) as tmp:
         folder = Path(tmp)
         path = _save(image, folder, dpi)
         proc = _run(["tesseract", str(path), "-", "--psm", "0", "--dpi", str(dpi)], folder, timeout)
@@ -98,14 +101,15 @@ def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120) -> Osd | N
 
 
 def recognize_page(image: Image.Image, *, languages: str, dpi: int, psm: int = 3, timeout: float = 300,
-                   layer: Path | None = None) -> PageWords:
+                   layer: Path | None = None, workdir: Path | None = None) -> PageWords:
     """Text and word confidences of one page, read as it lies (no rotation by Tesseract).
 
     With ``layer``, the same run also writes the page's invisible text layer there: a
     one-page PDF from Tesseract's own renderer without the image (``textonly_pdf``), the
-    size of the image at ``dpi``.
+    size of the image at ``dpi``. ``workdir``: where its scratch folder goes (None: the
+    system's temporary folder).
     """
-    with tempfile.TemporaryDirectory(prefix="akte-ocr-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="akte-ocr-", dir=workdir) as tmp:
         folder = Path(tmp)
         path = _save(image, folder, dpi)
         args = ["tesseract", str(path), str(folder / "out"), "-l", languages, "--psm", str(psm),
@@ -118,7 +122,7 @@ def recognize_page(image: Image.Image, *, languages: str, dpi: int, psm: int = 3
         text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
         tsv = tsv_file.read_text(encoding="utf-8", errors="replace") if tsv_file.exists() else ""
         if layer is not None:
-            shutil.move(folder / "out.pdf", layer)  # the work folder may be on another file system
+            shutil.move(folder / "out.pdf", layer)  # ``layer`` may be on another file system
     return PageWords(text.strip(), parse_tsv(tsv))
 
 
