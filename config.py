@@ -47,7 +47,7 @@ class OcrSettings:
     min_text_chars: int = 20  # a PDF page with fewer characters counts as a scan
     max_image_pixels: int = 200_000_000  # larger images are refused as decompression bombs
     tesseract_timeout: int = 300
-    engine: str = "ocrmypdf"  # a registered engine, or "module:object" (ocr/registry.py)
+    engine: str = "direct"  # a registered engine ("direct", "ocrmypdf"), or "module:object" (ocr/registry.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ is returned too, so an OCR loop need not recognise the page again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -69,14 +70,17 @@ def reading_score(words: PageWords) -> float:
 
 def reads_well(words: PageWords, settings: ScanSettings) -> bool:
     """True when a recognition needs no second opinion on its orientation."""
-    if not words.words or vertical_share(words) > 0.5:
-        return False
-    return (words.mean_confidence or 0.0) >= settings.min_confidence and (
-        dictionary_share(words.text) >= settings.min_dictionary_share
-    )
+    return agrees_upright(words, settings) and dictionary_share(words.text) >= settings.min_dictionary_share
 
 
-def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings: ScanSettings) -> Orientation:
+def agrees_upright(words: PageWords, settings: ScanSettings) -> bool:
+    """True when a reading of the page as it lies is confident and in horizontal lines."""
+    return bool(words.words) and vertical_share(words) <= 0.5 and (
+        (words.mean_confidence or 0.0) >= settings.min_confidence)
+
+
+def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings: ScanSettings,
+                       osd_first: bool = True, layer_dir: Path | None = None) -> Orientation:
     """The rotation that makes ``image`` upright, with the recognition of the upright page.
 
     Args:
@@ -84,18 +88,45 @@ def decide_orientation(image: Image.Image, *, dpi: int, languages: str, settings
         dpi: its effective resolution.
         languages: Tesseract languages, e.g. ``deu+eng``.
         settings: thresholds (``osd_min_confidence``, ``min_confidence`` …).
+        osd_first: ask OSD before the first recognition. False: recognise the page as it lies
+            first (most pages are fed upright) and ask OSD only when that reading looks wrong,
+            so an upright page costs one Tesseract run instead of two.
+        layer_dir: when given, every recognition also writes its invisible text layer there
+            as ``r<rotation>.pdf`` (:func:`layer_path`), so the chosen one need not be redone;
+            Tesseract works there too (in the archive's work folder, not the system's).
     """
-    osd = detect_osd(image, dpi=dpi)
+    def read(rotation: int) -> PageWords:
+        layer = layer_path(layer_dir, rotation) if layer_dir is not None else None
+        return recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi, layer=layer,
+                              workdir=layer_dir)
+
+    tried: dict[int, PageWords] = {}
+    if not osd_first:
+        tried[0] = read(0)
+        if reads_well(tried[0], settings):
+            return Orientation(0, "upright", reading_score(tried[0]), False, tried[0])
+    osd = detect_osd(image, dpi=dpi, workdir=layer_dir)
     first = osd.rotate if osd is not None and osd.confidence >= settings.osd_min_confidence else 0
-    tried: dict[int, PageWords] = {first: recognize_page(rotate_upright(image, first), languages=languages, dpi=dpi)}
-    if reads_well(tried[first], settings):
-        return Orientation(first, "osd" if first else "upright", reading_score(tried[first]), False, tried[first])
+    osd_upright = osd is not None and osd.rotate == 0 and osd.confidence >= settings.osd_min_confidence
+    if 0 in tried and osd_upright and agrees_upright(tried[0], settings):
+        # A page read confidently in lines as it lies, and OSD sure it is upright: text in
+        # another language than the word list knows, not a page that needs turning.
+        return Orientation(0, "osd", reading_score(tried[0]), False, tried[0])
+    if first not in tried:
+        tried[first] = read(first)
+        if reads_well(tried[first], settings):
+            return Orientation(first, "osd" if first else "upright", reading_score(tried[first]), False, tried[first])
     for rotation in ROTATIONS:
         if rotation not in tried:
-            tried[rotation] = recognize_page(rotate_upright(image, rotation), languages=languages, dpi=dpi)
+            tried[rotation] = read(rotation)
     scores = {rotation: reading_score(words) for rotation, words in tried.items()}
     # Ties go to OSD's guess, then to the page as scanned.
     ranked = sorted(scores, key=lambda r: (scores[r], r == first, r == 0), reverse=True)
     best, runner_up = ranked[0], ranked[1]
     uncertain = scores[best] - scores[runner_up] < settings.orientation_margin
     return Orientation(best, "trial", scores[best], uncertain, tried[best])
+
+
+def layer_path(layer_dir: Path, rotation: int) -> Path:
+    """Where :func:`decide_orientation` leaves the text layer of the page turned by ``rotation``."""
+    return layer_dir / f"r{rotation}.pdf"

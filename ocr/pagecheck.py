@@ -10,6 +10,7 @@ worker process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -100,7 +101,8 @@ def recognition_issues(orientation: Orientation, upright: Image.Image, dpi: int,
     return issues
 
 
-def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, default_dpi: int) -> PageAnalysis:
+def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, default_dpi: int,
+                 osd_first: bool = True, layer_dir: Path | None = None) -> PageAnalysis:
     """Resolution, blank/separator, orientation, text and issues of one scanned page.
 
     Args:
@@ -108,6 +110,8 @@ def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, 
         settings: the scan station's thresholds and patterns.
         languages: Tesseract languages (``deu+eng``).
         default_dpi: resolution assumed when neither a tag nor the paper size tells.
+        osd_first, layer_dir: as for :func:`.orientation.decide_orientation` (the direct OCR
+            path keeps the text layer of the recognition that decided the orientation).
     """
     resolution = effective_resolution(image, default_dpi)
     dpi = resolution.dpi
@@ -121,7 +125,8 @@ def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, 
         return PageAnalysis(dpi, resolution.source, 0, True, None, "", None, None, ink.coverage,
                             tuple(issues + [BLANK]))
     issues = resolution_issues(resolution, settings) + issues
-    orientation = decide_orientation(image, dpi=dpi, languages=languages, settings=settings)
+    orientation = decide_orientation(image, dpi=dpi, languages=languages, settings=settings,
+                                     osd_first=osd_first, layer_dir=layer_dir)
     upright = rotate_upright(image, orientation.rotation)
     skew = estimate_skew(upright, dpi)
     issues += recognition_issues(orientation, upright, dpi, settings)

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from ..config import OcrSettings, ScanSettings
 from ..models import PDF, ImportMeta, OcrResult, PageText, SourceFile
-from .engine import OcrJob
+from . import direct
+from .engine import EngineOutput, OcrJob
 from .pagecheck import PageAnalysis
 from .registry import get_engine
 from .scanpages import PreparedInput, analyse_source, prepare_input
-from .textlayer import read_text_layer
+from .textlayer import read_text_fast, read_text_layer
 from .tools import ocrmypdf as ocrmypdf_tool
 from .tools.process import kill_running
 
@@ -57,25 +58,19 @@ def recognize(
     src = Path(source.path).absolute()  # engines run programs in their own working directory
     all_text = source.media_type == PDF and len(source.text_pages) == source.page_count
     if all_text:
-        texts = read_text_layer(src)
+        texts = read_text_fast(src)
         pages = tuple(PageText(n, texts.get(n, ""), "text-layer", None) for n in range(1, source.page_count + 1))
         return OcrResult(source.sha256, pages, "text-layer", None)
 
     workdir.mkdir(parents=True, exist_ok=True)
     engine = get_engine(settings.engine)
-    analyses = analyse_source(source, settings, scan) if scan is not None else {}
-    if scan is not None:
-        prepared = prepare_input(source, analyses, scan, workdir)
-    else:
-        prepared = PreparedInput(src, tuple(range(1, source.page_count + 1)), False)
-    # The engine numbers the pages of the file it gets; ``position`` maps ours to its.
-    position = {number: index for index, number in enumerate(prepared.pages, start=1)}
     text_pages = source.text_pages if source.media_type == PDF else ()
-    skip = tuple(position[n] for n in text_pages if n in position)
-    timeout = settings.timeout_base + settings.timeout_per_page * source.page_count
-    job = OcrJob(source, prepared.path.absolute(), workdir.absolute(), settings, skip, jobs, timeout,
-                 prepared=scan is not None)
-    out = engine.recognize(job)
+    if scan is not None and isinstance(engine, direct.DirectEngine) and direct.takes(source):
+        done = direct.run(source, settings, scan, workdir)
+        # The direct path numbers pages as the source does.
+        analyses, out, position = done.analyses, done.output, {number: number for number in done.kept}
+    else:
+        analyses, out, position = _through_engine(engine, source, src, settings, scan, workdir, jobs)
     layer = read_text_layer(src, text_pages) if text_pages else {}
     recognised = {page.number: page for page in out.pages}
     pages = []
@@ -89,6 +84,24 @@ def recognize(
         pages.append(_with_analysis(page, analyses.get(number), number in position))
     archival = str(out.archival_pdf) if out.archival_pdf else None
     return OcrResult(source.sha256, tuple(pages), engine.version(), archival, out.archival_format)
+
+
+def _through_engine(engine, source: SourceFile, src: Path, settings: OcrSettings, scan: ScanSettings | None,
+                    workdir: Path, jobs: int) -> tuple[dict[int, PageAnalysis], EngineOutput, dict[int, int]]:
+    """The scan station's analysis, then the engine on the prepared input; the map from our page numbers to its."""
+    analyses = analyse_source(source, settings, scan) if scan is not None else {}
+    if scan is not None:
+        prepared = prepare_input(source, analyses, scan, workdir)
+    else:
+        prepared = PreparedInput(src, tuple(range(1, source.page_count + 1)), False)
+    # The engine numbers the pages of the file it gets; ``position`` maps ours to its.
+    position = {number: index for index, number in enumerate(prepared.pages, start=1)}
+    text_pages = source.text_pages if source.media_type == PDF else ()
+    skip = tuple(position[n] for n in text_pages if n in position)
+    timeout = settings.timeout_base + settings.timeout_per_page * source.page_count
+    job = OcrJob(source, prepared.path.absolute(), workdir.absolute(), settings, skip, jobs, timeout,
+                 prepared=scan is not None)
+    return analyses, engine.recognize(job), position
 
 
 def _with_analysis(page: PageText, analysis: PageAnalysis | None, in_archival: bool) -> PageText:

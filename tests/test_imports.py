@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stages", ("ingest", "ingest.*", "ocr", "ocr.*", "classify", "classify.*")),
     ("store", ("archive", "archive.*")),
     ("settings", ("config",)),
-    ("base", ("__init__", "errors", "models", "fsio", "textnorm", "states", "logs")),
+    ("base", ("__init__", "errors", "models", "fsio", "textnorm", "states", "logs", "pdftext")),
 )
 PEER_UNITS = {"stages"}
 

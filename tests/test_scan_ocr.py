@@ -1,4 +1,4 @@
-"""The scan station in the OCR stage: pages turned upright, effective dpi, blank pages (real ocrmypdf)."""
+"""The scan station in the OCR stage: pages turned upright, effective dpi, blank pages (real Tesseract, default engine)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import csv
 import logging
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -74,15 +75,20 @@ def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProc
 
 
 def _save(image: Image.Image, folder: Path, dpi: int) -> Path:
-    path = folder / "page.png"
+    # Uncompressed PNM: writing it is a copy, where even a fast PNG costs ~0.1 s an A4 page;
+    # the resolution goes to Tesseract as --dpi.
+    path = folder / "page.pnm"
     page = image if image.mode in ("1", "L", "RGB") else image.convert("RGB")
-    page.save(path, format="PNG", dpi=(dpi, dpi), compress_level=1)
+    page.save(path, format="PPM")
     return path
 
 
-def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120) -> Osd | None:
-    """Tesseract's ``--psm 0`` orientation guess; None when it sees too little text."""
-    with tempfile.TemporaryDirectory(prefix="akte-osd-") as tmp:
+def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120, workdir: Path | None = None) -> Osd | None:
+    """Tesseract's ``--psm 0`` orientation guess; None when it sees too little text.
+
+    ``workdir``: where its scratch folder goes (None: the system's temporary folder).
+    """
+    with tempfile.TemporaryDirectory(prefix="akte-osd-", dir=workdir) as tmp:
         folder = Path(tmp)
         path = _save(image, folder, dpi)
         proc = _run(["tesseract", str(path), "-", "--psm", "0", "--dpi", str(dpi)], folder, timeout)
@@ -94,19 +100,29 @@ def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120) -> Osd | N
     return Osd(int(rotate.group(1)) % 360, float(confidence.group(1)))
 
 
-def recognize_page(image: Image.Image, *, languages: str, dpi: int, psm: int = 3, timeout: float = 300) -> PageWords:
-    """Text and word confidences of one page, read as it lies (no rotation by Tesseract)."""
-    with tempfile.TemporaryDirectory(prefix="akte-ocr-") as tmp:
+def recognize_page(image: Image.Image, *, languages: str, dpi: int, psm: int = 3, timeout: float = 300,
+                   layer: Path | None = None, workdir: Path | None = None) -> PageWords:
+    """Text and word confidences of one page, read as it lies (no rotation by Tesseract).
+
+    With ``layer``, the same run also writes the page's invisible text layer there: a
+    one-page PDF from Tesseract's own renderer without the image (``textonly_pdf``), the
+    size of the image at ``dpi``. ``workdir``: where its scratch folder goes (None: the
+    system's temporary folder).
+    """
+    with tempfile.TemporaryDirectory(prefix="akte-ocr-", dir=workdir) as tmp:
         folder = Path(tmp)
         path = _save(image, folder, dpi)
         args = ["tesseract", str(path), str(folder / "out"), "-l", languages, "--psm", str(psm),
-                "--dpi", str(dpi), "txt", "tsv"]
+                "--dpi", str(dpi)]
+        args += ["-c", "textonly_pdf=1", "txt", "tsv", "pdf"] if layer is not None else ["txt", "tsv"]
         proc = _run(args, folder, timeout)
         if proc.returncode != 0:
             raise ToolFailedError(f"tesseract failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
         text_file, tsv_file = folder / "out.txt", folder / "out.tsv"
         text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
         tsv = tsv_file.read_text(encoding="utf-8", errors="replace") if tsv_file.exists() else ""
+        if layer is not None:
+            shutil.move(folder / "out.pdf", layer)  # ``layer`` may be on another file system
     return PageWords(text.strip(), parse_tsv(tsv))
 
 
