@@ -1,0 +1,232 @@
+"""Ranking for the embedded backend: bounded BM25 work, and common words that still count.
+
+FTS5 computes BM25 for every row a statement emits (about 1 µs each, mostly reading
+positions and the row's length), so ranking all 750,000 records that contain ``Antrag``
+in a million would take most of a second. The ranking pass therefore reads matches from
+the most recently indexed backwards and stops after :data:`RANK_WINDOW`:
+
+* a query with at most that many matches is ranked exactly, and counted by the same pass;
+* a broader one is ranked among its :data:`RANK_WINDOW` most recently indexed matches,
+  counted by a separate ``count(*)``, and pages beyond the window list the older matches,
+  most recent first (every match is still shown exactly once while paging).
+
+FTS5's BM25 uses the Robertson–Spärck Jones IDF ``log((N - n + 0.5) / (n + 0.5))``, which
+is zero or negative for a word in half of the records or more; FTS5 then floors it to
+1e-6, so such a word adds nothing to a multi-word query ("Antrag Müller" ranks by Müller
+and document length alone) and its scores are shown as 0.000001. Here a word's IDF is at
+least half of Lucene's (:func:`_idf`): the missing part is added back from a second pass
+over the same rows, so its term frequency and field weight count as in Elasticsearch.
+
+Filters on the document type, review flag and years are also tokens of the ``facets``
+column (:func:`facet_tokens`), so that FTS5 intersects them with the words instead of
+joining every match with the records table; exact bounds are still checked in SQL.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from .base import SearchQuery
+
+RANK_WINDOW = 10_000  # matches ranked by BM25 at most (see the module docstring)
+LUCENE_SHARE = 0.5  # no word's IDF is below this share of Lucene's (FTS5 floors at 1e-6)
+FTS5_FLOOR = 1e-6  # what FTS5's bm25() puts in place of an IDF <= 0
+_SAMPLE = 2_000  # newest records in which a word's share is estimated before counting it
+_COMMON_SHARE = 0.3  # a word in fewer of the sampled records keeps FTS5's IDF (see _idf)
+TIE_SLACK = 20  # rows ranked beyond a page, so that ties at its end are broken by id
+_YEARS_MAX = 60  # a date range over more years is checked in SQL only
+
+# bm25 weights in column order: body, parts, title_terms, idents, ident_exact, facets.
+# Facets weigh nothing: a filter must not change the ranking.
+BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0, 1.0, 3.0, 0.0)"
+
+Row = tuple[int, float, int]  # (rowid, score, tier)
+
+
+def _token(prefix: str, value: str) -> str:
+    # Hex keeps any label one token under FTS5's unicode61 tokenizer, and exact.
+    return prefix + value.encode().hex()
+
+
+def facet_tokens(doc: dict[str, Any]) -> str:
+    """The ``facets`` column of an :func:`.base.index_document` dict."""
+    tokens = [f"review{int(bool(doc['needs_review']))}", f"year{doc['date'][:4]}"]
+    if doc["doc_type"]:
+        tokens.append(_token("type", doc["doc_type"]))
+    if doc["doc_date"]:
+        tokens.append(f"docyear{doc['doc_date'][:4]}")
+    return " ".join(tokens)
+
+
+def _years(prefix: str, low: str | None, high: str | None) -> str | None:
+    if low is None and high is None:
+        return None
+    try:
+        first, last = int((low or "0001")[:4]), int((high or "9999")[:4])
+    except ValueError:
+        return None  # a malformed bound is left to the SQL comparison
+    if last < first:
+        return f'"{prefix}0000"'  # no record can match: keep it a valid, empty match
+    if last - first > _YEARS_MAX:
+        return None
+    return "(" + " OR ".join(f'"{prefix}{y:04d}"' for y in range(first, last + 1)) + ")"
+
+
+def facet_expression(query: SearchQuery) -> str | None:
+    """FTS5 expression on the ``facets`` column narrowing ``query``'s matches, or None."""
+    parts = []
+    if query.doc_type is not None:
+        parts.append(f'"{_token("type", query.doc_type)}"')
+    if query.needs_review is not None:
+        parts.append(f'"review{int(query.needs_review)}"')
+    for prefix, low, high in (
+        ("year", query.date_from, query.date_to),
+        ("docyear", query.doc_date_from, query.doc_date_to),
+    ):
+        years = _years(prefix, low, high)
+        if years:
+            parts.append(years)
+    return " AND ".join(f"facets : {p}" for p in parts) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One page of ranked hits as ``(rowid, record id, score)``, and the number of matches."""
+
+    hits: list[tuple[int, str, float]]
+    total: int
+
+
+class Ranker:
+    """Ranks the matches of FTS5 statements on one connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._rows_cached: tuple[tuple[int, int], int] | None = None
+
+    def rank(
+        self, source: str, args: list[Any], tier: tuple[str, list[Any]],
+        phrases: Sequence[str], page: tuple[int, int], filtered: bool,
+    ) -> Ranked:
+        """The hits at ``page`` = (offset, limit), by tier, then score, then record id.
+
+        ``source`` is the FROM/WHERE part of a statement over ``docs_fts`` and ``args`` its
+        parameters; ``tier`` SQL (with its parameters) ranking exact hits above approximate
+        ones; ``phrases`` the FTS5 phrases whose BM25 the score sums (for :func:`_idf`);
+        ``filtered`` whether ``source`` narrows the matches by more than the phrases.
+        """
+        offset, limit = page
+        tier_sql, tier_args = tier
+        select = f"SELECT docs_fts.rowid, -{BM25}, {tier_sql} FROM {source}"
+        window = self.db.execute(
+            f"{select} ORDER BY docs_fts.rowid DESC LIMIT ?", [*tier_args, *args, RANK_WINDOW + 1]
+        ).fetchall()
+        exact = len(window) <= RANK_WINDOW
+        window = window[:RANK_WINDOW]
+        total = len(window) if exact else self.db.execute(
+            f"SELECT count(*) FROM {source}", args
+        ).fetchone()[0]
+        known = total if len(phrases) == 1 and not filtered else None
+        scored = self._with_idf_floor(window, (source, args), phrases, known)
+        # Rows beyond the page too, so that ties at its end are broken by id.
+        best = heapq.nsmallest(offset + limit + TIE_SLACK, scored, key=lambda r: (-r[2], -r[1]))
+        ids = self._ids(best)
+        hits = sorted(best, key=lambda r: (-r[2], -r[1], ids[r[0]]))[offset : offset + limit]
+        if not exact and offset + limit > RANK_WINDOW:
+            # Beyond the window: the older matches, most recently indexed first.
+            rest = self.db.execute(
+                f"{select} AND docs_fts.rowid < ? ORDER BY docs_fts.rowid DESC LIMIT ? OFFSET ?",
+                [*tier_args, *args, window[-1][0], limit - len(hits), max(0, offset - RANK_WINDOW)],
+            ).fetchall()
+            rest = self._with_idf_floor(rest, (source, args), phrases, known)
+            ids.update(self._ids(rest))
+            hits += rest
+        return Ranked([(r[0], ids[r[0]], r[1]) for r in hits], total)
+
+    def _ids(self, rows: list[Row]) -> dict[int, str]:
+        marks = ",".join("?" * len(rows))
+        return dict(self.db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({marks})", [r[0] for r in rows]))
+
+    # ---- the IDF floor -------------------------------------------------------------------
+
+    def _record_count(self) -> int:
+        # FTS5's N; counting a million rows takes a while, so it is cached until a write.
+        version = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
+        if self._rows_cached is None or self._rows_cached[0] != version:
+            count = self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
+            self._rows_cached = (version, count)
+        return self._rows_cached[1]
+
+    def _matches(self, phrase: str) -> int | None:
+        """Records matching ``phrase``, or None when the newest records show it is rare."""
+        newest = self.db.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0
+        floor = newest - _SAMPLE
+        sampled = self.db.execute("SELECT count(*) FROM docs WHERE rowid > ?", (floor,)).fetchone()[0]
+        found = self.db.execute(
+            "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ? AND rowid > ?", (phrase, floor)
+        ).fetchone()[0]
+        if not sampled or found < _COMMON_SHARE * sampled:
+            return None
+        return self.db.execute(
+            "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", (phrase,)
+        ).fetchone()[0]
+
+    def _with_idf_floor(
+        self, rows: list[Row], statement: tuple[str, list[Any]], phrases: Sequence[str],
+        known: int | None,
+    ) -> list[Row]:
+        """``rows`` with each common phrase weighted by the IDF of :func:`_idf`, not FTS5's.
+
+        ``rows`` are every match of ``statement`` (source, args) in their rowid range.
+        """
+        if not rows:
+            return rows
+        records = self._record_count()
+        added: dict[int, float] = {}
+        for phrase in phrases:
+            hits = known if known is not None else self._matches(phrase)
+            if hits is None:
+                continue
+            fts5, wanted = _idf(records, hits)
+            if wanted <= fts5:
+                continue
+            factor = wanted / fts5 - 1.0
+            if len(phrases) == 1:
+                # The score is this phrase's BM25 alone: scaling it is exact.
+                return [(rowid, score * (1 + factor), tier) for rowid, score, tier in rows]
+            for rowid, part in self._phrase_parts(rows, statement, phrase):
+                added[rowid] = added.get(rowid, 0.0) + part * factor
+        if not added:
+            return rows
+        return [(rowid, score + added.get(rowid, 0.0), tier) for rowid, score, tier in rows]
+
+    def _phrase_parts(
+        self, rows: list[Row], statement: tuple[str, list[Any]], phrase: str
+    ) -> Iterable[tuple[int, float]]:
+        """``phrase``'s part of each row's score: FTS5 has no per-phrase BM25, so the same
+        rows are scored with the phrase added once more to the expression (a phrase counts
+        as often as it appears), and the difference is its part."""
+        source, args = statement
+        score = {rowid: value for rowid, value, _ in rows}
+        again = self.db.execute(
+            f"SELECT docs_fts.rowid, -{BM25} FROM {source} AND docs_fts.rowid BETWEEN ? AND ?",
+            [f"({args[0]}) AND ({phrase})", *args[1:], min(score), max(score)],
+        )
+        return ((rowid, value - score[rowid]) for rowid, value in again if rowid in score)
+
+
+def _idf(records: int, matches: int) -> tuple[float, float]:
+    """FTS5's IDF for a phrase in ``matches`` of ``records`` rows, and the one ranking uses.
+
+    FTS5: ``log((N - n + 0.5) / (n + 0.5))``, floored to 1e-6. Used: the same, but at least
+    :data:`LUCENE_SHARE` of Lucene's ``log(1 + (N - n + 0.5) / (n + 0.5))``: both fall as a
+    word gets commoner and meet for a word in 38 % of the records, so the weight stays
+    continuous; a word in every record still weighs almost nothing, as in Elasticsearch.
+    """
+    odds = (records - matches + 0.5) / (matches + 0.5)
+    fts5 = math.log(odds) if odds > 1 else FTS5_FLOOR
+    return fts5, max(fts5, LUCENE_SHARE * math.log1p(odds))
