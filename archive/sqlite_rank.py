@@ -28,11 +28,11 @@ import heapq
 import math
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from .base import SearchQuery
 
-RANK_WINDOW = 10_000  # matches ranked by BM25 at most (see the module docstring)
+RANK_WINDOW = 5_000  # matches ranked by BM25 at most (see the module docstring)
 LUCENE_SHARE = 0.5  # no word's IDF is below this share of Lucene's (FTS5 floors at 1e-6)
 FTS5_FLOOR = 1e-6  # what FTS5's bm25() puts in place of an IDF <= 0
 _SAMPLE = 2_000  # newest records in which a word's share is estimated before counting it
@@ -179,45 +179,46 @@ class Ranker:
         self, rows: list[Row], statement: tuple[str, list[Any]], phrases: Sequence[str],
         known: int | None,
     ) -> list[Row]:
-        """``rows`` with each common phrase weighted by the IDF of :func:`_idf`, not FTS5's.
+        """``rows`` with the common phrases weighted by the IDF of :func:`_idf`, not FTS5's.
 
-        ``rows`` are every match of ``statement`` (source, args) in their rowid range.
+        ``rows`` are every match of ``statement`` (source, args) in their rowid range. The
+        common phrases' part of the score is scaled by the ratio of their mean IDFs: exact
+        for one common phrase, several are weighted alike (their IDFs differ little).
         """
         if not rows:
             return rows
         records = self._record_count()
-        added: dict[int, float] = {}
+        common, fts5, wanted = [], 0.0, 0.0
         for phrase in phrases:
             hits = known if known is not None else self._matches(phrase)
-            if hits is None:
-                continue
-            fts5, wanted = _idf(records, hits)
-            if wanted <= fts5:
-                continue
-            factor = wanted / fts5 - 1.0
-            if len(phrases) == 1:
-                # The score is this phrase's BM25 alone: scaling it is exact.
-                return [(rowid, score * (1 + factor), tier) for rowid, score, tier in rows]
-            for rowid, part in self._phrase_parts(rows, statement, phrase):
-                added[rowid] = added.get(rowid, 0.0) + part * factor
-        if not added:
+            if hits is not None:
+                idf, better = _idf(records, hits)
+                if better > idf:
+                    common.append(phrase)
+                    fts5, wanted = fts5 + idf, wanted + better
+        if not common:
             return rows
-        return [(rowid, score + added.get(rowid, 0.0), tier) for rowid, score, tier in rows]
+        factor = wanted / fts5 - 1.0
+        if len(common) == len(phrases):
+            # The score is the common phrases' BM25 alone.
+            return [(rowid, score * (1 + factor), tier) for rowid, score, tier in rows]
+        added = self._phrase_parts(rows, statement, common)
+        return [(rowid, score + added.get(rowid, 0.0) * factor, tier) for rowid, score, tier in rows]
 
     def _phrase_parts(
-        self, rows: list[Row], statement: tuple[str, list[Any]], phrase: str
-    ) -> Iterable[tuple[int, float]]:
-        """``phrase``'s part of each row's score: FTS5 has no per-phrase BM25, so the same
-        rows are scored with the phrase added once more to the expression (a phrase counts
-        as often as it appears), and the difference is its part."""
+        self, rows: list[Row], statement: tuple[str, list[Any]], phrases: list[str]
+    ) -> dict[int, float]:
+        """The part of each row's score that ``phrases`` make. FTS5 has no per-phrase BM25,
+        so the same rows are scored again with the phrases added once more to the
+        expression (a phrase counts as often as it appears); the difference is their part."""
         source, args = statement
         score = {rowid: value for rowid, value, _ in rows}
         again = self.db.execute(
             f"SELECT docs_fts.rowid, -{BM25} FROM {source} AND docs_fts.rowid BETWEEN ? AND ?",
-            [f"({args[0]}) AND ({phrase})", *args[1:], min(score), max(score)],
+            [" AND ".join([f"({args[0]})", *(f"({p})" for p in phrases)]), *args[1:],
+             min(score), max(score)],
         )
-        return ((rowid, value - score[rowid]) for rowid, value in again if rowid in score)
-
+        return {rowid: value - score[rowid] for rowid, value in again if rowid in score}
 
 def _idf(records: int, matches: int) -> tuple[float, float]:
     """FTS5's IDF for a phrase in ``matches`` of ``records`` rows, and the one ranking uses.
