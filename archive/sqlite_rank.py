@@ -14,8 +14,11 @@ FTS5's BM25 uses the Robertson–Spärck Jones IDF ``log((N - n + 0.5) / (n + 0.
 is zero or negative for a word in half of the records or more; FTS5 then floors it to
 1e-6, so such a word adds nothing to a multi-word query ("Antrag Müller" ranks by Müller
 and document length alone) and its scores are shown as 0.000001. Here a word's IDF is at
-least half of Lucene's (:func:`_idf`): the missing part is added back from a second pass
-over the same rows, so its term frequency and field weight count as in Elasticsearch.
+least half of Lucene's (:func:`_idf`): a query of common words alone is rescaled, and
+where rarer words come with them, the common words' part is found by a second pass over
+the same rows, so their term frequency and field weight count as in Elasticsearch. A
+query ranked in a window leaves that pass out (its cost grows with the index) and keeps
+FTS5's weights within the window.
 
 Filters on the document type, review flag and years are also tokens of the ``facets``
 column (:func:`facet_tokens`), so that FTS5 intersects them with the words instead of
@@ -35,8 +38,9 @@ from .base import SearchQuery
 RANK_WINDOW = 5_000  # matches ranked by BM25 at most (see the module docstring)
 LUCENE_SHARE = 0.5  # no word's IDF is below this share of Lucene's (FTS5 floors at 1e-6)
 FTS5_FLOOR = 1e-6  # what FTS5's bm25() puts in place of an IDF <= 0
-_SAMPLE = 2_000  # newest records in which a word's share is estimated before counting it
+_SAMPLE = 2_000  # newest records in which a word's share of the records is estimated
 _COMMON_SHARE = 0.3  # a word in fewer of the sampled records keeps FTS5's IDF (see _idf)
+_NEAR_HALF = 0.05  # a share this close to 1/2 is counted exactly: FTS5's IDF flips there
 TIE_SLACK = 20  # rows ranked beyond a page, so that ties at its end are broken by id
 _YEARS_MAX = 60  # a date range over more years is checked in SQL only
 
@@ -131,7 +135,7 @@ class Ranker:
             f"SELECT count(*) FROM {source}", args
         ).fetchone()[0]
         known = total if len(phrases) == 1 and not filtered else None
-        scored = self._with_idf_floor(window, (source, args), phrases, known)
+        scored = self._with_idf_floor(window, (source, args), phrases, known, exact)
         # Rows beyond the page too, so that ties at its end are broken by id.
         best = heapq.nsmallest(offset + limit + TIE_SLACK, scored, key=lambda r: (-r[2], -r[1]))
         ids = self._ids(best)
@@ -142,7 +146,7 @@ class Ranker:
                 f"{select} AND docs_fts.rowid < ? ORDER BY docs_fts.rowid DESC LIMIT ? OFFSET ?",
                 [*tier_args, *args, window[-1][0], limit - len(hits), max(0, offset - RANK_WINDOW)],
             ).fetchall()
-            rest = self._with_idf_floor(rest, (source, args), phrases, known)
+            rest = self._with_idf_floor(rest, (source, args), phrases, known, False)
             ids.update(self._ids(rest))
             hits += rest
         return Ranked([(r[0], ids[r[0]], r[1]) for r in hits], total)
@@ -161,8 +165,9 @@ class Ranker:
             self._rows_cached = (version, count)
         return self._rows_cached[1]
 
-    def _matches(self, phrase: str) -> int | None:
-        """Records matching ``phrase``, or None when the newest records show it is rare."""
+    def _matches(self, phrase: str, records: int) -> int | None:
+        """Records matching ``phrase`` (estimated from the newest ones, counted where the
+        estimate is not precise enough), or None when the newest records show it is rare."""
         newest = self.db.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0
         floor = newest - _SAMPLE
         sampled = self.db.execute("SELECT count(*) FROM docs WHERE rowid > ?", (floor,)).fetchone()[0]
@@ -171,26 +176,31 @@ class Ranker:
         ).fetchone()[0]
         if not sampled or found < _COMMON_SHARE * sampled:
             return None
+        if sampled < records and abs(found / sampled - 0.5) > _NEAR_HALF:
+            return round(found / sampled * records)
         return self.db.execute(
             "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", (phrase,)
         ).fetchone()[0]
 
     def _with_idf_floor(
         self, rows: list[Row], statement: tuple[str, list[Any]], phrases: Sequence[str],
-        known: int | None,
+        known: int | None, second_pass: bool,
     ) -> list[Row]:
         """``rows`` with the common phrases weighted by the IDF of :func:`_idf`, not FTS5's.
 
         ``rows`` are every match of ``statement`` (source, args) in their rowid range. The
         common phrases' part of the score is scaled by the ratio of their mean IDFs: exact
-        for one common phrase, several are weighted alike (their IDFs differ little).
+        for one common phrase, several are weighted alike (their IDFs differ little). When
+        the query has rarer words too, that part is found by a second pass over the rows
+        (``second_pass``; its cost grows with the index, so a query ranked in a window
+        leaves it out and keeps FTS5's weights there).
         """
         if not rows:
             return rows
         records = self._record_count()
         common, fts5, wanted = [], 0.0, 0.0
         for phrase in phrases:
-            hits = known if known is not None else self._matches(phrase)
+            hits = known if known is not None else self._matches(phrase, records)
             if hits is not None:
                 idf, better = _idf(records, hits)
                 if better > idf:
@@ -202,6 +212,8 @@ class Ranker:
         if len(common) == len(phrases):
             # The score is the common phrases' BM25 alone.
             return [(rowid, score * (1 + factor), tier) for rowid, score, tier in rows]
+        if not second_pass:
+            return rows
         added = self._phrase_parts(rows, statement, common)
         return [(rowid, score + added.get(rowid, 0.0) * factor, tier) for rowid, score, tier in rows]
 
