@@ -27,7 +27,7 @@ from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
 from .query import ParsedQuery, Term, make_snippet, parse_query
-from .sqlite_rank import Ranker, facet_expression, facet_tokens
+from .sqlite_rank import WORD_SCOPE, Ranker, facet_expression, facet_tokens, word_scope
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -63,37 +63,38 @@ def _quote(stem: str) -> str:
     return '"' + stem.replace('"', '""') + '"'
 
 
-def _fts_term(term: Term) -> str:
+def _fts_term(term: Term, scope: str) -> str:
     if term.is_identifier:
         return f"(idents : {_quote(term.stems[0])} OR ident_exact : {_quote(term.exact or '')})"
     if term.is_phrase:
         return "{body title_terms} : " + _quote(" ".join(term.stems))
     words = " OR ".join(_quote(s) for s in (term.stems[0], *term.variants))
-    return "{body parts title_terms} : (" + words + ")"
+    return f"{scope}({words})"
 
 
-def _fts_clause(clause: tuple[Term, ...]) -> str:
-    return "(" + " OR ".join(_fts_term(t) for t in clause) + ")"
+def _fts_clause(clause: tuple[Term, ...], scope: str) -> str:
+    return "(" + " OR ".join(_fts_term(t, scope) for t in clause) + ")"
 
 
-def fts_phrases(parsed: ParsedQuery) -> list[str]:
+def fts_phrases(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> list[str]:
     """Each FTS5 phrase of :func:`fts_expression` whose BM25 the score sums, as an expression."""
     out = []
     for term in (t for clause in parsed.must for t in clause):
         if term.is_identifier:
             out += [f"idents : {_quote(term.stems[0])}", f"ident_exact : {_quote(term.exact or '')}"]
         elif term.is_phrase:
-            out.append(_fts_term(term))
+            out.append(_fts_term(term, scope))
         else:
-            out += ["{body parts title_terms} : " + _quote(w) for w in (term.stems[0], *term.variants)]
+            out += [scope + _quote(w) for w in (term.stems[0], *term.variants)]
     return out
 
 
-def fts_expression(parsed: ParsedQuery) -> str:
-    """FTS5 MATCH expression for a parsed query (approximate forms included)."""
-    expr = " AND ".join(_fts_clause(clause) for clause in parsed.must)
+def fts_expression(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> str:
+    """FTS5 MATCH expression for a parsed query (approximate forms included); ``scope`` is
+    the column filter for plain words (:func:`word_scope`)."""
+    expr = " AND ".join(_fts_clause(clause, scope) for clause in parsed.must)
     for term in parsed.must_not:
-        expr = f"({expr}) NOT ({_fts_term(term)})"
+        expr = f"({expr}) NOT ({_fts_term(term, scope)})"
     return expr
 
 
@@ -135,6 +136,7 @@ class SqliteBackend:
                 version = _USER_VERSION
             self.current = version == _USER_VERSION
             self.ranker = Ranker(self.db)
+            self.scope = word_scope({row[1] for row in self.db.execute("PRAGMA table_info(docs_fts)")})
         except (OSError, sqlite3.Error) as exc:
             full = self._full(exc)
             if isinstance(full, StorageFullError):
@@ -237,7 +239,7 @@ class SqliteBackend:
         parsed = None
         if query.text:
             parsed = self._with_variants(parse_query(query.text))
-            expression = fts_expression(parsed)
+            expression = fts_expression(parsed, self.scope)
             facets = facet_expression(query)
             if facets:
                 # FTS5 intersects the filters' tokens with the words; SQL then checks exact bounds.
@@ -275,8 +277,7 @@ class SqliteBackend:
                 variants[word] = found
         return parsed.with_variants(variants) if variants else parsed
 
-    @staticmethod
-    def _tier(parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
+    def _tier(self, parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
         """SQL counting a hit's clauses matched exactly: approximate-only hits rank below."""
         if parsed is None or not parsed.is_approximate:
             return "0", []
@@ -287,7 +288,7 @@ class SqliteBackend:
         sql = " + ".join(
             "(docs_fts.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?))" for _ in exact
         )
-        return sql, [_fts_clause(c) for c in exact]
+        return sql, [_fts_clause(c, self.scope) for c in exact]
 
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked hits (or newest records without text); cursor = offset of the next page.
@@ -305,7 +306,7 @@ class SqliteBackend:
                     # Without filters the join with docs adds nothing.
                     source = "docs_fts WHERE docs_fts MATCH ?"
                 ranked = self.ranker.rank(
-                    source, args, self._tier(parsed), fts_phrases(parsed),
+                    source, args, self._tier(parsed), fts_phrases(parsed, self.scope),
                     (offset, query.limit), filtered,
                 )
                 rows, total = ranked.hits, ranked.total

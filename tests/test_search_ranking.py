@@ -130,3 +130,22 @@ def test_narrow_query_is_ranked_whole(tmp_path: Path, small_window: int) -> None
     assert [k for k, _ in ranked(backend, "Müller Antrag")] == ["many", "once"]
     assert len(ranked(backend, "Vermerk")) == 4  # g0 … g3: fewer than the window, ranked whole
     backend.close()
+
+
+def test_words_need_no_column_filter_while_other_columns_hold_digits_only(tmp_path: Path) -> None:
+    """Plain words skip FTS5's column filter (half the cost) only while that cannot widen them."""
+    from aktenarchiv.archive.base import index_document
+    from aktenarchiv.archive.sqlite_rank import WORD_SCOPE, facet_tokens, word_scope
+
+    backend = SqliteBackend(tmp_path / "index.sqlite")
+    assert backend.scope == ""
+    backend.close()
+    assert word_scope({"body", "parts", "title_terms", "idents", "ident_exact", "facets", "notes"}) == WORD_SCOPE
+    # The invariant behind it: identifier and facet tokens carry a digit (this label's hex does).
+    record = make_record(
+        "ids", "Bescheid", ("IBAN DE89 3704 0044 0532 0130 00, Az. 49.3-560 1/20, Kunde K-4711A, PLZ 36037",),
+        "2024-01-02T08:00:00Z", "Bau Antrag/ä", "63.2-4711/24", "2024-01-01", needs_review=True,
+    )
+    doc = index_document(record)
+    tokens = f"{doc['idents']} {doc['ident_exact']} {facet_tokens(doc)}".split()
+    assert tokens and all(any(c.isdigit() for c in t) for t in tokens)
