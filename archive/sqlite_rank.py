@@ -149,9 +149,11 @@ class Ranker:
             f"SELECT count(*) FROM {source}", args
         ).fetchone()[0]
         known = total if len(phrases) == 1 and not filtered else None
-        scored = self._with_idf_floor(window, (source, args), phrases, known, exact)
+        scale, added = self._idf_floor(window, (source, args), phrases, known, exact)
+        if added:
+            window = [(rowid, score + added.get(rowid, 0.0), tier) for rowid, score, tier in window]
         # Rows beyond the page too, so that ties at its end are broken by id.
-        best = heapq.nsmallest(offset + limit + TIE_SLACK, scored, key=lambda r: (-r[2], -r[1]))
+        best = heapq.nsmallest(offset + limit + TIE_SLACK, window, key=lambda r: (-r[2], -r[1]))
         ids = self._ids(best)
         hits = sorted(best, key=lambda r: (-r[2], -r[1], ids[r[0]]))[offset : offset + limit]
         if not exact and offset + limit > RANK_WINDOW:
@@ -160,10 +162,10 @@ class Ranker:
                 f"{select} AND docs_fts.rowid < ? ORDER BY docs_fts.rowid DESC LIMIT ? OFFSET ?",
                 [*tier_args, *args, window[-1][0], limit - len(hits), max(0, offset - RANK_WINDOW)],
             ).fetchall()
-            rest = self._with_idf_floor(rest, (source, args), phrases, known, False)
             ids.update(self._ids(rest))
             hits += rest
-        return Ranked([(r[0], ids[r[0]], r[1]) for r in hits], total)
+        # A common factor (see _idf_floor) changes no order: applied to the page alone.
+        return Ranked([(r[0], ids[r[0]], r[1] * scale) for r in hits], total)
 
     def _ids(self, rows: list[Row]) -> dict[int, str]:
         marks = ",".join("?" * len(rows))
@@ -196,11 +198,12 @@ class Ranker:
             "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", (phrase,)
         ).fetchone()[0]
 
-    def _with_idf_floor(
+    def _idf_floor(
         self, rows: list[Row], statement: tuple[str, list[Any]], phrases: Sequence[str],
         known: int | None, second_pass: bool,
-    ) -> list[Row]:
-        """``rows`` with the common phrases weighted by the IDF of :func:`_idf`, not FTS5's.
+    ) -> tuple[float, dict[int, float] | None]:
+        """How to weight the common phrases by the IDF of :func:`_idf` instead of FTS5's:
+        a factor for every score, or what to add to each row's score.
 
         ``rows`` are every match of ``statement`` (source, args) in their rowid range. The
         common phrases' part of the score is scaled by the ratio of their mean IDFs: exact
@@ -210,7 +213,7 @@ class Ranker:
         leaves it out and keeps FTS5's weights there).
         """
         if not rows:
-            return rows
+            return 1.0, None
         records = self._record_count()
         common, fts5, wanted = [], 0.0, 0.0
         for phrase in phrases:
@@ -221,15 +224,14 @@ class Ranker:
                     common.append(phrase)
                     fts5, wanted = fts5 + idf, wanted + better
         if not common:
-            return rows
+            return 1.0, None
         factor = wanted / fts5 - 1.0
         if len(common) == len(phrases):
-            # The score is the common phrases' BM25 alone.
-            return [(rowid, score * (1 + factor), tier) for rowid, score, tier in rows]
+            return 1.0 + factor, None  # the score is the common phrases' BM25 alone
         if not second_pass:
-            return rows
-        added = self._phrase_parts(rows, statement, common)
-        return [(rowid, score + added.get(rowid, 0.0) * factor, tier) for rowid, score, tier in rows]
+            return 1.0, None
+        parts = self._phrase_parts(rows, statement, common)
+        return 1.0, {rowid: part * factor for rowid, part in parts.items()}
 
     def _phrase_parts(
         self, rows: list[Row], statement: tuple[str, list[Any]], phrases: list[str]
