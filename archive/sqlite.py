@@ -45,8 +45,7 @@ CREATE TABLE IF NOT EXISTS docs (
 -- Page text apart from the narrow rows that filters read for every match.
 CREATE TABLE IF NOT EXISTS doc_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
--- Lists a type newest first without sorting all its records (replaces docs_type).
-DROP INDEX IF EXISTS docs_type;
+DROP INDEX IF EXISTS docs_type; -- replaced: docs_type_newest lists a type without sorting it
 CREATE INDEX IF NOT EXISTS docs_type_newest ON docs(doc_type, ingested_at DESC, id);
 CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
@@ -113,8 +112,7 @@ class SqliteBackend:
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            # Searches read the index through the OS page cache without copying it, and
-            # keep its hot pages (posting lists of common words) in a larger cache.
+            # Searches read the index from the OS page cache without copies; hot pages stay cached.
             self.db.execute("PRAGMA mmap_size=1073741824")
             self.db.execute("PRAGMA cache_size=-65536")
             existed = self.db.execute(
@@ -162,9 +160,8 @@ class SqliteBackend:
         return self.index_documents(index_document(record) for record in records)
 
     def index_documents(self, docs: Iterable[dict[str, Any]]) -> BulkReport:
-        """Upsert documents already made by :func:`.base.index_document` (analysis done
-        elsewhere, e.g. in other processes), in one transaction; per-document failures are
-        reported, a full disk raises StorageFullError."""
+        """Upsert documents made by :func:`.base.index_document` (maybe in other processes) in
+        one transaction; per-document failures are reported, a full disk raises StorageFullError."""
         self._require_current()
         count, errors = 0, {}
         try:
@@ -379,6 +376,7 @@ class SqliteBackend:
         if errors:
             fresh.close()
             return ReindexReport(str(target), BulkReport(indexed, errors), switched=False, resumed=resumed)
+        fresh.optimize()
         # Leave no write-ahead log beside the file that is renamed into place.
         fresh.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         fresh.db.execute("PRAGMA journal_mode=DELETE")
@@ -390,6 +388,12 @@ class SqliteBackend:
         fsync_dir(self.path.parent)
         self._connect()
         return ReindexReport(str(self.path), BulkReport(indexed, errors), switched=True, resumed=resumed)
+
+    def optimize(self) -> None:
+        """Merge the full-text index's segments into one (after a bulk build: searches then
+        read one posting list per word, not one per segment)."""
+        with self.db:
+            self.db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
 
     def close(self) -> None:
         """Close the database."""

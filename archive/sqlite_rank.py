@@ -46,7 +46,15 @@ _YEARS_MAX = 60  # a date range over more years is checked in SQL only
 
 # bm25 weights in column order: body, parts, title_terms, idents, ident_exact, facets.
 # Facets weigh nothing: a filter must not change the ranking.
-BM25 = "bm25(docs_fts, 1.0, 0.4, 2.0, 1.0, 3.0, 0.0)"
+WEIGHTS = (1.0, 0.4, 2.0, 1.0, 3.0, 0.0)
+BM25 = f"bm25(docs_fts, {', '.join(map(str, WEIGHTS))})"
+_K1, _B = 1.2, 0.75  # the constants of FTS5's bm25()
+# A one-word or one-phrase query with at most this many matches is scored here, as bm25()
+# would: bm25() first reads every match of the phrase to count them (its IDF), which for a
+# phrase of common words ("Sehr geehrte Damen") is a second full scan.
+FEW = 50
+_WEIGHTED = [c for c, weight in enumerate(WEIGHTS) if weight]
+_MARKED = ", ".join(f"highlight(docs_fts, {c}, char(1), '')" for c in _WEIGHTED)
 
 Row = tuple[int, float, int]  # (rowid, score, tier)
 
@@ -140,9 +148,18 @@ class Ranker:
         offset, limit = page
         tier_sql, tier_args = tier
         select = f"SELECT docs_fts.rowid, -{BM25}, {tier_sql} FROM {source}"
-        window = self.db.execute(
-            f"{select} ORDER BY docs_fts.rowid DESC LIMIT ?", [*tier_args, *args, RANK_WINDOW + 1]
-        ).fetchall()
+        window = None
+        if tier_sql == "0" and len(phrases) == 1 and not filtered:
+            found = self.db.execute(
+                f"SELECT docs_fts.rowid, {_MARKED} FROM {source} ORDER BY docs_fts.rowid DESC LIMIT ?",
+                [*args, FEW + 1],
+            ).fetchall()
+            if len(found) <= FEW:
+                window = self._scored_here(found)
+        if window is None:
+            window = self.db.execute(
+                f"{select} ORDER BY docs_fts.rowid DESC LIMIT ?", [*tier_args, *args, RANK_WINDOW + 1]
+            ).fetchall()
         exact = len(window) <= RANK_WINDOW
         window = window[:RANK_WINDOW]
         total = len(window) if exact else self.db.execute(
@@ -171,15 +188,41 @@ class Ranker:
         marks = ",".join("?" * len(rows))
         return dict(self.db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({marks})", [r[0] for r in rows]))
 
-    # ---- the IDF floor -------------------------------------------------------------------
+    # ---- FTS5's statistics, and the IDF floor -----------------------------------------
 
-    def _record_count(self) -> int:
-        # FTS5's N; counting a million rows takes a while, so it is cached until a write.
+    def _totals(self) -> tuple[int, int]:
+        """FTS5's row count and token count (all columns), from its averages record."""
         version = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
         if self._rows_cached is None or self._rows_cached[0] != version:
-            count = self.db.execute("SELECT count(*) FROM docs").fetchone()[0]
-            self._rows_cached = (version, count)
+            row = self.db.execute("SELECT block FROM docs_fts_data WHERE id = 1").fetchone()
+            numbers = _varints(row[0]) if row and row[0] else [0]
+            self._rows_cached = (version, (numbers[0], sum(numbers[1:])))
         return self._rows_cached[1]
+
+    def _record_count(self) -> int:
+        return self._totals()[0]
+
+    def _scored_here(self, found: list[tuple[Any, ...]]) -> list[Row]:
+        """What ``bm25()`` gives the rows of a one-phrase query (all its matches: ``found``
+        as rowid and the phrase's instances marked in each weighted column), from the
+        instances and the rows' sizes, without the scan bm25() makes for its IDF."""
+        if not found:
+            return []
+        records, tokens = self._totals()
+        idf, _ = _idf(records, len(found))
+        average = tokens / max(records, 1)
+        marks = ",".join("?" * len(found))
+        sizes = {
+            rowid: sum(_varints(size)) for rowid, size in self.db.execute(
+                f"SELECT id, sz FROM docs_fts_docsize WHERE id IN ({marks})", [r[0] for r in found]
+            )
+        }
+        scored = []
+        for rowid, *texts in found:
+            freq = sum(WEIGHTS[c] * (text or "").count("\x01") for c, text in zip(_WEIGHTED, texts))
+            norm = _K1 * (1 - _B + _B * sizes[rowid] / average)
+            scored.append((rowid, idf * freq * (_K1 + 1) / (freq + norm), 0))
+        return scored
 
     def _matches(self, phrase: str, records: int) -> int | None:
         """Records matching ``phrase`` (estimated from the newest ones, counted where the
@@ -259,3 +302,21 @@ def _idf(records: int, matches: int) -> tuple[float, float]:
     odds = (records - matches + 0.5) / (matches + 0.5)
     fts5 = math.log(odds) if odds > 1 else FTS5_FLOOR
     return fts5, max(fts5, LUCENE_SHARE * math.log1p(odds))
+
+
+def _varints(blob: bytes) -> list[int]:
+    """The SQLite varints (as FTS5 writes its sizes and totals) in ``blob``."""
+    out, i = [], 0
+    while i < len(blob):
+        value = 0
+        for n in range(9):
+            byte = blob[i]
+            i += 1
+            if n == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        out.append(value)
+    return out

@@ -164,6 +164,8 @@ def build(backend: SqliteBackend | ElasticBackend, records: Iterator[ArchiveReco
             report = backend.index_documents(batch)
             if report.errors:
                 raise SystemExit(f"{backend.name}: {len(report.errors)} records failed to index")
+    if isinstance(backend, SqliteBackend):
+        backend.optimize()  # as akte reindex does after a rebuild
     return time.perf_counter() - began
 
 
