@@ -38,6 +38,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from itertools import islice
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -156,12 +157,23 @@ def peak_rss_mb() -> float:
 
 
 def build(backend: SqliteBackend | ElasticBackend, records: Iterator[ArchiveRecord], workers: int) -> float:
-    """Analyse ``records`` in ``workers`` processes and bulk-index them in batches; seconds."""
+    """Analyse ``records`` in ``workers`` processes and bulk-index them in batches; seconds.
+
+    The workers analyse the next batch while this process indexes the last one: never more
+    than two batches in memory.
+    """
     began = time.perf_counter()
     with multiprocessing.Pool(workers) as pool:
-        docs = pool.imap(index_document, records, chunksize=100)
-        while batch := list(islice(docs, BATCH)):
-            report = backend.index_documents(batch)
+
+        def analyse_next() -> AsyncResult | None:
+            batch = list(islice(records, BATCH))
+            return pool.map_async(index_document, batch, chunksize=100) if batch else None
+
+        pending = analyse_next()
+        while pending is not None:
+            docs = pending.get()
+            pending = analyse_next()
+            report = backend.index_documents(docs)
             if report.errors:
                 raise SystemExit(f"{backend.name}: {len(report.errors)} records failed to index")
     if isinstance(backend, SqliteBackend):
