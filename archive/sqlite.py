@@ -298,7 +298,7 @@ class SqliteBackend:
         offset = int(query.cursor or 0)
         try:
             if parsed:
-                filtered = len(args) > 1  # every filter adds a parameter after the MATCH
+                filtered = bool(self._filters(query)[0])  # any condition besides the MATCH
                 if not filtered:
                     # Without filters the join with docs adds nothing.
                     source = "docs_fts WHERE docs_fts MATCH ?"
