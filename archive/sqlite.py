@@ -298,7 +298,7 @@ class SqliteBackend:
         offset = int(query.cursor or 0)
         try:
             if parsed:
-                filtered = bool(self._filters(query)[0])  # any condition besides the MATCH
+                filtered = not source.endswith("WHERE docs_fts MATCH ?")  # _base puts the MATCH first
                 if not filtered:
                     # Without filters the join with docs adds nothing.
                     source = "docs_fts WHERE docs_fts MATCH ?"
