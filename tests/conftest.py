@@ -95,3 +95,10 @@ def ocr_engine(cli, monkeypatch):
         return value
 
     return use
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on a real Elasticsearch node is a slow one too: the fast tier runs without a node (CI runs both)."""
+    for item in items:
+        if item.get_closest_marker("es") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
