@@ -29,8 +29,9 @@ from rich.text import Text
 
 from . import __version__
 from .archive.base import SearchQuery
+from .archive.certificate import check_certificates
 from .archive.query import MARK_CLOSE, MARK_OPEN
-from .archive.registry import open_backend
+from .archive.registry import indexed_ids, open_backend
 from .archive.seal import check_store
 from .archive.store import ArchiveStore
 from .cli_errors import err, handles_errors, keep_secret, setup_logging
@@ -395,11 +396,13 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         chain = store.audit.verify()
         seal_task = progress.add_task("seals", total=total)
         seals = check_store(store, chain, lambda: progress.advance(seal_task))
-    findings = chain.findings + seals.findings
+    released, released_notes = check_certificates(store.root, chain.releases, chain.seals)
+    findings = chain.findings + seals.findings + released
+    notes = seals.notes + released_notes
     index = _index_coverage(settings, store)
     if json_out:
         emit_json({**asdict(report), "ok": report.ok and not findings, "index": index,
-                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
+                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": notes})
     err.print(f"{report.records} records, {report.objects_checked} objects, {seals.manifests} manifest seals, "
               f"{chain.entries} audit entries checked")
     if index.get("unavailable"):
@@ -408,7 +411,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         # The index is derived from the store: a gap is fixed by reindexing, not an integrity failure.
         err.print(f"[yellow]search index ({settings.backend}):[/yellow] {len(index['not_indexed'])} record(s) "
                   f"not indexed, {len(index['not_in_store'])} indexed without a record; run `akte reindex`")
-    for note in seals.notes:
+    for note in notes:
         err.print(f"  [yellow]note[/yellow] {escape(note)}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
@@ -429,17 +432,14 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
 def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     """Which stored records the search index lacks, and which it holds without a record."""
     try:
-        backend = open_backend(settings)
-        try:
-            indexed = backend.ids()
-        finally:
-            backend.close()
+        indexed = indexed_ids(settings)
     except AkteError as exc:
         return {"unavailable": exc.message}
     stored = set(store.record_ids())
     return {"not_indexed": sorted(stored - indexed), "not_in_store": sorted(indexed - stored)}
 
 
+from . import release_commands  # noqa: E402,F401  (akte qa sample/signoff, akte release register themselves)
 from .audit_commands import audit_app, print_findings  # noqa: E402
 from .batch_commands import batch_app, warn_incomplete  # noqa: E402
 from .classify import commands as _classify_commands  # noqa: E402
