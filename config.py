@@ -17,6 +17,7 @@ from typing import Any, Mapping, get_type_hints
 from urllib.parse import unquote
 
 from .errors import ConfigError
+from .states import BackendName
 
 DEFAULT_TAXONOMY = (
     "antrag",
@@ -135,7 +136,7 @@ class Settings:
     """All settings of one run."""
 
     archive_dir: Path
-    backend: str = "sqlite"  # "sqlite" (embedded default) or "elasticsearch"
+    backend: BackendName = BackendName.SQLITE
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
@@ -359,8 +360,7 @@ def load_settings(
             re.compile(getattr(settings.scan, name))
         except re.error as exc:
             raise ConfigError(f"scan.{name}: not a valid regular expression ({exc})")
-    if settings.backend not in ("sqlite", "elasticsearch"):
-        raise ConfigError(f"backend {settings.backend!r}: use 'sqlite' or 'elasticsearch'")
+    settings = replace(settings, backend=backend_name(settings.backend))
     taxonomy = settings.classify.taxonomy
     for doc_type, _, _ in settings.classify.rules:
         if doc_type not in taxonomy:
@@ -372,6 +372,14 @@ def load_settings(
         if not 0.0 <= getattr(settings.transfer, name) <= 1.0:
             raise ConfigError(f"transfer.{name}: a share between 0 and 1, e.g. 0.05")
     return settings
+
+
+def backend_name(value: str) -> BackendName:
+    """The backend a setting or flag names; raises ConfigError for any other."""
+    try:
+        return BackendName(value)
+    except ValueError:
+        raise ConfigError(f"backend {value!r}: use {BackendName.choices()}") from None
 
 
 def _set(settings: Settings, section: str | None, key: str, value: Any, where: str) -> Settings:

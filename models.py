@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import Any, Literal
 
 PageSource = Literal["ocr", "text-layer", "imported"]
+_OLD_SUGGEST = ":suggest:"  # how manifests before suggested_type spelled the suggestion in the method
 
 # The media types an input may have (detected by content in ingest/sniff.py), and the file
 # name extensions that go with them.
@@ -123,10 +124,26 @@ class Classification:
     doc_type: str | None = None
     confidence: float | None = None
     needs_review: bool = False
-    method: str = "none"  # "none", "rule:<name>", "model:<version>", "manual"
+    method: str = "none"  # "none", "rule:<name>", "model:<version>", "manual", "import"
     fields: tuple[Field, ...] = ()
     doc_date: str | None = None  # ISO date of the document itself, if found
     reference: str | None = None  # the Aktenzeichen, if found
+    suggested_type: str | None = None  # the model's unsure guess, for the review queue
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Classification:
+        """Rebuild a classification from its manifest form.
+
+        Manifests written before ``suggested_type`` was a field carry the suggestion in the
+        method, ``model:<id>:suggest:<type>``; it is split off here, once.
+        """
+        values = dict(data)
+        values["fields"] = tuple(Field(**f) for f in values.get("fields", ()))
+        method, sep, suggestion = str(values.get("method", "none")).partition(_OLD_SUGGEST)
+        if sep:
+            values["method"] = method
+            values.setdefault("suggested_type", suggestion or None)
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +198,6 @@ class ArchiveRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ArchiveRecord:
         """Rebuild a record from its manifest form."""
-        cls_data = dict(data.get("classification") or {})
-        cls_data["fields"] = tuple(Field(**f) for f in cls_data.get("fields", ()))
         return cls(
             id=data["id"],
             sha256=data["sha256"],
@@ -197,7 +212,7 @@ class ArchiveRecord:
             archival_sha256=data.get("archival_sha256"),
             pages=tuple(PageText.from_json(p) for p in data["pages"]),
             engine=data["engine"],
-            classification=Classification(**cls_data),
+            classification=Classification.from_json(data.get("classification") or {}),
             audit=tuple(data.get("audit", ())),
             archival_format=data.get("archival_format"),
             extra=tuple((str(k), str(v)) for k, v in data.get("extra", ())),

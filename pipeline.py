@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -43,18 +44,20 @@ from .ingest.checksums import verify_checksums
 from .ingest.discover import open_regular, scan
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
+from .logs import log_path
 from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile, document_id
 from .ocr.recognize import check_ocr, recognize_item
 from .ocr.split import SplitDocument, split_documents
 from .ocr.transfer import make_title, stamp_archival, transfer_note
+from .states import JournalState, OutcomeStatus
 from .textnorm import shown
 from .workers import Done, WorkerPool
 
-ARCHIVED, DUPLICATE, QUARANTINED = "archived", "duplicate", "quarantined"
-WOULD_ARCHIVE = "would-archive"  # --dry-run
 INDEX_BATCH = 200  # records per index call during a run: one bulk request / one transaction
 
 Item = tuple[Path, ImportMeta | None]
+log = logging.getLogger(__name__)
+MAX_INDEX_ATTEMPTS = 3  # then a run stops retrying a record the index refuses; reindex still does
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ class Outcome:
     """How one input ended."""
 
     path: str
-    status: str  # archived | duplicate | quarantined | would-archive
+    status: OutcomeStatus
     record_id: str | None = None
     reason: str | None = None
     pages: int = 0
@@ -79,6 +82,9 @@ class BatchReport:
 
     outcomes: list[Outcome] = field(default_factory=list)
     index_pending: int = 0
+    pending_indexed: int = 0  # records of earlier runs indexed when this one opened
+    index_errors: dict[str, str] = field(default_factory=dict)  # record id → why the index refused it
+    index_given_up: int = 0  # pending records not retried: they failed MAX_INDEX_ATTEMPTS times
     index_message: str | None = None
     seconds: float = 0.0
     sink: Callable[[Outcome], None] | None = None
@@ -88,21 +94,21 @@ class BatchReport:
     def add(self, outcome: Outcome) -> None:
         """Record how one input ended."""
         self.counts[outcome.status] += 1
-        if outcome.status == ARCHIVED:
+        if outcome.status == OutcomeStatus.ARCHIVED:
             self.pages += outcome.pages
         if self.sink is not None:
             self.sink(outcome)
         else:
             self.outcomes.append(outcome)
 
-    def count(self, status: str) -> int:
+    def count(self, status: OutcomeStatus) -> int:
         """How many inputs ended with ``status``."""
         return self.counts[status]
 
     @property
     def exit_code(self) -> ExitCode:
         """PARTIAL when anything was quarantined, else OK."""
-        return ExitCode.PARTIAL if self.count(QUARANTINED) else ExitCode.OK
+        return ExitCode.PARTIAL if self.count(OutcomeStatus.QUARANTINED) else ExitCode.OK
 
 
 class ProgressSink(Protocol):
@@ -179,16 +185,19 @@ class _DryJournal:
     def get(self, sha256: str) -> None:
         return None
 
-    def pending(self) -> list:
+    def pending(self, max_attempts: int | None = None) -> list:
         return []
 
 
 @contextmanager
-def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False) -> Iterator[Run]:
+def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: bool = False, *,
+             retry_index_failures: bool = False) -> Iterator[Run]:
     """Lock the archive, open journal and index, index what is pending; yields the run.
 
     A dry run opens nothing that would write: no lock file, journal or index is created,
-    not even the archive folder.
+    not even the archive folder. Pending records the index refused ``MAX_INDEX_ATTEMPTS``
+    times are only retried with ``retry_index_failures`` (``akte reindex``); otherwise they
+    are counted as given up.
     """
     root = settings.archive_dir
     store = ArchiveStore(root)
@@ -208,7 +217,8 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
         run = Run(settings, store, journal, _open_index(settings, report), report, progress or _NoProgress())
         try:
             if run.backend is not None:
-                run.backend = index_pending(journal, store, run.backend, report)
+                run.backend = index_pending(journal, store, run.backend, report,
+                                            retry_all=retry_index_failures)
             yield run
             _flush_index(run)
         finally:
@@ -217,6 +227,9 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
             if run.backend is not None:
                 run.backend.close()
     report.seconds = time.monotonic() - started
+    log.info("run done in %.1f s: %s; %d record(s) wait to be indexed", report.seconds,
+             ", ".join(f"{status} {n}" for status, n in sorted(report.counts.items())) or "no inputs",
+             report.index_pending)
 
 
 def ingest(
@@ -272,7 +285,7 @@ def ingest_items(
         checked = (c for c in (_check(run, path, meta) for path, meta in items) if c)
         if dry_run:
             for source, meta in checked:
-                _settle(run, source.sha256, Outcome(source.path, WOULD_ARCHIVE, source.sha256,
+                _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.WOULD_ARCHIVE, source.sha256,
                                                     pages=source.page_count, origin=meta and meta.origin))
                 run.advance(source, source.path)
         else:
@@ -300,24 +313,36 @@ def remove_leftovers(journal: Journal, store: ArchiveStore) -> None:
         journal.forget_objects(sha)
 
 
-def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend, report: BatchReport | None = None):
+def index_pending(journal: Journal, store: ArchiveStore, backend: SearchBackend, report: BatchReport | None = None,
+                  retry_all: bool = False):
     """Index records that were stored but not indexed (after a crash or a backend outage).
 
     Returns the backend, or None when it became unavailable (the records stay pending).
     """
-    pending = journal.pending()
+    report = report if report is not None else BatchReport()
+    pending = journal.pending(None if retry_all else MAX_INDEX_ATTEMPTS)
+    report.index_given_up = 0 if retry_all else len(journal.pending()) - len(pending)
     for start in range(0, len(pending), INDEX_BATCH):
         batch = pending[start:start + INDEX_BATCH]
         try:
             result = backend.index([store.read_record(entry.record_id) for entry in batch])
         except ArchiveUnavailableError as exc:
-            if report is not None:
-                report.index_message = f"search index unavailable ({exc.message}); records stay pending"
+            report.index_message = f"search index unavailable ({exc.message}); records stay pending"
             return None
         for entry in batch:
-            if entry.record_id not in result.errors:
-                journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
+            if entry.record_id in result.errors:
+                _index_refused(journal, report, entry.sha256, result.errors[entry.record_id])
+            else:
+                journal.mark(entry.sha256, entry.path, JournalState.ARCHIVED, entry.record_id)
+                report.pending_indexed += 1
     return backend
+
+
+def _index_refused(journal: Journal, report: BatchReport, sha: str, reason: str) -> None:
+    """Keep the reason the index gave for refusing a record, in the journal and the report."""
+    log.warning("search index refused record %s: %s", sha, reason, extra={"shown": True})
+    journal.index_failed(sha, reason)
+    report.index_errors[sha] = reason
 
 
 def _check(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFile, ImportMeta | None] | None:
@@ -351,19 +376,19 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
     run.seen[sha] = _FirstCopy(str(path))
     entry = run.journal.get(sha)
-    split_into = entry.record_id if entry is not None and entry.state == "archived" else None
+    split_into = entry.record_id if entry is not None and entry.state == JournalState.ARCHIVED else None
     if split_into and split_into != sha and run.store.has_record(split_into):
         # A batch file split into documents: its first document's record stands for it.
-        _settle(run, sha, Outcome(str(path), DUPLICATE, split_into, "already archived (split into documents)",
-                                  origin=origin))
+        _settle(run, sha, Outcome(str(path), OutcomeStatus.DUPLICATE, split_into,
+                                  "already archived (split into documents)", origin=origin))
         return None
     if run.store.has_record(sha):
-        if entry is not None and entry.state in ("started", "stored") and not run.dry_run:
+        if entry is not None and entry.state in (JournalState.STARTED, JournalState.STORED) and not run.dry_run:
             # A crash hit between writing the manifest and finishing: finish now.
             _index(run, sha, str(path), run.store.read_record(sha))
-            _settle(run, sha, Outcome(str(path), ARCHIVED, sha, origin=origin))
+            _settle(run, sha, Outcome(str(path), OutcomeStatus.ARCHIVED, sha, origin=origin))
         else:
-            _settle(run, sha, Outcome(str(path), DUPLICATE, sha, "already archived", origin=origin))
+            _settle(run, sha, Outcome(str(path), OutcomeStatus.DUPLICATE, sha, "already archived", origin=origin))
         return None
     try:
         if meta is not None:
@@ -373,21 +398,41 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         _quarantine(run, path, sha, exc.reason, origin)
         return None
     except Exception as exc:  # a decoder tripping over a malformed file must not end the batch
-        _quarantine(run, path, sha, f"cannot check file: {type(exc).__name__}: {exc}"[:300], origin)
+        _quarantine(run, path, sha, _internal_error(run, "checking", path, exc), origin)
         return None
+
+
+class WorkerTraceback(Exception):
+    """The text of a traceback from a worker process (tracebacks themselves do not pickle)."""
+
+    def __str__(self) -> str:
+        return f"\n{self.args[0]}"
+
+
+def _internal_error(run: Run, step: str, path: Path | str, exc: Exception) -> str:
+    """Log an unexpected exception with its traceback; the quarantine reason that points to it."""
+    where = log_path(run.settings.archive_dir)
+    remote = getattr(exc, "worker_traceback", None)  # set by workers.py for an error in a worker
+    if remote and exc.__cause__ is None:
+        # Logged as the cause, the worker's traceback shows where the bug struck (as
+        # concurrent.futures does with its _RemoteTraceback).
+        exc.__cause__ = WorkerTraceback(remote.rstrip())
+    log.error("internal error during %s of %s", step, shown(str(path)), exc_info=exc)
+    return f"internal error during {step} ({type(exc).__name__}: {exc})"[:300] + f", see log {where}"
 
 
 def _quarantine(
     run: Run, path: Path, sha: str | None, reason: str, origin: str | None = None, keep_copy: bool = True
 ) -> None:
     if not run.dry_run:
+        log.info("quarantined %s: %s", shown(str(path)), reason)
         detail = {k: v for k, v in (("origin", origin), ("batch", run.batch)) if v}  # release looks for its batch's
         kept = run.store.quarantine(path, sha, reason, detail, keep_copy=keep_copy)
         run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
                                                                        "kept": kept, "origin": origin})
         if sha:
-            run.journal.mark(sha, str(path), "quarantined", reason=reason)
-    _settle(run, sha, Outcome(str(path), QUARANTINED, reason=reason, origin=origin))
+            run.journal.mark(sha, str(path), JournalState.QUARANTINED, reason=reason)
+    _settle(run, sha, Outcome(str(path), OutcomeStatus.QUARANTINED, reason=reason, origin=origin))
 
 
 def _settle(run: Run, sha: str | None, outcome: Outcome) -> None:
@@ -404,10 +449,11 @@ def _settle(run: Run, sha: str | None, outcome: Outcome) -> None:
 
 def _copy_outcome(first: Outcome, path: str, origin: str | None) -> Outcome:
     """The outcome of a second copy of the same bytes within one run."""
-    if first.status == QUARANTINED:
+    if first.status == OutcomeStatus.QUARANTINED:
         # Its bytes are already kept in quarantine, under the same hash.
-        return Outcome(path, QUARANTINED, reason=f"same bytes as {first.path}: {first.reason}", origin=origin)
-    return Outcome(path, DUPLICATE, first.record_id, f"same bytes as {first.path}", origin=origin)
+        return Outcome(path, OutcomeStatus.QUARANTINED, reason=f"same bytes as {first.path}: {first.reason}",
+                       origin=origin)
+    return Outcome(path, OutcomeStatus.DUPLICATE, first.record_id, f"same bytes as {first.path}", origin=origin)
 
 
 def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], count: int | None = None) -> None:
@@ -432,7 +478,7 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
                         exhausted = True
                         break
                     source, meta = nxt
-                    run.journal.mark(source.sha256, source.path, "started")
+                    run.journal.mark(source.sha256, source.path, JournalState.STARTED)
                     pool.submit(nxt, recognize_item, source, meta, run.settings.ocr, workroot / source.sha256, jobs,
                                 run.settings.scan)
                 for done in pool.wait():
@@ -455,8 +501,7 @@ def _finish(run: Run, done: Done, source: SourceFile, meta: ImportMeta | None) -
     except ToolFailedError as exc:
         _quarantine(run, Path(source.path), source.sha256, f"OCR failed: {exc.message}", origin)
     except Exception as exc:  # never lose a file to a bug: keep it, say why
-        reason = f"internal error during OCR: {type(exc).__name__}: {exc}"
-        _quarantine(run, Path(source.path), source.sha256, reason, origin)
+        _quarantine(run, Path(source.path), source.sha256, _internal_error(run, "OCR", source.path, exc), origin)
     else:
         try:
             _archive(run, source, meta, ocr)
@@ -503,8 +548,8 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         shutil.rmtree(work, ignore_errors=True)
     if documents is not None:
         # The batch file is done once all its documents are: a rerun finds it by its hash.
-        run.journal.mark(source.sha256, source.path, "archived", records[0].id)
-    _settle(run, source.sha256, Outcome(source.path, ARCHIVED, records[0].id, pages=source.page_count,
+        run.journal.mark(source.sha256, source.path, JournalState.ARCHIVED, records[0].id)
+    _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.ARCHIVED, records[0].id, pages=source.page_count,
                                         origin=meta.origin if meta else None))
 
 
@@ -519,7 +564,7 @@ def _record(
         known = {k: v for k, v in (("doc_type", meta.doc_type), ("reference", meta.reference),
                                    ("doc_date", meta.doc_date)) if v}
         if meta.doc_type:
-            known.update(confidence=1.0, needs_review=False, method="import")
+            known.update(confidence=1.0, needs_review=False, method="import", suggested_type=None)
         classification = replace(classification, **known)
     if document is not None and document.reference:
         classification = replace(classification, reference=document.reference)
@@ -562,7 +607,7 @@ def _record(
 
 def commit(run: Run, path: str, record: ArchiveRecord) -> None:
     """Journal a record whose manifest was just written, then index it."""
-    run.journal.mark(record.id, path, "stored", record.id)
+    run.journal.mark(record.id, path, JournalState.STORED, record.id)
     _index(run, record.id, path, record)
 
 
@@ -589,7 +634,7 @@ def _flush_index(run: Run) -> None:
         run.backend = None
         return
     for sha, path, record in batch:
-        if record.id not in result.errors:
-            run.journal.mark(sha, path, "archived", record.id)
-
-
+        if record.id in result.errors:
+            _index_refused(run.journal, run.report, sha, result.errors[record.id])
+        else:
+            run.journal.mark(sha, path, JournalState.ARCHIVED, record.id)

@@ -28,6 +28,7 @@ import signal
 import struct
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -228,6 +229,12 @@ def _serve(parent_pid: int, log_level: int) -> None:
         try:
             answer = (True, func(*args))
         except BaseException as exc:  # handed to the main process, which decides
+            # A traceback does not pickle; its text does, in the exception's __dict__, so the
+            # main process can log where a bug struck.
+            try:
+                exc.worker_traceback = traceback.format_exc()
+            except AttributeError:  # an exception type without a __dict__
+                pass
             answer = (False, exc)
         try:
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)

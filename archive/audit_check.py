@@ -9,12 +9,27 @@ from __future__ import annotations
 import json
 from array import array
 from pathlib import Path
+from typing import Any, Protocol
 
-from .audit import GENESIS, HEADS, MANIFEST_KEY, AuditLog, ChainReport, Entry, Finding, entry_hash
+from .audit_entries import GENESIS, HEADS, MANIFEST_KEY, ChainReport, Entry, Finding, entry_hash
+
+
+class ChainLog(Protocol):
+    """What the check reads of an audit log (:class:`.audit.AuditLog`)."""
+
+    dir: Path
+
+    def segments(self) -> list[tuple[int, Path]]: ...
+
+    def recorded_heads(self) -> list[dict[str, Any]]: ...
+
+    def seen_heads(self) -> list[tuple[int, str]]: ...
+
+    def records_of(self, first: int, last: int) -> tuple[str, ...]: ...
 from .signing import PUBLIC, fingerprint, load_public_key, signature_problem
 
 
-def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_path: Path | None = None) -> ChainReport:
+def check_chain(log: ChainLog, known_heads: list[tuple[int, str]], public_key_path: Path | None = None) -> ChainReport:
     """Recompute every entry's hash and link; compare with heads kept elsewhere, check their signatures.
 
     ``public_key_path``: a public key kept outside the archive; else ``audit/signing.pub``.
@@ -71,7 +86,7 @@ def check_chain(log: AuditLog, known_heads: list[tuple[int, str]], public_key_pa
     return report
 
 
-def _check_kept_files(log: AuditLog, handed_out: list[int], keys: set[str], report: ChainReport) -> None:
+def _check_kept_files(log: ChainLog, handed_out: list[int], keys: set[str], report: ChainReport) -> None:
     """Heads the chain says were handed out must be in ``heads.jsonl``; a key it says was made, in ``signing.pub``."""
     recorded = set()
     for head in log.recorded_heads():
@@ -103,7 +118,7 @@ def _check_line(where: str, data: dict, entry: Entry, prev_seq: int,
                                        "continue from the line before it", entry.records))
 
 
-def _check_sequence(log: AuditLog, seqs: array, report: ChainReport) -> int:
+def _check_sequence(log: ChainLog, seqs: array, report: ChainReport) -> int:
     """Report missing and doubled sequence numbers; returns the highest one."""
     ordered = sorted(seqs)
     expected = 1
@@ -120,7 +135,7 @@ def _check_sequence(log: AuditLog, seqs: array, report: ChainReport) -> int:
     return ordered[-1] if ordered else 0
 
 
-def _wanted_heads(log: AuditLog, known_heads: list[tuple[int, str]], report: ChainReport,
+def _wanted_heads(log: ChainLog, known_heads: list[tuple[int, str]], report: ChainReport,
                   public_key_path: Path | None) -> dict:
     """seq → [(hash, where the head was kept)] for every head the chain must still contain."""
     wanted: dict[int, list[tuple[str, str]]] = {}

@@ -31,6 +31,7 @@ from elasticsearch import (
 from ..config import ElasticSettings, redact, redact_url, url_userinfo
 from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
+from ..states import BackendName
 from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .elastic_schema import (
@@ -72,7 +73,7 @@ def check_url(url: str) -> None:
 class ElasticBackend:
     """Search backend on an Elasticsearch 8.x cluster (``AKTE_BACKEND=elasticsearch``)."""
 
-    name = "elasticsearch"
+    name = BackendName.ELASTICSEARCH
 
     def __init__(self, settings: ElasticSettings) -> None:
         """Connect, and create the index template and first index when missing.

@@ -10,6 +10,7 @@ from typing import Callable
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..states import BackendName
 from .analysis import use_dictionary
 from .base import SearchBackend
 
@@ -27,9 +28,9 @@ def _elasticsearch(settings: Settings) -> SearchBackend:
     return ElasticBackend(settings.elastic)
 
 
-BACKENDS: dict[str, Callable[[Settings], SearchBackend]] = {
-    "sqlite": _sqlite,  # embedded default, <archive>/index.sqlite
-    "elasticsearch": _elasticsearch,
+BACKENDS: dict[BackendName, Callable[[Settings], SearchBackend]] = {
+    BackendName.SQLITE: _sqlite,  # embedded default, <archive>/index.sqlite
+    BackendName.ELASTICSEARCH: _elasticsearch,
 }
 
 

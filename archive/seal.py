@@ -34,7 +34,7 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HEX2 = re.compile(r"^[0-9a-f]{2}$")
 SQLITE_FILE = re.compile(r"^(index|journal)\.sqlite(\.rebuild)?(-wal|-shm|-journal)?$")
 # Top-level folders whose content is free-form (kept by the pipeline, migrations, releases).
-FREE_FOLDERS = frozenset({"quarantine", "reports", "model", "work", "releases", "batches"})
+FREE_FOLDERS = frozenset({"quarantine", "reports", "model", "work", "releases", "batches", "logs"})
 ROOT_FILES = frozenset({".lock", "akte.toml"})
 AUDIT_FILE = re.compile(r"^(\d{8}\.jsonl|heads\.jsonl|signing\.pub|\.lock|index\.sqlite(-wal|-shm|-journal)?)$")
 
@@ -238,3 +238,13 @@ def _check_sharded(top: Path, kind: str, stray: Callable[[Path, str], None]) -> 
             stem = name[: len(name) - len(suffix)] if suffix and name.endswith(suffix) else name
             if not (path.is_file() and name.endswith(suffix) and HEX64.match(stem) and stem[:2] == shard.name):
                 stray(path, f"not a {kind} file of the form {kind}/{shard.name}/<sha256>{suffix}")
+
+
+def write_record(store: ArchiveStore, record: ArchiveRecord, event: str | None = None,
+                 details: dict | None = None) -> None:
+    """Write (or replace) a record's manifest, sealed: :func:`commit_record_change` with the event
+    the record's newest audit note names ("imported", "qa-approve", …), else "updated"."""
+    if event is None:
+        last = record.audit[-1] if record.audit else {}
+        event = str(last.get("event") or last.get("action") or "updated")
+    commit_record_change(store, record, event, details)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 from ..errors import ArchiveUnavailableError, StorageFullError, storage_error
 from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
+from ..states import BackendName
 from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document
 from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
@@ -97,7 +98,7 @@ def _filtered(query: SearchQuery) -> bool:
 class SqliteBackend:
     """Search backend in one SQLite file (``<archive>/index.sqlite``)."""
 
-    name = "sqlite"
+    name = BackendName.SQLITE
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

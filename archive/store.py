@@ -147,20 +147,6 @@ class ArchiveStore:
             atomic_copy(pdf, self.root / rel)
         return rel, sha
 
-    def write_record(self, record: ArchiveRecord, event: str | None = None, details: dict | None = None) -> None:
-        """Write (or replace) a record's manifest, sealed in the audit chain (``seal.commit_record_change``).
-
-        There is no unsealed way to write a manifest: ``akte verify`` would report it as altered.
-        ``event`` defaults to what the record's newest audit note says happened ("imported",
-        "qa-approve", …), else "updated".
-        """
-        from .seal import commit_record_change
-
-        if event is None:
-            last = record.audit[-1] if record.audit else {}
-            event = str(last.get("event") or last.get("action") or "updated")
-        commit_record_change(self, record, event, details)
-
     def quarantine(
         self, src: Path, sha: str | None, reason: str, detail: dict | None = None, keep_copy: bool = True
     ) -> str:

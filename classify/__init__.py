@@ -1,7 +1,8 @@
 """Document types and extracted fields: rules, a calibrated learned model, review queue.
 
 The pipeline calls :func:`classify_document` once per document with a model loaded once per
-run by :func:`load_stage_model`; the CLI commands live in :mod:`.commands`.
+run by :func:`load_stage_model`; the CLI commands live in
+:mod:`aktenarchiv.commands.classify`.
 """
 
 from .evaluate import evaluate
@@ -13,7 +14,6 @@ from .stage import (
     load_stage_model,
     resolve_model_path,
     shipped_model_path,
-    suggested_type,
 )
 from .train import (
     LabelledText,
@@ -37,6 +37,5 @@ __all__ = [
     "resolve_model_path",
     "save_model",
     "shipped_model_path",
-    "suggested_type",
     "train_from_examples",
 ]

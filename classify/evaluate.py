@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from ..config import ClassifySettings
 from ..models import Classification, OcrResult, PageText
 from .model import TextModel
-from .stage import classify_document, suggested_type
+from .stage import classify_document
 from .train import LabelledText
 
 _KINDS = {"date": "dates", "iban": "ibans", "aktenzeichen": "references", "amount": "amounts"}
@@ -106,7 +106,7 @@ def evaluate(
         results.append(classify_document(ocr, settings, model=model))
         elapsed.append(time.perf_counter() - start)
     gold = [i.label for i in items]
-    top1 = [c.doc_type or suggested_type(c) for c in results]
+    top1 = [c.doc_type or c.suggested_type for c in results]
     decided = [(g, c.doc_type) for g, c in zip(gold, results) if not c.needs_review]
     report: dict[str, Any] = {
         "n": len(items),

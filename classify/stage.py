@@ -4,11 +4,11 @@ Order of decisions, each visible in the returned ``Classification.method``:
 
 1. ``rule:<type>`` — a rule from the settings file matched; the office's word beats the model.
 2. ``model:<id>`` — the learned model is at least ``review_threshold`` sure.
-3. ``model:<id>:suggest:<type>`` with ``doc_type=None`` and ``needs_review=True`` — the model
-   is not sure enough. The type stays empty on purpose: clerks filter by ``--type`` and a
-   record office treats a filed type as decided; an unsure guess would misfile silently. The
-   suggestion (and its confidence) is kept for the review queue, where a clerk confirms it
-   with ``akte label``.
+3. ``model:<id>`` with ``doc_type=None``, ``needs_review=True`` and the model's best guess in
+   ``suggested_type`` — the model is not sure enough. The type stays empty on purpose: clerks
+   filter by ``--type`` and a record office treats a filed type as decided; an unsure guess
+   would misfile silently. The suggestion (and its confidence) is kept for the review queue,
+   where a clerk confirms it with ``akte label``.
 
 The pipeline loads the model once per run and passes it in::
 
@@ -30,7 +30,6 @@ from .rules import compile_rules, match_rules
 STAGE_VERSION = 1
 ARCHIVE_MODEL = Path("model") / "classifier.zip"  # relative to the archive directory
 SHIPPED_MODEL = "default_model.zip"  # in aktenarchiv/classify/data/
-_SUGGEST = ":suggest:"
 
 
 def shipped_model_path() -> Path:
@@ -72,21 +71,16 @@ def load_stage_model(settings: ClassifySettings, archive_dir: str | Path | None)
     return get_model(resolve_model_path(settings, archive_dir))
 
 
-def suggested_type(classification: Classification) -> str | None:
-    """The model's unsure suggestion kept on a needs-review classification, if any."""
-    head, sep, tail = classification.method.partition(_SUGGEST)
-    return tail or None if sep else None
-
-
-def _decide(ranked: list[tuple[str, float]], settings: ClassifySettings, model_id: str) -> tuple[str | None, float, bool, str]:
-    """``(doc_type, confidence, needs_review, method)`` from the model's ranked labels."""
+def _decide(ranked: list[tuple[str, float]], settings: ClassifySettings,
+            model_id: str) -> tuple[str | None, float, bool, str, str | None]:
+    """``(doc_type, confidence, needs_review, method, suggested_type)`` from the model's ranked labels."""
     best, confidence = ranked[0]
     method = f"model:{model_id}"
     # Only types of the office's taxonomy may be filed; a model trained on another taxonomy
     # can still suggest, but never decide, a type outside it.
     if confidence < settings.review_threshold or best not in settings.taxonomy:
-        return None, round(confidence, 4), True, f"{method}{_SUGGEST}{best}"
-    return best, round(confidence, 4), False, method
+        return None, round(confidence, 4), True, method, best
+    return best, round(confidence, 4), False, method, None
 
 
 def classify_document(
@@ -109,10 +103,10 @@ def classify_document(
     text = ocr.text
     hit = match_rules(text, compile_rules(settings.rules, settings.taxonomy))
     if hit is not None:
-        doc_type, confidence, needs_review, method = hit[0], 1.0, False, f"rule:{hit[0]}"
+        doc_type, confidence, needs_review, method, suggestion = hit[0], 1.0, False, f"rule:{hit[0]}", None
     else:
         model = model if model is not None else load_stage_model(settings, None)
-        doc_type, confidence, needs_review, method = _decide(model.rank(text), settings, model.model_id)
+        doc_type, confidence, needs_review, method, suggestion = _decide(model.rank(text), settings, model.model_id)
     return Classification(
         doc_type=doc_type,
         confidence=confidence,
@@ -121,4 +115,5 @@ def classify_document(
         fields=fields,
         doc_date=doc_date,
         reference=reference,
+        suggested_type=suggestion,
     )

@@ -6,7 +6,9 @@ States of one input (keyed by the SHA-256 of its bytes)::
         └─────► quarantined
 
 ``stored`` means the record is safely in the store but not yet in the search index
-("index pending"): the next run, or ``akte reindex --pending``, indexes it.
+("index pending"): the next run, or ``akte reindex --pending``, indexes it. When the index
+refuses a record, the reason and the number of attempts are kept with it (``index_error``,
+``index_attempts``) for ``akte verify``; runs stop retrying it after a few attempts.
 
 While an input is ``started``, the objects the run creates for it are listed in ``written``
 before they are written; a run killed before the manifest exists leaves them listed, and the
@@ -27,16 +29,19 @@ from typing import Iterator
 
 from ..errors import storage_error
 from ..models import now_iso
+from ..states import JournalState
 from ..textnorm import shown
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
     sha256 TEXT PRIMARY KEY,
     path TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('started', 'stored', 'archived', 'quarantined')),
+    state TEXT NOT NULL CHECK (state IN ('started', 'stored', 'archived', 'quarantined')),  -- JournalState
     record_id TEXT,
     reason TEXT,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    index_error TEXT,
+    index_attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS inputs_state ON inputs(state);
 CREATE TABLE IF NOT EXISTS written (
@@ -45,6 +50,9 @@ CREATE TABLE IF NOT EXISTS written (
     PRIMARY KEY (sha256, rel)
 );
 """
+# Journals written before the index columns existed get them on opening.
+_ADDED_COLUMNS = {"index_error": "TEXT", "index_attempts": "INTEGER NOT NULL DEFAULT 0"}
+_COLUMNS = "sha256, path, state, record_id, reason, index_error, index_attempts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +61,11 @@ class JournalEntry:
 
     sha256: str
     path: str
-    state: str
+    state: JournalState
     record_id: str | None
     reason: str | None
+    index_error: str | None = None  # why the search index refused the record, last time
+    index_attempts: int = 0  # failed attempts to index it
 
 
 class Journal:
@@ -74,6 +84,10 @@ class Journal:
             # FULL: a state change reported to the user must survive a power cut.
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            have = {row[1] for row in self.db.execute("PRAGMA table_info(inputs)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in have:
+                    self.db.execute(f"ALTER TABLE inputs ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -85,22 +99,33 @@ class Journal:
     def get(self, sha256: str) -> JournalEntry | None:
         """The entry for these bytes, if any."""
         with self._errors():
-            row = self.db.execute(
-                "SELECT sha256, path, state, record_id, reason FROM inputs WHERE sha256 = ?", (sha256,)
-            ).fetchone()
+            row = self.db.execute(f"SELECT {_COLUMNS} FROM inputs WHERE sha256 = ?", (sha256,)).fetchone()
         return _entry(row) if row else None
 
-    def mark(self, sha256: str, path: str, state: str, record_id: str | None = None, reason: str | None = None) -> None:
-        """Record a new state for an input (a finished one forgets its planned objects)."""
+    def mark(self, sha256: str, path: str, state: JournalState, record_id: str | None = None,
+             reason: str | None = None) -> None:
+        """Record a new state for an input (a finished one forgets its planned objects; an
+        archived one its index errors)."""
         with self._errors():
             self.db.execute(
                 "INSERT INTO inputs (sha256, path, state, record_id, reason, updated_at) VALUES (?,?,?,?,?,?)"
                 " ON CONFLICT(sha256) DO UPDATE SET path=excluded.path, state=excluded.state,"
-                " record_id=excluded.record_id, reason=excluded.reason, updated_at=excluded.updated_at",
+                " record_id=excluded.record_id, reason=excluded.reason, updated_at=excluded.updated_at,"
+                " index_error=CASE WHEN excluded.state = 'archived' THEN NULL ELSE index_error END,"
+                " index_attempts=CASE WHEN excluded.state = 'archived' THEN 0 ELSE index_attempts END",
                 (sha256, _db_path(path), state, record_id, reason and shown(reason), now_iso()),
             )
-            if state != "started":
+            if state != JournalState.STARTED:
                 self.db.execute("DELETE FROM written WHERE sha256 = ?", (sha256,))
+
+    def index_failed(self, sha256: str, error: str) -> None:
+        """Keep why the search index refused a stored record, and count the attempt."""
+        with self._errors():
+            self.db.execute(
+                "UPDATE inputs SET index_error = ?, index_attempts = index_attempts + 1, updated_at = ?"
+                " WHERE sha256 = ?",
+                (shown(error), now_iso(), sha256),
+            )
 
     def plan_object(self, sha256: str, rel: str) -> None:
         """Note that the run is about to create object ``rel`` for the input ``sha256``."""
@@ -121,11 +146,22 @@ class Journal:
         with self._errors():
             self.db.execute("DELETE FROM written WHERE sha256 = ?", (sha256,))
 
-    def pending(self) -> list[JournalEntry]:
-        """Inputs stored but not yet indexed."""
+    def pending(self, max_attempts: int | None = None) -> list[JournalEntry]:
+        """Inputs stored but not yet indexed; with ``max_attempts``, only those that failed fewer times."""
         with self._errors():
             rows = self.db.execute(
-                "SELECT sha256, path, state, record_id, reason FROM inputs WHERE state = 'stored' ORDER BY updated_at"
+                f"SELECT {_COLUMNS} FROM inputs WHERE state = ? AND (? IS NULL OR index_attempts < ?)"
+                " ORDER BY updated_at",
+                (JournalState.STORED, max_attempts, max_attempts),
+            ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def index_failures(self) -> list[JournalEntry]:
+        """Stored records the search index refused, with the last reason."""
+        with self._errors():
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM inputs WHERE state = ? AND index_error IS NOT NULL ORDER BY updated_at",
+                (JournalState.STORED,),
             ).fetchall()
         return [_entry(row) for row in rows]
 
@@ -144,5 +180,5 @@ def _db_path(path: str) -> str | bytes:
 
 
 def _entry(row) -> JournalEntry:
-    sha, path, state, record_id, reason = row
-    return JournalEntry(sha, os.fsdecode(path) if isinstance(path, bytes) else path, state, record_id, reason)
+    sha, path, state, *rest = row
+    return JournalEntry(sha, os.fsdecode(path) if isinstance(path, bytes) else path, JournalState(state), *rest)

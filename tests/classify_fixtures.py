@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aktenarchiv.archive.registry import open_backend
+from aktenarchiv.archive.seal import write_record
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import Settings
 from aktenarchiv.models import ArchiveRecord, Classification, OcrResult, PageText
@@ -97,7 +98,7 @@ def make_record(store: ArchiveStore, text: str, classification: Classification, 
         original_object=f"objects/{sha[:2]}/{sha}", archival_object=None, archival_sha256=None,
         pages=(PageText(1, text, "ocr", 91.0),), engine="tesseract", classification=classification,
     )
-    store.write_record(record)
+    write_record(store, record)
     return record
 
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 from aktenarchiv.archive.store import ArchiveStore
-from aktenarchiv.classify import commands
 from aktenarchiv.classify.evaluate import evaluate
 from aktenarchiv.classify.model import FORMAT_VERSION, get_model, load_model, save_model
 from aktenarchiv.classify.stage import (
@@ -16,10 +15,10 @@ from aktenarchiv.classify.stage import (
     classify_document,
     resolve_model_path,
     shipped_model_path,
-    suggested_type,
 )
 from aktenarchiv.classify.synthetic.corpus import generate_corpus, write_labelled_dir
 from aktenarchiv.classify.train import LabelledText, base_corpus, train_from_examples
+from aktenarchiv.commands import classify as commands
 from aktenarchiv.config import DEFAULT_TAXONOMY, ClassifySettings
 from aktenarchiv.errors import ConfigError, ModelError
 from aktenarchiv.models import Classification
@@ -89,7 +88,7 @@ def test_unclear_document_goes_to_review_with_a_suggestion(shipped):
     cls = classify_document(ocr_result(text), SETTINGS, model=shipped)
     assert cls.needs_review and cls.doc_type is None
     assert cls.confidence < SETTINGS.review_threshold
-    assert suggested_type(cls) in DEFAULT_TAXONOMY
+    assert cls.suggested_type in DEFAULT_TAXONOMY and cls.method.startswith("model:")
 
 
 def test_threshold_decides_between_filing_and_review(shipped):
@@ -97,7 +96,7 @@ def test_threshold_decides_between_filing_and_review(shipped):
     never = classify_document(ocr_result(text), replace(SETTINGS, review_threshold=0.0), model=shipped)
     always = classify_document(ocr_result(text), replace(SETTINGS, review_threshold=1.01), model=shipped)
     assert never.doc_type is not None and not never.needs_review
-    assert always.doc_type is None and always.needs_review and suggested_type(always) == never.doc_type
+    assert always.doc_type is None and always.needs_review and always.suggested_type == never.doc_type
 
 
 def test_rule_overrides_the_model(shipped):
@@ -191,12 +190,12 @@ _SCHOOL = ("Schulzeugnis der Grundschule am Park, Klasse 4b, Schuljahr 2023/24. 
 @pytest.mark.slow  # trains two models
 def test_label_then_train_changes_the_prediction(tmp_path):
     runner = CliRunner()
-    unknown = Classification(doc_type=None, needs_review=True, method="model:x:suggest:sonstiges")
+    unknown = Classification(doc_type=None, needs_review=True, method="model:x", suggested_type="sonstiges")
     settings, records = make_archive(tmp_path, [(_SCHOOL.format(n=n), unknown) for n in range(3)])
     model_before = train_from_examples(base_corpus(600, seed=3))
     probe = ocr_result(_SCHOOL.format(n=7))
     before = classify_document(probe, SETTINGS, model=model_before)
-    assert (before.doc_type or suggested_type(before)) != "urkunde"
+    assert (before.doc_type or before.suggested_type) != "urkunde"
 
     review = runner.invoke(commands.app, ["review", "--json"], obj=settings)
     assert review.exit_code == 0, review.output
@@ -216,6 +215,21 @@ def test_label_then_train_changes_the_prediction(tmp_path):
     after_model = load_model(resolve_model_path(SETTINGS, settings.archive_dir))
     assert after_model.meta["counts"]["urkunde"] > 3 and after_model.meta["metrics"]["n"] == 60
     assert classify_document(probe, SETTINGS, model=after_model).doc_type == "urkunde"
+
+
+def test_a_manifest_with_the_old_suggestion_in_the_method_still_loads(tmp_path):
+    settings, records = make_archive(tmp_path, [("Text", Classification(doc_type=None, needs_review=True,
+                                                                        method="model:x", suggested_type="antrag"))])
+    manifest = next((settings.archive_dir / "records").glob("*/*.json"))
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    del data["classification"]["suggested_type"]  # as written before it was a field
+    data["classification"]["method"] = "model:x:suggest:antrag"
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+
+    cls = ArchiveStore(settings.archive_dir).read_record(records[0].id).classification
+    assert (cls.method, cls.suggested_type, cls.needs_review) == ("model:x", "antrag", True)
+    review = CliRunner().invoke(commands.app, ["review", "--json"], obj=settings)
+    assert json.loads(review.stdout)["suggested"] == "antrag"
 
 
 def test_label_rejects_unknown_type(tmp_path):
@@ -241,7 +255,7 @@ def test_public_api_is_pinned():
     assert sorted(classify.__all__) == sorted([
         "STAGE_VERSION", "LabelledText", "TextModel", "classify_document", "corrected_records", "evaluate",
         "extract_fields", "get_model", "load_labelled_dir", "load_model", "load_stage_model",
-        "resolve_model_path", "save_model", "shipped_model_path", "suggested_type", "train_from_examples",
+        "resolve_model_path", "save_model", "shipped_model_path", "train_from_examples",
     ])
     assert all(hasattr(classify, name) for name in classify.__all__)
 

@@ -12,7 +12,8 @@ from aktenarchiv.archive.base import SearchQuery
 from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.fsio import sha256_file
-from aktenarchiv.pipeline import ARCHIVED, DUPLICATE, QUARANTINED, ingest
+from aktenarchiv.pipeline import ingest
+from aktenarchiv.states import OutcomeStatus
 
 
 @pytest.fixture
@@ -38,10 +39,10 @@ def batch(tmp_path, make_scan, make_text_pdf):
 def test_ingest_search_show_verify(batch, settings):
     report = ingest([batch], settings)
     by_name = {Path(o.path).name: o for o in report.outcomes}
-    assert {n for n, o in by_name.items() if o.status == ARCHIVED} == {
+    assert {n for n, o in by_name.items() if o.status == OutcomeStatus.ARCHIVED} == {
         "bauantrag.png", "akte.tiff", "rechnung.pdf", "foto.jpg", "vertrag.pdf"}
-    assert by_name["leer.pdf"].status == QUARANTINED and "empty" in by_name["leer.pdf"].reason
-    assert by_name["notiz.tif"].status == QUARANTINED
+    assert by_name["leer.pdf"].status == OutcomeStatus.QUARANTINED and "empty" in by_name["leer.pdf"].reason
+    assert by_name["notiz.tif"].status == OutcomeStatus.QUARANTINED
     assert report.exit_code == 4
     store = ArchiveStore(settings.archive_dir)
     # Nothing lost: quarantined files are kept with their reason.
@@ -73,12 +74,12 @@ def test_ingest_search_show_verify(batch, settings):
     assert digital.archival_object is None  # born-digital PDFs are kept as they are
     # Originals are byte-exact and content-addressed.
     for name, outcome in by_name.items():
-        if outcome.status == ARCHIVED:
+        if outcome.status == OutcomeStatus.ARCHIVED:
             assert sha256_file(store.path(store.read_record(outcome.record_id).original_object)) == outcome.record_id
     assert store.verify().ok
 
     again = ingest([batch], settings)
-    assert again.count(ARCHIVED) == 0 and again.count(DUPLICATE) == 5
+    assert again.count(OutcomeStatus.ARCHIVED) == 0 and again.count(OutcomeStatus.DUPLICATE) == 5
     assert len(list(store.record_ids())) == 5
 
 
@@ -114,7 +115,7 @@ def test_images_ocrmypdf_refuses_are_converted_not_quarantined(tmp_path, setting
     Image.fromarray(np.array(page).astype("uint16") * 257).save(folder / "grau16.tif", dpi=(150, 150))
     page.convert("CMYK").save(folder / "cmyk.jpg", dpi=(150, 150))
     report = ingest([folder], settings)
-    assert report.count(ARCHIVED) == 3, [(o.path, o.reason) for o in report.outcomes]
+    assert report.count(OutcomeStatus.ARCHIVED) == 3, [(o.path, o.reason) for o in report.outcomes]
     store = ArchiveStore(settings.archive_dir)
     for outcome in report.outcomes:
         record = store.read_record(outcome.record_id)
@@ -134,11 +135,11 @@ def test_copies_within_a_batch_share_the_first_copys_fate(tmp_path, make_scan, i
     report = ingest([folder], settings)
     by_name = {Path(o.path).name: o for o in report.outcomes}
     assert len(report.outcomes) == 4
-    assert by_name["brief.png"].status == ARCHIVED
+    assert by_name["brief.png"].status == OutcomeStatus.ARCHIVED
     copy = by_name["brief_kopie.png"]
     # The copy points at a record that exists.
-    assert copy.status == DUPLICATE and copy.record_id == by_name["brief.png"].record_id
+    assert copy.status == OutcomeStatus.DUPLICATE and copy.record_id == by_name["brief.png"].record_id
     assert ArchiveStore(settings.archive_dir).has_record(copy.record_id)
     # A copy of a quarantined file is quarantined too, never "duplicate" of a missing record.
     empty = by_name["d_auch_leer.pdf"]
-    assert empty.status == QUARANTINED and "c_leer.pdf" in empty.reason and "empty file" in empty.reason
+    assert empty.status == OutcomeStatus.QUARANTINED and "c_leer.pdf" in empty.reason and "empty file" in empty.reason

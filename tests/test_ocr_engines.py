@@ -17,7 +17,8 @@ from aktenarchiv.errors import ConfigError
 from aktenarchiv.fsio import sha256_file
 from aktenarchiv.ingest.journal import Journal
 from aktenarchiv.ocr.registry import get_engine
-from aktenarchiv.pipeline import ARCHIVED, DUPLICATE, QUARANTINED, ingest
+from aktenarchiv.pipeline import ingest
+from aktenarchiv.states import OutcomeStatus
 from fake_engines import FIXED_TEXT, processes_with
 
 
@@ -33,8 +34,8 @@ def test_instant_engine_runs_the_whole_pipeline(tmp_path, make_scan, make_text_p
     report = ingest([folder], instant_settings)
     by_name = {Path(o.path).name: o for o in report.outcomes}
     assert {n: o.status for n, o in by_name.items()} == {
-        "Hundesteuer.png": ARCHIVED, "akte.tiff": ARCHIVED, "Sondernutzung.pdf": ARCHIVED, "satzung.pdf": ARCHIVED,
-        "leer.pdf": QUARANTINED, "kopie.png": DUPLICATE}
+        "Hundesteuer.png": OutcomeStatus.ARCHIVED, "akte.tiff": OutcomeStatus.ARCHIVED, "Sondernutzung.pdf": OutcomeStatus.ARCHIVED, "satzung.pdf": OutcomeStatus.ARCHIVED,
+        "leer.pdf": OutcomeStatus.QUARANTINED, "kopie.png": OutcomeStatus.DUPLICATE}
     assert report.exit_code == 4
     store = ArchiveStore(instant_settings.archive_dir)
     tiff = store.read_record(by_name["akte.tiff"].record_id)
@@ -49,7 +50,7 @@ def test_instant_engine_runs_the_whole_pipeline(tmp_path, make_scan, make_text_p
     assert store.verify().ok
 
     again = ingest([folder], instant_settings)
-    assert again.count(DUPLICATE) == 5 and again.count(ARCHIVED) == 0
+    assert again.count(OutcomeStatus.DUPLICATE) == 5 and again.count(OutcomeStatus.ARCHIVED) == 0
 
 
 def _batch(make_scan, make_text_pdf, tmp_path) -> Path:
@@ -77,7 +78,7 @@ def test_crashing_program_quarantines_the_scan_exit_4(cli, ocr_engine, make_scan
     ocr_engine("CrashingEngine")
     result = cli("ingest", _batch(make_scan, make_text_pdf, tmp_path), "--json")
     assert result.exit_code == 4, result.output
-    [shown] = [o for o in json.loads(result.stdout)["outcomes"] if o["status"] == QUARANTINED]
+    [shown] = [o for o in json.loads(result.stdout)["outcomes"] if o["status"] == OutcomeStatus.QUARANTINED]
     assert shown["path"].endswith("scan.png") and "fake-tesseract was killed by SIGSEGV" in shown["reason"]
     reason = _reasons(archive_dir)["scan.png"]
     assert reason["copy_kept"] and reason["reason"].startswith("OCR failed: fake-tesseract was killed by SIGSEGV")

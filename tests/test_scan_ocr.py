@@ -9,7 +9,8 @@ import pytest
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.models import ArchiveRecord, PageText
 from aktenarchiv.ocr.textlayer import read_text_layer
-from aktenarchiv.pipeline import ARCHIVED, ingest
+from aktenarchiv.pipeline import ingest
+from aktenarchiv.states import OutcomeStatus
 from PIL import Image
 from scan_drawing import blank_back, letter_page
 
@@ -36,7 +37,7 @@ def duplex_tiff(tmp_path):
 def test_pages_are_turned_upright_and_blank_backs_marked(duplex_tiff, settings):
     report = ingest([duplex_tiff], settings)
     (outcome,) = report.outcomes
-    assert outcome.status == ARCHIVED
+    assert outcome.status == OutcomeStatus.ARCHIVED
     record = ArchiveStore(settings.archive_dir).read_record(outcome.record_id)
     first, back, side = record.pages
     assert (first.rotation, side.rotation) == (180, 90)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from aktenarchiv.archive.audit import AuditLog
-from aktenarchiv.archive.seal import commit_record_change, finish_pending
+from aktenarchiv.archive.seal import commit_record_change, finish_pending, write_record
 from aktenarchiv.archive.store import ArchiveStore, manifest_bytes
 from aktenarchiv.models import ArchiveRecord, PageText
 
@@ -229,7 +229,7 @@ def test_every_manifest_write_is_sealed(archive_dir):
                            page_count=1, ingested_at="2024-03-05T10:00:00+00:00", title="x",
                            original_object=f"objects/dd/{sha}", archival_object=None, archival_sha256=None,
                            pages=(PageText(1, "x", "ocr", 90.0),), engine="t")
-    store.write_record(record, "qa-approve", {"by": "pruefer"})
+    write_record(store, record, "qa-approve", {"by": "pruefer"})
     [entry] = AuditLog(archive_dir).entries_for(sha)
     assert entry.event == "qa-approve" and entry.details["by"] == "pruefer"
     assert entry.details["manifest_sha256"] == hashlib.sha256(manifest_bytes(record)).hexdigest()

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 from aktenarchiv.classify.extract import find_dates
-from aktenarchiv.ingest.legacy import parse_date
+from aktenarchiv.migrate.folder import parse_date
 from aktenarchiv.textnorm import expand_year, fold, fold_ocr
 
 

@@ -1,9 +1,9 @@
 """``akte label``, ``akte train``, ``akte review`` and ``akte classify-eval``.
 
-A Typer sub-app; ``cli.py`` merges it into the top level with ``app.add_typer(commands.app)``
+A Typer sub-app; ``cli.py`` merges it into the top level with ``app.add_typer(classify.app)``
 (no name, so the commands stand beside ``ingest`` and ``search``). The root callback puts
 the run's ``config.Settings`` on ``ctx.obj``. Errors are raised as ``AkteError`` subclasses;
-``cli.py`` maps them to exit codes. Data goes to stdout, progress to stderr.
+the root group maps them to exit codes. Data goes to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -21,34 +21,27 @@ from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
 from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
-from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, ConfigError, InputFileError
-from ..fsio import sha256_file
-from ..models import ArchiveRecord
-from .evaluate import evaluate, held_out_metrics
-from .model import save_model
-from .stage import (
+from ..classify.evaluate import evaluate, held_out_metrics
+from ..classify.model import save_model
+from ..classify.stage import (
     archive_model_path,
     load_stage_model,
     resolve_model_path,
-    suggested_type,
 )
-from .train import (
+from ..classify.train import (
     base_corpus,
     corrected_records,
     describe_examples,
     load_labelled_dir,
     train_from_examples,
 )
+from ..config import Settings
+from ..errors import AkteError, ArchiveUnavailableError, InputFileError
+from ..fsio import sha256_file
+from ..models import ArchiveRecord
+from ._common import settings_of
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    settings = ctx.obj
-    if not isinstance(settings, Settings):
-        raise ConfigError("no settings: the root command must put config.Settings on ctx.obj")
-    return settings
 
 
 def _err(message: str) -> None:
@@ -75,7 +68,7 @@ def label(
     note: Optional[str] = typer.Option(None, "--note", help="Why (kept in the record's audit)."),
 ) -> None:
     """Set a record's document type by hand (clears the review flag; audited)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if doc_type not in settings.classify.taxonomy:
         raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
     store = ArchiveStore(settings.archive_dir)
@@ -88,11 +81,13 @@ def label(
         "from_type": before.doc_type,
         "from_method": before.method,
         "from_confidence": before.confidence,
+        "from_suggested": before.suggested_type,
         "to_type": doc_type,
     }
     if note:
         entry["note"] = note
-    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual")
+    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual",
+                             suggested_type=None)
     updated = replace(record, classification=classification, audit=record.audit + (entry,))
     commit_record_change(store, updated, "label", {k: v for k, v in entry.items() if k not in ("at", "by")})
     _reindex(settings, [updated])
@@ -124,7 +119,7 @@ def train(
     eval_n: int = typer.Option(300, "--eval-n", help="Held-out generated documents to measure (0: none)."),
 ) -> None:
     """Train the archive's model from labelled folders and clerks' corrections."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     examples = base_corpus(base_n, taxonomy=settings.classify.taxonomy) if base else []
     if labelled_dir is not None:
@@ -150,7 +145,7 @@ def review(
     as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
 ) -> None:
     """List records that need a clerk's decision on their type."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     store = ArchiveStore(settings.archive_dir)
     backend = open_backend(settings)
     try:
@@ -159,7 +154,7 @@ def review(
         backend.close()
     for hit in page.hits:
         cls = store.read_record(hit.id).classification
-        row = {"id": hit.id, "title": hit.title, "suggested": suggested_type(cls), "confidence": cls.confidence}
+        row = {"id": hit.id, "title": hit.title, "suggested": cls.suggested_type, "confidence": cls.confidence}
         if as_json:
             typer.echo(json.dumps(row, ensure_ascii=False))
         else:
@@ -175,7 +170,7 @@ def classify_eval(
     as_json: bool = typer.Option(False, "--json", help="The full report as JSON."),
 ) -> None:
     """Measure the classifier on a labelled directory (accuracy, review rate, extraction)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     items = load_labelled_dir(labelled_dir, text_of=_text_from_archive(ArchiveStore(settings.archive_dir)))
     truth_file = labelled_dir / "truth.json"
     truth = None

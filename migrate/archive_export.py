@@ -30,17 +30,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ..archive.confine import MissingFileError, inside
+from ..archive.seal import write_record
+from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 from ..errors import ArchiveUnavailableError, InputFileError
 from ..models import ArchiveRecord, document_id, now_iso
-from .confine import MissingFileError, inside
-from .store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
+from ..states import MigrationStatus
 
 FORMAT = "aktenarchiv-export"
 VERSION = 1
 DESCRIPTOR = "akte-export.json"
 
 
-ItemSink = Callable[[str, str, "str | None"], None]  # (record id, status, reason)
+ItemSink = Callable[[str, MigrationStatus, "str | None"], None]  # (record id, status, reason)
 
 
 def _bounded_map(func: Callable, items: Iterator, workers: int) -> Iterator:
@@ -67,11 +69,11 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
         with guard:
             return locks.setdefault(rel, threading.Lock())
 
-    def one(record_id: str) -> tuple[str, str, str | None]:
+    def one(record_id: str) -> tuple[str, MigrationStatus, str | None]:
         try:
             record = store.read_record(record_id)
         except (ValueError, KeyError, TypeError) as exc:
-            return record_id, "failed", f"broken manifest: {exc}"
+            return record_id, MigrationStatus.FAILED, f"broken manifest: {exc}"
         new_manifest = json.dumps(record.to_json(), ensure_ascii=False, indent=1, sort_keys=True).encode()
         manifest_path = target.root / "records" / record_id[:2] / f"{record_id}.json"
         unchanged = manifest_path.is_file() and manifest_path.read_bytes() == new_manifest
@@ -80,19 +82,20 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
             objects.append((record.archival_object, record.archival_sha256))
         missing = [(rel, sha) for rel, sha in objects if not _same(target.root / rel, store.root / rel)]
         if unchanged and not missing:
-            return record_id, "skipped", "already exported, unchanged"
+            return record_id, MigrationStatus.UNCHANGED, "already exported, unchanged"
         if dry_run:
-            return record_id, "would-export", None
+            return record_id, MigrationStatus.WOULD_EXPORT, None
         for rel, sha in missing:
             with lock_for(rel):
                 if _same(target.root / rel, store.root / rel):
                     continue  # another record's thread copied it meanwhile
                 if atomic_copy(store.root / rel, target.root / rel) != sha:
                     (target.root / rel).unlink(missing_ok=True)
-                    return record_id, "failed", f"{rel} does not match its hash in the archive (run akte verify)"
+                    return (record_id, MigrationStatus.FAILED,
+                            f"{rel} does not match its hash in the archive (run akte verify)")
         if not unchanged:
             atomic_write_bytes(manifest_path, new_manifest)  # last: the record is complete
-        return record_id, "exported", None
+        return record_id, MigrationStatus.EXPORTED, None
 
     for item in _bounded_map(one, store.record_ids(), workers):
         on_item(*item)
@@ -312,7 +315,7 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
 
     for record_id, incoming in _bounded_map(check, _export_manifests(source.root), workers):
         if isinstance(incoming, str):
-            on_item(record_id, "failed", incoming)
+            on_item(record_id, MigrationStatus.FAILED, incoming)
             continue
         try:
             outcome = _land(incoming, store, on_record, source.root, dry_run)
@@ -324,21 +327,21 @@ def import_export(src: Path, store: ArchiveStore, on_record: Callable[[ArchiveRe
 
 
 def _land(incoming: _Incoming, store: ArchiveStore, on_record: Callable[[ArchiveRecord], None],
-          origin: Path, dry_run: bool) -> tuple[str, str | None]:
+          origin: Path, dry_run: bool) -> tuple[MigrationStatus, str | None]:
     """Bring one checked record into ``store``; (status, reason). Never replaces anything."""
     record = incoming.record
     if store.has_record(record.id):
         try:
             here = _comparable(store.read_record(record.id))
         except (ValueError, KeyError, TypeError) as exc:
-            return "conflict", f"a record with this id is here but its manifest is unreadable ({exc}); nothing changed"
+            return MigrationStatus.CONFLICT, f"a record with this id is here but its manifest is unreadable ({exc}); nothing changed"
         theirs = _comparable(record)
         if here == theirs:
-            return "duplicate", "already in this archive"
+            return MigrationStatus.SKIPPED, "already in this archive"
         differ = ", ".join(sorted(k for k in set(here) | set(theirs) if here.get(k) != theirs.get(k)))
-        return "conflict", f"a different record with this id is already here (differs in: {differ}); nothing changed"
+        return MigrationStatus.CONFLICT, f"a different record with this id is already here (differs in: {differ}); nothing changed"
     if dry_run:
-        return "would-import", None
+        return MigrationStatus.WOULD_IMPORT, None
     written: list[Path] = []
     for path, rel, sha in incoming.objects:
         target = store.root / rel
@@ -347,15 +350,15 @@ def _land(incoming: _Incoming, store: ArchiveStore, on_record: Callable[[Archive
                 continue  # the same object is already here (shared archival PDF, or an interrupted run)
             for done in written:
                 done.unlink(missing_ok=True)
-            return "failed", f"{rel} already exists in this archive with other content; nothing changed (run akte verify)"
+            return MigrationStatus.FAILED, f"{rel} already exists in this archive with other content; nothing changed (run akte verify)"
         # Verify after write: read back what is on disk, not what was sent.
         if atomic_copy(path, target) != sha or sha256_file(target) != sha:
             for done in (*written, target):
                 done.unlink(missing_ok=True)
-            return "failed", f"{rel} changed while being written"
+            return MigrationStatus.FAILED, f"{rel} changed while being written"
         written.append(target)
     note = {"event": "imported", "at": now_iso(), "from_export": str(origin)}
     record = replace(record, audit=(*record.audit, note))
-    store.write_record(record)  # manifest last: the record now exists
+    write_record(store, record)  # manifest last (sealed): the record now exists
     on_record(record)
-    return "imported", None
+    return MigrationStatus.IMPORTED, None

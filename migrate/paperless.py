@@ -25,8 +25,8 @@ from ..archive.confine import MissingFileError, OutsideError, confined_file, ins
 from ..errors import InputFileError
 from ..models import ImportMeta
 from ..textnorm import fold
+from .folder import Failed
 from .jsonstream import JsonStreamError, iter_json_array
-from .legacy import Failed
 
 FILE_KEY = "__exported_file_name__"
 ARCHIVE_KEY = "__archive_file_name__"

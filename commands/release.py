@@ -3,8 +3,9 @@
 ``akte qa sample BATCH`` lists the pages of the batch's sample and what each still needs;
 ``akte qa signoff ID [PAGE …] [--fail REASON]`` records a person's look at sampled pages;
 ``akte release BATCH`` checks everything and writes the release certificate. The logic is in
-:mod:`aktenarchiv.sampling` and :mod:`aktenarchiv.release`; ``cli.py`` registers these
-commands, and errors become exit codes there.
+:mod:`aktenarchiv.sampling` and :mod:`aktenarchiv.release`. ``qa sample`` and ``qa signoff``
+join ``akte qa`` (this module adds them to its app); ``cli.py`` joins :data:`app` at the top
+level; errors are raised as ``AkteError`` and become exit codes in the root group.
 """
 
 from __future__ import annotations
@@ -14,20 +15,23 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .archive.certificate import certificate_paths
-from .archive.seal import commit_record_change
-from .archive.store import ArchiveStore
-from .batches import load_batch
-from .cli import command, emit_json, err, out, settings_of
-from .errors import AkteError
-from .qa_commands import RecordId, qa_app
-from .release import ReleaseBlockedError, batch_records, refuse_if_released, release_batch
-from .sampling import batch_sample, sign_off
+from ..archive.certificate import certificate_paths
+from ..archive.seal import commit_record_change
+from ..archive.store import ArchiveStore
+from ..batches import load_batch
+from ..errors import AkteError
+from ..release import ReleaseBlockedError, batch_records, refuse_if_released, release_batch
+from ..sampling import batch_sample, sign_off
+from ._common import emit_json, err, out, settings_of
+from .qa import RecordId
+from .qa import app as qa_app
+
+app = typer.Typer()
 
 BatchName = Annotated[str, typer.Argument(metavar="BATCH", help="The batch name given to `akte ingest --batch`.")]
 
 
-@command("sample", target=qa_app)
+@qa_app.command("sample")
 def sample(
     ctx: typer.Context,
     name: BatchName,
@@ -52,7 +56,7 @@ def sample(
               "sign off with `akte qa signoff ID [PAGE …]`")
 
 
-@command("signoff", target=qa_app)
+@qa_app.command("signoff")
 def signoff(
     ctx: typer.Context,
     record_id: RecordId,
@@ -72,7 +76,7 @@ def signoff(
     out.print(f"{updated.id[:12]}  page(s) {', '.join(map(str, entry['pages']))} {verdict} ({escape(entry['by'])})")
 
 
-@command("release")
+@app.command("release")
 def release(
     ctx: typer.Context,
     name: BatchName,

@@ -1,43 +1,46 @@
 """How ``akte`` reports problems: typed errors become exit codes, nothing else leaks.
 
-``handles_errors`` wraps every command: an ``AkteError`` prints one line and exits with its
-code; any other exception is a bug, reported as ``internal error: <type>: <message>`` (exit
-70) with the traceback only under ``--verbose``; Typer's own exits and usage errors pass
-through. Every message, log line and traceback goes through :func:`config.redact` first, so
-the run's secrets (Elasticsearch password, API key, URL user info) are never printed.
+:class:`AkteGroup` is the root command group; every command and the root callback run inside
+its ``invoke``, so it is the one place where errors become exit codes: an ``AkteError``
+prints one line and exits with its code; any other exception is a bug, reported as
+``internal error: <type>: <message>`` (exit 70). The log file of the archive keeps every
+error with its traceback; stderr shows the traceback only under ``--verbose``. Typer's own
+exits and usage errors pass through. Every message, log line and traceback goes through
+:func:`config.redact` first, so the run's secrets (Elasticsearch password, API key, URL user
+info) are never printed.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import sys
 import traceback
-from typing import Callable
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
+from typer.core import TyperGroup
 
-from .config import redact
-from .errors import AkteError, ExitCode
+from .. import logs
+from ..config import Settings, redact
+from ..errors import AkteError, ExitCode
 
 err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
+log = logging.getLogger(__name__)
 
 
 class _Redactor(logging.Filter):
     """Takes the run's secrets (Elasticsearch password, API key, URL user info) out of every
-    log line: the HTTP client logs node URLs, even at the default WARNING level. It also drops
-    the tracebacks libraries attach to their warnings unless ``--verbose`` asked for them."""
+    log line, on every handler: the HTTP client logs node URLs, even at the default WARNING
+    level. (Tracebacks stay in the log file; stderr shows them only with ``--verbose``.)"""
 
     secrets: tuple[str, ...] = ()
-    verbose: bool = False
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.verbose:
-            record.exc_info, record.exc_text, record.stack_info = None, None, None
         if self.secrets:
             record.msg, record.args = redact(record.getMessage(), self.secrets), ()
             if record.exc_info and not record.exc_text:
@@ -54,21 +57,15 @@ def _print_traceback(exc: BaseException) -> None:
         err.print(Text(redact("".join(traceback.format_exception(exc)), _REDACTOR.secrets)), soft_wrap=True)
 
 
-def handles_errors(func: Callable) -> Callable:
-    """Turn our typed errors into a message on stderr and the matching exit code.
+class AkteGroup(TyperGroup):
+    """The root command group: turns errors into a message on stderr and the matching exit code."""
 
-    Anything else is a bug: it is reported in one line as an internal error (exit 70), with
-    the traceback only under ``--verbose``. Typer's and Click's own exits and usage errors
-    pass through unchanged.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except AkteError as exc:
-            # soft_wrap: one line per message, so paths and ids stay whole for grep and scripts
-            err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}", soft_wrap=True)
+            log.info("%s (exit %d)", exc.message, int(exc.exit_code), exc_info=True, extra={"shown": True})
+            err.print(f"[red]error:[/red] {escape(redact(exc.message, _REDACTOR.secrets))}")
             _print_traceback(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except BrokenPipeError:
@@ -77,30 +74,28 @@ def handles_errors(func: Callable) -> Callable:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
+            log.info("interrupted", extra={"shown": True})
             err.print("[yellow]interrupted[/yellow]: run the same command again to continue")
             raise typer.Exit(130) from None
         except Exception as exc:
             if type(exc).__module__.partition(".")[0] in ("typer", "click"):
                 raise  # Exit, Abort, BadParameter …: Typer reports these itself
-            message = redact(f"{type(exc).__name__}: {exc}", _REDACTOR.secrets)
-            err.print(f"[red]internal error:[/red] {escape(message)}", soft_wrap=True)
+            log.error("internal error", exc_info=True, extra={"shown": True})
+            err.print(f"[red]internal error:[/red] {escape(redact(f'{type(exc).__name__}: {exc}', _REDACTOR.secrets))}")
+            where = logs.log_path(ctx.obj.archive_dir) if isinstance(ctx.obj, Settings) else None
             if not logging.getLogger().isEnabledFor(logging.DEBUG):
-                err.print("[dim]rerun with --verbose for the traceback, and please report it[/dim]")
+                kept = f"the traceback is in {escape(str(where))}; " if where and where.is_file() else ""
+                err.print(f"[dim]{kept}rerun with --verbose to see it here, and please report it[/dim]")
             _print_traceback(exc)
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
-    return wrapper
 
-
-def setup_logging(verbose: bool) -> None:
-    """Log to stderr (DEBUG with ``--verbose``, else WARNING), through the redacting filter."""
-    level = logging.DEBUG if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger().setLevel(level)  # basicConfig configures only once per process
-    for handler in logging.getLogger().handlers:
-        if _REDACTOR not in handler.filters:
-            handler.addFilter(_REDACTOR)
-    _REDACTOR.secrets, _REDACTOR.verbose = (), verbose
+def setup_logging(archive_dir: Path | None, verbose: bool) -> None:
+    """Log to stderr (DEBUG with ``--verbose``, else WARNING) and to the archive's log file,
+    through the redacting filter."""
+    logs.setup_logging(archive_dir, verbose, filters=(_REDACTOR,))
+    if archive_dir is None:
+        _REDACTOR.secrets = ()
 
 
 def keep_secret(secrets: tuple[str, ...]) -> None:

@@ -3,8 +3,8 @@
 ``akte qa [--batch NAME] [--json]`` lists the records waiting for a check with their findings;
 ``akte qa approve ID [--note TEXT]`` and ``akte qa reject ID --reason TEXT`` record the
 decision in the record's audit trail (the manifest is rewritten crash-safely, sealed in the
-audit chain). Registered
-on the main app by ``cli.py``, where errors become exit codes.
+audit chain). ``cli.py`` joins this app as ``akte qa``; errors are raised as ``AkteError``
+subclasses and become exit codes in the root group (``_errors.AkteGroup``).
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .archive.seal import commit_record_change
-from .archive.store import ArchiveStore
-from .cli import command, emit_json, err, out, settings_of
-from .qa import QaStatus, decide, findings, qa_status
-from .release import refuse_if_released
+from ..archive.seal import commit_record_change
+from ..archive.store import ArchiveStore
+from ..qa import QaStatus, decide, findings, qa_status
+from ..release import refuse_if_released
+from ._common import emit_json, err, out, settings_of
 
-qa_app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
+app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
 
 RecordId = Annotated[str, typer.Argument(metavar="ID", help="Record id or a unique prefix (≥ 6 characters).")]
 
 
-@qa_app.callback()
+@app.callback()
 def queue(
     ctx: typer.Context,
     json_out: Annotated[bool, typer.Option("--json", help="Print the queue as a JSON list.")] = False,
@@ -67,7 +67,7 @@ def _decide(ctx: typer.Context, record_id: str, approve: bool, text: str | None)
     out.print(f"{updated.id[:12]}  {qa_status(record)} → {qa_status(updated)}")
 
 
-@command("approve", target=qa_app)
+@app.command("approve")
 def approve(
     ctx: typer.Context,
     record_id: RecordId,
@@ -77,7 +77,7 @@ def approve(
     _decide(ctx, record_id, True, note)
 
 
-@command("reject", target=qa_app)
+@app.command("reject")
 def reject(
     ctx: typer.Context,
     record_id: RecordId,

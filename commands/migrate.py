@@ -1,6 +1,6 @@
-"""Administrator commands of ``akte``: ``migrate …`` (and the index maintenance beside it).
+"""``akte migrate …``: legacy folders, paperless-ngx exports, archive export and import.
 
-Registered on the main app by ``cli.py``; errors are mapped to exit codes there.
+Joined to the root app by ``cli.py`` under the name ``migrate``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from . import migrate as jobs
-from .cli import BarProgress, _progress, command, err, settings_of
+from ..migrate import jobs
+from ..states import MigrationStatus
+from ._common import BarProgress, err, progress_bars, settings_of
 
-migrate_app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
-                          no_args_is_help=True)
+app = typer.Typer(help="Migration jobs: legacy folders, paperless-ngx exports, archive export/import.",
+                  no_args_is_help=True)
 
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would happen; change nothing.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, help="Items processed at once (default: one per core).")]
@@ -36,7 +37,7 @@ def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
     for item in report.failures:
         where = item.get("origin") or item.get("path") or item.get("id")
         err.print(f"  [red]{item['status']}[/red] {escape(str(where))}: {escape(str(item.get('reason')))}")
-    problems = report.count(jobs.FAILED) + report.count(jobs.CONFLICT)
+    problems = report.count(MigrationStatus.FAILED) + report.count(MigrationStatus.CONFLICT)
     if problems > len(report.failures):
         err.print(f"  … and {problems - len(report.failures)} more failures")
     for note in report.notes:
@@ -48,13 +49,13 @@ def _finish(report: jobs.MigrationReport, json_out: bool) -> None:
 
 def _run_job(label: str, total: int, job, json_out: bool) -> None:
     """Run one migration job under an item progress bar, then print its report."""
-    with _progress("items") as progress:
+    with progress_bars("items") as progress:
         report = job(BarProgress(progress, total, label))
     jobs.log_job(report)
     _finish(report, json_out)
 
 
-@command("import-folder", target=migrate_app)
+@app.command("import-folder")
 def import_folder(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="Folder of legacy scans/PDFs (searched recursively).")],
@@ -70,7 +71,7 @@ def import_folder(
         src, metadata, settings, workers=workers, dry_run=dry_run, progress=sink, encoding=encoding), json_out)
 
 
-@command("import-paperless", target=migrate_app)
+@app.command("import-paperless")
 def import_paperless(
     ctx: typer.Context,
     export_dir: Annotated[Path, typer.Argument(metavar="EXPORT_DIR", help="Folder written by paperless-ngx's document_exporter.")],
@@ -82,7 +83,7 @@ def import_paperless(
         export_dir, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
 
 
-@command("export", target=migrate_app)
+@app.command("export")
 def export(
     ctx: typer.Context,
     dest: Annotated[Path, typer.Argument(help="Export folder (created; an existing export is updated).")],
@@ -94,7 +95,7 @@ def export(
         dest, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
 
 
-@command("import", target=migrate_app)
+@app.command("import")
 def import_(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="A folder written by `akte migrate export`.")],
@@ -104,40 +105,3 @@ def import_(
     settings = settings_of(ctx)
     _run_job("import", jobs.count_archive_export(src), lambda sink: jobs.import_archive(
         src, settings, workers=workers, dry_run=dry_run, progress=sink), json_out)
-
-
-@command("reindex")
-def reindex(
-    ctx: typer.Context,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="Rebuild this backend's index (sqlite or elasticsearch).")] = None,
-    pending: Annotated[bool, typer.Option("--pending", help="Only index records waiting since an outage.")] = False,
-) -> None:
-    """Rebuild the search index from the archive store (new version, atomic switch, resumable)."""
-    from dataclasses import replace
-
-    from .archive.store import ArchiveStore
-    from .errors import ConfigError
-
-    settings = settings_of(ctx)
-    if backend:
-        if backend not in ("sqlite", "elasticsearch"):
-            raise ConfigError(f"backend {backend!r}: use 'sqlite' or 'elasticsearch'")
-        settings = replace(settings, backend=backend)
-    total = 0 if pending else sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
-    with _progress("records") as progress:
-        task = progress.add_task(f"reindex {settings.backend}", total=total, visible=not pending)
-        outcome = jobs.reindex(settings, pending_only=pending, progress=lambda n: progress.advance(task, n))
-    err.print(f"{outcome.pending_indexed} pending record(s) indexed into {outcome.backend}")
-    report = outcome.report
-    if report is None:
-        return
-    for record_id, reason in list(report.bulk.errors.items())[:50]:
-        err.print(f"  [red]failed[/red] {record_id[:12]}: {escape(reason)}")
-    if not report.switched:
-        from .errors import ArchiveUnavailableError
-
-        raise ArchiveUnavailableError(
-            f"{len(report.bulk.errors)} record(s) failed; the old index stays live, run `akte reindex` again to resume"
-        )
-    resumed = " (resumed)" if report.resumed else ""
-    err.print(f"[green]rebuilt[/green] {outcome.backend} index {report.index}{resumed}: {outcome.records} records indexed")

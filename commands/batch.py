@@ -1,6 +1,7 @@
 """``akte batch show NAME``: what one scan batch holds, and whether it is complete.
 
-Registered on the main app by ``cli.py``, where errors become exit codes.
+``cli.py`` joins this app as ``akte batch``; errors become exit codes in the root group
+(``_errors.AkteGroup``). ``akte ingest --batch`` uses :func:`warn_incomplete` after its run.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .archive.store import ArchiveStore
-from .batches import batch_summary, load_batch
-from .cli import command, emit_json, err, out, settings_of
-from .config import Settings
+from ..archive.store import ArchiveStore
+from ..batches import batch_summary, load_batch
+from ..config import Settings
+from ._common import emit_json, err, out, settings_of
 
-batch_app = typer.Typer(help="Scan batches (akte ingest --batch NAME): contents and completeness.",
+app = typer.Typer(help="Scan batches (akte ingest --batch NAME): contents and completeness.",
                         no_args_is_help=True)
 
 
@@ -32,7 +33,7 @@ def warn_incomplete(settings: Settings, name: str) -> None:
                   f"{summary['expected_pages']}[/yellow] (see `akte batch show {escape(name)}`)")
 
 
-@command("show", target=batch_app)
+@app.command("show")
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The batch name given to `akte ingest --batch`.")],

@@ -1,7 +1,7 @@
 """``akte audit …``: verify the audit chain, show a record's trail, hand out the head.
 
-Registered on the main app by ``cli.py`` (``add_typer(audit_app, name="audit")``); errors
-become exit codes there. Data goes to stdout, findings and summaries to stderr.
+Joined to the root app by ``cli.py`` under the name ``audit``; the root group maps errors to
+exit codes. Data goes to stdout, findings and summaries to stderr.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .archive.audit import Entry, Finding
-from .archive.certificate import check_certificates
-from .archive.seal import adopt_unsealed
-from .archive.signing import generate_key, sign_head
-from .archive.store import ArchiveStore
-from .cli import command, emit_json, err, out, settings_of
-from .errors import ConfigError, InputFileError, IntegrityError
+from ..archive.audit import Entry, Finding
+from ..archive.certificate import check_certificates
+from ..archive.seal import adopt_unsealed
+from ..archive.signing import generate_key, sign_head
+from ..archive.store import ArchiveStore
+from ..errors import ConfigError, InputFileError, IntegrityError
+from ._common import emit_json, err, out, settings_of
 
-audit_app = typer.Typer(help="The audit chain: verify it, show a record's trail, print its head.",
-                        no_args_is_help=True)
+app = typer.Typer(help="The audit chain: verify it, show a record's trail, print its head.",
+                  no_args_is_help=True)
 
 _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -44,7 +44,7 @@ def _parse_heads(values: list[str]) -> list[tuple[int, str]]:
     return heads
 
 
-@command("verify", target=audit_app)
+@app.command("verify")
 def verify(
     ctx: typer.Context,
     head: Annotated[Optional[list[str]], typer.Option("--head", help="A head kept outside the archive (SEQ:HASH); repeatable.")] = None,
@@ -77,7 +77,7 @@ def _print_entry(entry: Entry) -> None:
               f"[/bold]  {records}  [dim]{escape(details)}[/dim]{mark}")
 
 
-@command("show", target=audit_app)
+@app.command("show")
 def show(
     ctx: typer.Context,
     record_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A record id or unique prefix; without: the latest entries.")] = None,
@@ -109,7 +109,7 @@ def _resolve_any(store: ArchiveStore, prefix: str) -> str:
     return store.resolve(value)
 
 
-@command("head", target=audit_app)
+@app.command("head")
 def head(
     ctx: typer.Context,
     sign: Annotated[Optional[Path], typer.Option("--sign", help="Sign the head with this Ed25519 private key (kept outside the archive).")] = None,
@@ -130,7 +130,7 @@ def head(
               f"`akte audit verify --head {entry.seq}:{entry.hash}`[/dim]")
 
 
-@command("adopt", target=audit_app)
+@app.command("adopt")
 def adopt(ctx: typer.Context) -> None:
     """Seal the manifests of an archive made before sealing existed (each adoption is an audit entry)."""
     store = ArchiveStore(settings_of(ctx).archive_dir)
@@ -138,7 +138,7 @@ def adopt(ctx: typer.Context) -> None:
     err.print(f"{len(adopted)} record(s) sealed as they are now; run `akte verify` for the rest")
 
 
-@command("keygen", target=audit_app)
+@app.command("keygen")
 def keygen(
     ctx: typer.Context,
     private_key: Annotated[Path, typer.Argument(metavar="PRIVATE_KEY", help="Where to write the private key (outside the archive).")],

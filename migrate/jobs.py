@@ -12,31 +12,34 @@ import os
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Iterator
 
-from .archive.confine import printable
-from .archive.store import ArchiveStore
-from .archive.transfer import count_export, export_archive, import_export
-from .config import Settings
-from .errors import ExitCode
-from .ingest.discover import discover
-from .ingest.legacy import Failed, iter_folder_items
-from .ingest.paperless import count_documents, iter_paperless_items
-from .pipeline import (
-    ARCHIVED,
-    DUPLICATE,
-    QUARANTINED,
-    WOULD_ARCHIVE,
+from ..archive.confine import printable
+from ..archive.store import ArchiveStore
+from ..config import Settings
+from ..errors import ExitCode
+from ..ingest.discover import discover
+from ..pipeline import (
     ProgressSink,
     commit,
     ingest_items,
     open_run,
 )
+from ..states import MigrationStatus, OutcomeStatus
+from .archive_export import count_export, export_archive, import_export
+from .folder import Failed, iter_folder_items
+from .paperless import count_documents, iter_paperless_items
 
-IMPORTED, SKIPPED, FAILED, CONFLICT = "imported", "skipped-as-duplicate", "failed", "conflict"
-_STATUS = {ARCHIVED: IMPORTED, DUPLICATE: SKIPPED, QUARANTINED: FAILED, WOULD_ARCHIVE: "would-import"}
+# The one translation: how an input of the pipeline ended, as a migration item.
+_STATUS = {
+    OutcomeStatus.ARCHIVED: MigrationStatus.IMPORTED,
+    OutcomeStatus.DUPLICATE: MigrationStatus.SKIPPED,
+    OutcomeStatus.QUARANTINED: MigrationStatus.FAILED,
+    OutcomeStatus.WOULD_ARCHIVE: MigrationStatus.WOULD_IMPORT,
+}
+_PROBLEMS = (MigrationStatus.FAILED, MigrationStatus.CONFLICT)
 
 
 def _shown(value: str | None) -> str | None:
@@ -54,7 +57,7 @@ class MigrationReport:
     KEEP_FAILURES = 200
 
     def __init__(self, job: str, archive_dir: Path, dry_run: bool = False) -> None:
-        from .ingest.journal import now_iso
+        from ..ingest.journal import now_iso
 
         self.job, self.dry_run, self.seconds = job, dry_run, 0.0
         self.archive_dir = archive_dir
@@ -71,13 +74,13 @@ class MigrationReport:
             self._fh = open(self.path, "w", encoding="utf-8")
         self._started = time.monotonic()
 
-    def add(self, status: str, *, path: str | None = None, id: str | None = None,
+    def add(self, status: MigrationStatus, *, path: str | None = None, id: str | None = None,
             origin: str | None = None, reason: str | None = None) -> None:
         """Record one item's outcome."""
         item = {"status": status, "path": _shown(path), "id": _shown(id), "origin": _shown(origin),
                 "reason": _shown(reason)}
         self.counts[status] += 1
-        if status in (FAILED, CONFLICT) and len(self.failures) < self.KEEP_FAILURES:
+        if status in _PROBLEMS and len(self.failures) < self.KEEP_FAILURES:
             self.failures.append(item)
         self._fh.write(json.dumps(item, ensure_ascii=False) + "\n")
 
@@ -90,7 +93,7 @@ class MigrationReport:
             self._fh.close()
         return self
 
-    def count(self, status: str) -> int:
+    def count(self, status: MigrationStatus) -> int:
         """How many items ended with ``status``."""
         return self.counts[status]
 
@@ -102,7 +105,7 @@ class MigrationReport:
     @property
     def exit_code(self) -> ExitCode:
         """PARTIAL when any item failed or conflicted with a record already here."""
-        return ExitCode.PARTIAL if self.count(FAILED) or self.count(CONFLICT) else ExitCode.OK
+        return ExitCode.PARTIAL if any(self.count(status) for status in _PROBLEMS) else ExitCode.OK
 
     def iter_items(self) -> Iterator[dict]:
         """Every item, read back from the report file."""
@@ -138,7 +141,7 @@ def _pipeline_job(job: str, items, failures: list[Failed], settings: Settings, d
     def drain() -> None:  # failures found while reading the source, reported as they come
         while failures:
             f = failures.pop(0)
-            report.add(FAILED, path=f.path, origin=f.origin, reason=f.reason)
+            report.add(MigrationStatus.FAILED, path=f.path, origin=f.origin, reason=f.reason)
             if progress is not None:
                 progress.advance(1, f.path)
 
@@ -186,18 +189,23 @@ def count_paperless(export: Path) -> int:
     return count_documents(export)
 
 
+def _record_sink(report: MigrationReport, progress: ProgressSink | None):
+    """Where the archive export and import report each record: the report, and the bar."""
+
+    def on_item(record_id: str, status: MigrationStatus, reason: str | None) -> None:
+        report.add(status, id=record_id, reason=reason)
+        if progress is not None:
+            progress.advance(1, record_id)
+
+    return on_item
+
+
 def export(dest: Path, settings: Settings, *, workers: int | None = None, dry_run: bool = False,
            progress: ProgressSink | None = None) -> MigrationReport:
     """``migrate export``: a complete, portable, self-describing copy of the archive."""
     store = ArchiveStore(settings.archive_dir)
     report = MigrationReport("export", settings.archive_dir, dry_run)
-    status = {"exported": "exported", "skipped": "skipped-unchanged", "failed": FAILED, "would-export": "would-export"}
-
-    def on_item(record_id: str, outcome: str, reason: str | None) -> None:
-        report.add(status[outcome], id=record_id, reason=reason)
-        if progress is not None:
-            progress.advance(1, record_id)
-
+    on_item = _record_sink(report, progress)
     export_archive(store, dest, on_item, workers=workers or settings.workers, dry_run=dry_run)
     return report.close()
 
@@ -206,14 +214,7 @@ def import_archive(src: Path, settings: Settings, *, workers: int | None = None,
                    progress: ProgressSink | None = None) -> MigrationReport:
     """``migrate import``: bring the records of an export into this archive, verified."""
     report = MigrationReport("import", settings.archive_dir, dry_run)
-    status = {"imported": IMPORTED, "duplicate": SKIPPED, "failed": FAILED, "conflict": CONFLICT,
-              "would-import": "would-import"}
-
-    def on_item(record_id: str, outcome: str, reason: str | None) -> None:
-        report.add(status[outcome], id=record_id, reason=reason)
-        if progress is not None:
-            progress.advance(1, record_id)
-
+    on_item = _record_sink(report, progress)
     with open_run(settings, dry_run=dry_run) as run:
         import_export(src, run.store, lambda record: commit(run, f"export:{src}", record), on_item,
                       workers=workers or settings.workers, dry_run=dry_run)
@@ -230,47 +231,6 @@ def count_archive_export(src: Path) -> int:
 def count_records(settings: Settings) -> int:
     """Records in the archive."""
     return sum(1 for _ in ArchiveStore(settings.archive_dir).record_ids())
-
-
-@dataclass
-class ReindexOutcome:
-    """What ``akte reindex`` did."""
-
-    backend: str
-    pending_indexed: int
-    records: int = 0
-    report: object | None = None  # archive.base.ReindexReport of a full rebuild
-
-
-def reindex(settings: Settings, *, pending_only: bool = False,
-            progress: Callable[[int], None] | None = None) -> ReindexOutcome:
-    """Index what is pending, and unless ``pending_only`` rebuild the whole index from the store.
-
-    The store is the source of truth; the rebuild goes into a new index version that
-    replaces the live one atomically, and resumes where an interrupted rebuild stopped.
-
-    Raises:
-        ArchiveUnavailableError: the search backend cannot be reached.
-    """
-    from .errors import ArchiveUnavailableError
-    from .ingest.journal import Journal
-
-    journal_path = settings.archive_dir / "journal.sqlite"
-    before = len(Journal(journal_path).pending()) if journal_path.exists() else 0
-    with open_run(settings) as run:  # indexes pending records first
-        if run.backend is None:
-            raise ArchiveUnavailableError(run.report.index_message or f"{settings.backend} backend unavailable")
-        outcome = ReindexOutcome(settings.backend, before - len(run.journal.pending()))
-        if pending_only:
-            return outcome
-        outcome.report = run.backend.reindex_into_new_version(run.store.iter_records(), progress)
-        outcome.records = outcome.report.bulk.indexed
-        run.store.audit.append("reindex", details={"backend": settings.backend, "records": outcome.records,
-                                                   "switched": outcome.report.switched})
-        if outcome.report.switched:
-            for entry in run.journal.pending():  # the new index holds every stored record
-                run.journal.mark(entry.sha256, entry.path, "archived", entry.record_id)
-    return outcome
 
 
 def log_job(report: MigrationReport) -> None:

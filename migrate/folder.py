@@ -19,9 +19,9 @@ from typing import Any, Iterator
 
 from ..archive.confine import OutsideError, confined_file, inside, printable
 from ..errors import ConfigError, InputFileError
+from ..ingest.discover import discover
 from ..models import ImportMeta
 from ..textnorm import expand_year, fold
-from .discover import discover
 from .jsonstream import JsonStreamError, iter_json_array
 
 _COLUMNS = {

@@ -1,0 +1,1 @@
+"""The command groups of ``akte``, one module each; ``cli.py`` joins them."""
