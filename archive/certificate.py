@@ -22,7 +22,7 @@ from typing import Any
 from fpdf import FPDF
 
 from ..fsio import atomic_write_bytes, sha256_file
-from .audit import Finding
+from .audit_entries import Finding
 
 RELEASES = "releases"
 RELEASE_EVENT = "release"

@@ -11,9 +11,9 @@ import typer
 from rich.markup import escape
 
 from ..archive.base import SearchQuery
+from ..archive.certificate import check_certificates
 from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..archive.registry import indexed_ids, open_backend
-from ..archive.certificate import check_certificates
 from ..archive.seal import check_store
 from ..archive.store import ArchiveStore
 from ..config import SCHUTZBEDARF, Settings
