@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .commands import audit, batch, classify, index, migrate, qa, records, web
+from .commands import audit, batch, classify, index, migrate, qa, records, release, web
 from .commands._common import out
 from .commands._errors import AkteGroup, keep_secret, setup_logging
 from .config import load_settings
@@ -28,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(records.app)
+app.add_typer(release.app)  # akte release; it also adds sample and signoff to akte qa
 app.add_typer(index.app)
 app.add_typer(classify.app)
 app.add_typer(migrate.app, name="migrate")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend
+from .archive.certificate import certificate_paths
 from .archive.registry import open_backend
 from .archive.seal import commit_record_change, finish_pending
 from .archive.store import ArchiveStore
@@ -31,6 +32,7 @@ from .classify.stage import classify_document, load_stage_model
 from .config import Settings
 from .errors import (
     ArchiveUnavailableError,
+    ConfigError,
     ExitCode,
     MissingToolError,
     QuarantineReason,
@@ -247,6 +249,9 @@ def ingest(
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
     if batch is not None:
         check_name(batch)
+        if certificate_paths(settings.archive_dir, batch)[0].is_file():
+            raise ConfigError(f"batch {batch} is released (its paper may be destroyed) and takes no more documents: "
+                              "scan into a new batch")
     with open_run(settings, progress) as run:
         if batch is not None:
             run.batch = open_batch(settings.archive_dir, batch, expected_pages).name
@@ -421,7 +426,8 @@ def _quarantine(
 ) -> None:
     if not run.dry_run:
         log.info("quarantined %s: %s", shown(str(path)), reason)
-        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        detail = {k: v for k, v in (("origin", origin), ("batch", run.batch)) if v}  # release looks for its batch's
+        kept = run.store.quarantine(path, sha, reason, detail, keep_copy=keep_copy)
         run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
                                                                        "kept": kept, "origin": origin})
         if sha:

@@ -17,6 +17,7 @@ from rich.markup import escape
 from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
 from ..qa import QaStatus, decide, findings, qa_status
+from ..release import refuse_if_released
 from ._common import emit_json, err, out, settings_of
 
 app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
@@ -58,6 +59,7 @@ def queue(
 def _decide(ctx: typer.Context, record_id: str, approve: bool, text: str | None) -> None:
     store = ArchiveStore(settings_of(ctx).archive_dir)
     record = store.read_record(store.resolve(record_id))
+    refuse_if_released(store, record)
     updated = decide(record, approve, text)
     decision = updated.audit[-1]
     # Sealed and in the audit chain, like every manifest change.

@@ -11,8 +11,9 @@ import typer
 from rich.markup import escape
 
 from ..archive.base import SearchQuery
+from ..archive.certificate import check_certificates
 from ..archive.query import MARK_CLOSE, MARK_OPEN
-from ..archive.registry import open_backend
+from ..archive.registry import indexed_ids, open_backend
 from ..archive.seal import check_store
 from ..archive.store import ArchiveStore
 from ..config import SCHUTZBEDARF, Settings
@@ -281,12 +282,14 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         chain = store.audit.verify()
         seal_task = progress.add_task("seals", total=total)
         seals = check_store(store, chain, lambda: progress.advance(seal_task))
-    findings = chain.findings + seals.findings
+    released, released_notes = check_certificates(store.root, chain.releases, chain.seals)
+    findings = chain.findings + seals.findings + released
+    notes = seals.notes + released_notes
     index = _index_coverage(settings, store)
     refused = _index_errors(settings)
     if json_out:
         emit_json({**asdict(report), "ok": report.ok and not findings, "index": index, "index_errors": refused,
-                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
+                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": notes})
     err.print(f"{report.records} records, {report.objects_checked} objects, {seals.manifests} manifest seals, "
               f"{chain.entries} audit entries checked")
     if index.get("unavailable"):
@@ -298,7 +301,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
     for item in refused:
         err.print(f"  [yellow]refused by the index[/yellow] {item['id'][:12]} ({item['attempts']} attempt(s)): "
                   f"{escape(item['reason'])}")
-    for note in seals.notes:
+    for note in notes:
         err.print(f"  [yellow]note[/yellow] {escape(note)}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
@@ -319,11 +322,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
 def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     """Which stored records the search index lacks, and which it holds without a record."""
     try:
-        backend = open_backend(settings)
-        try:
-            indexed = backend.ids()
-        finally:
-            backend.close()
+        indexed = indexed_ids(settings)
     except AkteError as exc:
         return {"unavailable": exc.message}
     stored = set(store.record_ids())
