@@ -117,10 +117,12 @@ def test_counts(filled: SearchBackend) -> None:
             "rechnung": 1, "vertrag": 1, "widerspruch": 1,
         },
         "year": {"2024": 4, "2023": 2, "2022": 1},
+        "correspondent": {}, "tag": {},
     }
     assert filled.counts(SearchQuery(text="Gebührenbescheid OR Müller")) == {
         "doc_type": {"antrag": 1, "bescheid": 1, "widerspruch": 1},
         "year": {"2024": 3},
+        "correspondent": {}, "tag": {},
     }
 
 
