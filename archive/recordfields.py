@@ -47,8 +47,8 @@ LABELS = {"reference": "Aktenzeichen", CORRESPONDENT: "Korrespondent", TAG: "Tag
 # Index fields of the metadata and their weight relative to the page text (1.0): a hit on a
 # reference or a correspondent ranks above the same words somewhere in the text. Both
 # backends use these (SQLite: bm25 column weights; Elasticsearch: field boosts).
-META_WEIGHTS = {"ref_terms": 4.0, "corr_terms": 3.0, "tag_terms": 3.0, "field_terms": 3.0,
-                "note_terms": 1.5, "file_terms": 1.5}
+META_WEIGHTS = {"ref_terms": 8.0, "corr_terms": 6.0, "tag_terms": 6.0, "field_terms": 6.0,
+                "note_terms": 2.0, "file_terms": 2.0}
 
 # Names a query may use for the built-in fields (``Korrespondent:Stadtwerke``), folded.
 QUERY_NAMES = {
