@@ -133,6 +133,11 @@ def _role(name: str) -> tuple[str, bool] | None:
     return _ROLES.get(fold(name.strip()).replace(" ", "_").replace("-", "_"))
 
 
+def is_builtin(name: str) -> bool:
+    """True for a field name that means a built-in field (``Korrespondent``, ``Schlagworte`` …)."""
+    return _role(name) is not None or fold(name.strip()) in QUERY_NAMES
+
+
 def record_fields(record: ArchiveRecord) -> RecordFields:
     """The metadata of ``record``, whichever names its source gave the fields."""
     correspondent: str | None = None

@@ -1,4 +1,4 @@
-"""``akte label``, ``akte train``, ``akte review`` and ``akte classify-eval``.
+"""``akte label``, ``akte edit``, ``akte train``, ``akte review`` and ``akte classify-eval``.
 
 A Typer sub-app; ``cli.py`` merges it into the top level with ``app.add_typer(classify.app)``
 (no name, so the commands stand beside ``ingest`` and ``search``). The root callback puts
@@ -8,10 +8,7 @@ the root group maps them to exit codes. Data goes to stdout, progress to stderr.
 
 from __future__ import annotations
 
-import getpass
 import json
-from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -19,8 +16,8 @@ import typer
 
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
-from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
+from ..classify.editing import RecordEdit, apply_edit
 from ..classify.evaluate import evaluate, held_out_metrics
 from ..classify.model import save_model
 from ..classify.stage import (
@@ -35,10 +32,8 @@ from ..classify.train import (
     load_labelled_dir,
     train_from_examples,
 )
-from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, InputFileError
+from ..errors import InputFileError
 from ..fsio import sha256_file
-from ..models import ArchiveRecord
 from ._common import settings_of
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
@@ -48,18 +43,6 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _reindex(settings: Settings, records: list[ArchiveRecord]) -> None:
-    """Upsert records into the search index; a failure leaves the manifest as the truth."""
-    backend = open_backend(settings)
-    try:
-        report = backend.index(records)
-    finally:
-        backend.close()
-    if report.errors:
-        detail = "; ".join(f"{rid[:12]}: {why}" for rid, why in report.errors.items())
-        raise ArchiveUnavailableError(f"manifest updated but the index was not: {detail} (run a reindex)")
-
-
 @app.command()
 def label(
     ctx: typer.Context,
@@ -67,31 +50,59 @@ def label(
     doc_type: str = typer.Argument(..., metavar="TYPE", help="The correct document type."),
     note: Optional[str] = typer.Option(None, "--note", help="Why (kept in the record's audit)."),
 ) -> None:
-    """Set a record's document type by hand (clears the review flag; audited)."""
+    """Set a record's document type by hand (clears the review flag; audited). Same as ``akte edit ID --type``."""
     settings = settings_of(ctx)
-    if doc_type not in settings.classify.taxonomy:
-        raise AkteError(f"unknown type {doc_type!r}; the taxonomy is: {', '.join(settings.classify.taxonomy)}")
+    edit = RecordEdit(doc_type=doc_type)
+    edit.check(settings.classify.taxonomy)  # before the record is looked up: the usage error comes first
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
-    before = record.classification
-    entry = {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "action": "label",
-        "by": getpass.getuser(),
-        "from_type": before.doc_type,
-        "from_method": before.method,
-        "from_confidence": before.confidence,
-        "from_suggested": before.suggested_type,
-        "to_type": doc_type,
-    }
-    if note:
-        entry["note"] = note
-    classification = replace(before, doc_type=doc_type, confidence=1.0, needs_review=False, method="manual",
-                             suggested_type=None)
-    updated = replace(record, classification=classification, audit=record.audit + (entry,))
-    commit_record_change(store, updated, "label", {k: v for k, v in entry.items() if k not in ("at", "by")})
-    _reindex(settings, [updated])
-    typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
+    updated = apply_edit(settings, record, edit, note=note)
+    typer.echo(f"{updated.id[:12]}  {record.doc_type or '-'} → {doc_type}")
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    record_id: str = typer.Argument(..., metavar="ID", help="Record id or a unique prefix (≥ 6 hex digits)."),
+    doc_type: Optional[str] = typer.Option(None, "--type", help="The correct document type."),
+    reference: Optional[str] = typer.Option(None, "--ref", help='Aktenzeichen ("" clears it).'),
+    correspondent: Optional[str] = typer.Option(None, "--correspondent", help='Correspondent ("" clears it).'),
+    tags: list[str] = typer.Option([], "--tag", help="Add a tag (repeatable)."),
+    untags: list[str] = typer.Option([], "--untag", help="Remove a tag (repeatable)."),
+    fields: list[str] = typer.Option([], "--field", help='Custom field NAME=VALUE ("NAME=" removes it; repeatable).'),
+    note: Optional[str] = typer.Option(None, "--note", help="Why (kept in the record's audit)."),
+) -> None:
+    """Correct what is known about a record: type, Aktenzeichen, correspondent, tags, custom fields.
+
+    The change is kept in the record's audit with the old and new values, sealed in the audit
+    chain, and the search index is updated at once.
+    """
+    settings = settings_of(ctx)
+    pairs = []
+    for given in fields:
+        name, sep, value = given.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{given!r} is not NAME=VALUE", param_hint="--field")
+        pairs.append((name.strip(), value))
+    change = RecordEdit(doc_type=doc_type, reference=reference, correspondent=correspondent,
+                        add_tags=tuple(tags), remove_tags=tuple(untags), fields=tuple(pairs))
+    change.check(settings.classify.taxonomy)
+    store = ArchiveStore(settings.archive_dir)
+    record = store.read_record(store.resolve(record_id))
+    updated = apply_edit(settings, record, change, note=note)
+    entry = updated.audit[-1]
+    if "to_type" in entry:
+        typer.echo(f"{updated.id[:12]}  type: {entry['from_type'] or '-'} → {entry['to_type']}")
+    for name, values in (entry.get("changes") or {}).items():
+        items = values.items() if name == "fields" else [(name, values)]
+        for shown_name, change_of in items:
+            typer.echo(f"{updated.id[:12]}  {shown_name}: {_shown(change_of['from'])} → {_shown(change_of['to'])}")
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "-"
+    return value or "-"
 
 
 def _text_from_archive(store: ArchiveStore):
