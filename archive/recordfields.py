@@ -241,8 +241,8 @@ def with_fields(record: ArchiveRecord, *, reference: str | None = _KEEP, corresp
 
 
 # ``Name:value`` or ``Name:"a value"`` as a whole query token; a name starts with a letter, so
-# times (``10:30``) stay words.
-_FIELD_TOKEN = re.compile(r'(?<!\S)([^\W\d_][\w.-]*):(?:"([^"]*)"|([^\s"]+))(?!\S)')
+# times (``10:30``) stay words, and a value does not start with "/", so URLs do too.
+_FIELD_TOKEN = re.compile(r'(?<!\S)([^\W\d_][\w.-]*):(?:"([^"]*)"|([^\s"/][^\s"]*))(?!\S)')
 
 
 def split_field_filters(text: str) -> tuple[str | None, list[str]]:
@@ -254,7 +254,7 @@ def split_field_filters(text: str) -> tuple[str | None, list[str]]:
     keys = []
     for match in _FIELD_TOKEN.finditer(text):
         name, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
-        role = QUERY_NAMES.get(fold(name))
+        role = QUERY_NAMES.get(fold(name).rstrip("."))  # "Az.:" as clerks abbreviate it
         if role == "reference":
             keys.append(reference_key(value))
         elif role == CORRESPONDENT:

@@ -158,3 +158,30 @@ def test_query_filters_are_parsed_apart_from_words() -> None:
     assert split_field_filters('Wasser Kassenzeichen:4711 Korrespondent:"Stadtwerke X" 10:30') == (
         "Wasser 10:30", ["field:kassenzeichen=4711", "correspondent:stadtwerke x"])
     assert split_field_filters("Tag:Eilt") == (None, ["tag:eilt"])
+    assert split_field_filters("Az.:63.2-4711/24 https://x") == ("https://x", ["reference:63.2-4711/24"])
+
+
+@pytest.mark.es
+def test_an_elasticsearch_index_of_older_mappings_is_rebuilt_with_the_fields(make_es_backend, es_client) -> None:
+    from aktenarchiv.archive.base import index_document
+    from aktenarchiv.archive.elastic_schema import MAPPINGS, es_document
+    from aktenarchiv.archive.recordfields import META_WEIGHTS
+
+    backend = make_es_backend()
+    new_fields = {*META_WEIGHTS, "keys", "correspondent", "tags", "meta"}
+    # The index as mapping version 2 made it: without the metadata fields, strict.
+    old_mapping = {**MAPPINGS, "_meta": {**MAPPINGS["_meta"], "mapping_version": 2},
+                   "properties": {k: v for k, v in MAPPINGS["properties"].items() if k not in new_fields}}
+    old = f"{backend.alias}-v2"
+    es_client.indices.create(index=old, mappings=old_mapping)
+    es_client.indices.update_aliases(actions=[{"remove": {"index": f"{backend.alias}-v1", "alias": backend.alias}},
+                                              {"add": {"index": old, "alias": backend.alias}}])
+    doc = es_document(index_document(RECORDS["altakte"]))
+    es_client.index(index=old, id=doc["id"], document={k: v for k, v in doc.items() if k not in new_fields},
+                    refresh=True)
+    assert not backend.is_current()
+    assert found(backend, "MIG") == []  # the old index does not hold the fields
+    report = backend.reindex_into_new_version(RECORDS.values())
+    assert report.switched and backend.is_current()
+    assert found(backend, "MIG") == ["altakte"]
+    assert set(found(backend, "", tags=("Eilt",))) == {"altakte", "paperless"}
