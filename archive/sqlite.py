@@ -24,9 +24,10 @@ from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
 from .analysis import ANALYSIS_VERSION
-from .base import BulkReport, ReindexReport, SearchQuery, index_document
+from .base import BulkReport, ReindexReport, SearchQuery, index_document, resolve_filters
 from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
-from .query import ParsedQuery, Term, make_snippet, parse_query
+from .query import ParsedQuery, Term, parse_query
+from .recordfields import META_WEIGHTS, hit_snippet
 from .sqlite_rank import WORD_SCOPE, Ranker, facet_expression, facet_tokens, word_scope
 
 _SCHEMA = """
@@ -42,20 +43,29 @@ CREATE TABLE IF NOT EXISTS docs (
     ingested_at TEXT NOT NULL,
     page_count INTEGER NOT NULL
 );
--- Page text apart from the narrow rows that filters read for every match.
-CREATE TABLE IF NOT EXISTS doc_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL);
+-- Page text apart from the narrow rows that filters read for every match; meta: the fields
+-- a snippet may name (JSON, from recordfields).
+CREATE TABLE IF NOT EXISTS doc_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL, meta TEXT NOT NULL);
+-- Filter keys of the metadata fields (recordfields), with the value as shown for counts.
+CREATE TABLE IF NOT EXISTS doc_keys (rowid INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+                                     shown TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_keys_key ON doc_keys(key, rowid);
+CREATE INDEX IF NOT EXISTS doc_keys_rowid ON doc_keys(rowid);
 CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
 DROP INDEX IF EXISTS docs_type; -- replaced: docs_type_newest lists a type without sorting it
 CREATE INDEX IF NOT EXISTS docs_type_newest ON docs(doc_type, ingested_at DESC, id);
 CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    body, parts, title_terms, idents, ident_exact, facets,
+    body, parts, title_terms, idents, ident_exact,
+    ref_terms, corr_terms, tag_terms, field_terms, note_terms, file_terms, facets,
     tokenize = "unicode61 remove_diacritics 0 tokenchars './-_'"
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, col);
 """
-_SCHEMA_VERSION = 4  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
+_SCHEMA_VERSION = 5  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
 _USER_VERSION = ANALYSIS_VERSION * 1000 + _SCHEMA_VERSION
+# The metadata columns (recordfields); their bm25 weights are in sqlite_rank.WEIGHTS.
+_META = " ".join(META_WEIGHTS)
 
 
 def _quote(stem: str) -> str:
@@ -64,9 +74,10 @@ def _quote(stem: str) -> str:
 
 def _fts_term(term: Term, scope: str) -> str:
     if term.is_identifier:
-        return f"(idents : {_quote(term.stems[0])} OR ident_exact : {_quote(term.exact or '')})"
+        compact, exact = _quote(term.stems[0]), _quote(term.exact or "")
+        return f"(idents : {compact} OR ident_exact : {exact} OR {{{_META}}} : ({compact} OR {exact}))"
     if term.is_phrase:
-        return "{body title_terms} : " + _quote(" ".join(term.stems))
+        return f"{{body title_terms {_META}}} : " + _quote(" ".join(term.stems))
     words = " OR ".join(_quote(s) for s in (term.stems[0], *term.variants))
     return f"{scope}({words})"
 
@@ -80,7 +91,8 @@ def fts_phrases(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> list[str]:
     out = []
     for term in (t for clause in parsed.must for t in clause):
         if term.is_identifier:
-            out += [f"idents : {_quote(term.stems[0])}", f"ident_exact : {_quote(term.exact or '')}"]
+            compact, exact = _quote(term.stems[0]), _quote(term.exact or "")
+            out += [f"idents : {compact}", f"ident_exact : {exact}", f"{{{_META}}} : ({compact} OR {exact})"]
         elif term.is_phrase:
             out.append(_fts_term(term, scope))
         else:
@@ -124,11 +136,14 @@ class SqliteBackend:
             ).fetchone():
                 # Nothing indexed yet: take the current layout right away.
                 self.db.executescript(
-                    "DROP TABLE IF EXISTS docs_vocab; DROP TABLE IF EXISTS doc_text;"
+                    "DROP TABLE IF EXISTS docs_vocab; DROP TABLE IF EXISTS doc_text; DROP TABLE IF EXISTS doc_keys;"
                     " DROP TABLE docs_fts; DROP TABLE docs;"
                 )
                 existed = None
-            self.db.executescript(_SCHEMA)
+            if not existed or version == _USER_VERSION:
+                # An index of older code keeps its tables untouched until `akte reindex`
+                # replaces the file (this layout's indexes need columns it lacks).
+                self.db.executescript(_SCHEMA)
             if not existed:
                 self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
                 version = _USER_VERSION
@@ -189,14 +204,14 @@ class SqliteBackend:
                 doc["page_count"],
             ),
         )
-        self.db.execute("INSERT INTO doc_text (rowid, text) VALUES (?,?)", (cur.lastrowid, doc["text"]))
+        rowid = cur.lastrowid
+        self.db.execute("INSERT INTO doc_text (rowid, text, meta) VALUES (?,?,?)", (rowid, doc["text"], doc["meta"]))
+        self.db.executemany("INSERT INTO doc_keys (rowid, kind, key, shown) VALUES (?,?,?,?)",
+                            [(rowid, *k) for k in doc["keys"]])
+        columns = ("body", "parts", "title_terms", "idents", "ident_exact", *META_WEIGHTS)
         self.db.execute(
-            "INSERT INTO docs_fts (rowid, body, parts, title_terms, idents, ident_exact, facets)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (
-                cur.lastrowid, doc["body"], doc["parts"], doc["title_terms"],
-                doc["idents"], doc["ident_exact"], facet_tokens(doc),
-            ),
+            f"INSERT INTO docs_fts (rowid, {', '.join(columns)}, facets) VALUES (?{',?' * (len(columns) + 1)})",
+            (rowid, *(doc[c] for c in columns), facet_tokens(doc)),
         )
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -208,17 +223,19 @@ class SqliteBackend:
     def _remove(self, id_: str) -> None:
         row = self.db.execute("SELECT rowid FROM docs WHERE id = ?", (id_,)).fetchone()
         if row:
-            for table in ("docs_fts", "doc_text", "docs"):
+            for table in ("docs_fts", "doc_text", "doc_keys", "docs"):
                 self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
 
     @staticmethod
-    def _filters(query: SearchQuery) -> tuple[list[str], list[Any]]:
+    def _filters(query: SearchQuery, keys: list[str]) -> tuple[list[str], list[Any]]:
         where, args = [], []
+        for key in dict.fromkeys(keys):
+            where.append("d.rowid IN (SELECT rowid FROM doc_keys WHERE key = ?)")
+            args.append(key)
         for column, op, value in (
             ("doc_type", "=", query.doc_type),
             ("date", ">=", query.date_from),
             ("date", "<=", query.date_to),
-            ("reference", "=", query.reference),
             ("doc_date", ">=", query.doc_date_from),
             ("doc_date", "<=", query.doc_date_to),
         ):
@@ -235,7 +252,8 @@ class SqliteBackend:
 
     def _base(self, query: SearchQuery) -> tuple[str, list[Any], ParsedQuery | None]:
         self._require_current()
-        where, args = self._filters(query)
+        query, keys = resolve_filters(query)
+        where, args = self._filters(query, keys)
         parsed = None
         if query.text:
             parsed = self._with_variants(parse_query(query.text))
@@ -319,7 +337,7 @@ class SqliteBackend:
             marks = ",".join("?" * len(rows))
             details = {
                 r[0]: r[1:] for r in self.db.execute(
-                    "SELECT d.rowid, title, doc_type, date, text FROM docs d JOIN doc_text t"
+                    "SELECT d.rowid, title, doc_type, date, text, meta FROM docs d JOIN doc_text t"
                     f" ON t.rowid = d.rowid WHERE d.rowid IN ({marks})",
                     [r[0] for r in rows],
                 )
@@ -328,8 +346,8 @@ class SqliteBackend:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
         hits = []
         for rowid, id_, sc in rows:
-            title, doc_type, date, text = details[rowid]
-            snippet, page = make_snippet(text, parsed)
+            title, doc_type, date, text, meta = details[rowid]
+            snippet, page = hit_snippet(text, meta, parsed)
             hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
@@ -343,6 +361,12 @@ class SqliteBackend:
                 f"SELECT {expr}, count(*) FROM {source} GROUP BY 1 ORDER BY 2 DESC, 1", args
             ).fetchall()
             result[name] = {key: n for key, n in rows}
+        for kind in ("correspondent", "tag"):
+            rows = self.db.execute(
+                f"SELECT k.shown, count(*) FROM doc_keys k WHERE k.kind = ? AND k.rowid IN (SELECT d.rowid FROM {source})"
+                " GROUP BY 1 ORDER BY 2 DESC, 1", [kind, *args],
+            ).fetchall()
+            result[kind] = {key: n for key, n in rows}
         return result
 
     def ids(self) -> set[str]:

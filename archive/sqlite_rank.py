@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .base import SearchQuery
+from .recordfields import META_WEIGHTS
 
 RANK_WINDOW = 5_000  # matches ranked by BM25 at most (see the module docstring)
 LUCENE_SHARE = 0.5  # no word's IDF is below this share of Lucene's (FTS5 floors at 1e-6)
@@ -44,9 +45,10 @@ _NEAR_HALF = 0.05  # a share this close to 1/2 is counted exactly: FTS5's IDF fl
 TIE_SLACK = 20  # rows ranked beyond a page, so that ties at its end are broken by id
 _YEARS_MAX = 60  # a date range over more years is checked in SQL only
 
-# bm25 weights in column order: body, parts, title_terms, idents, ident_exact, facets.
-# Facets weigh nothing: a filter must not change the ranking.
-WEIGHTS = (1.0, 0.4, 2.0, 1.0, 3.0, 0.0)
+# bm25 weights in column order: body, parts, title_terms, idents, ident_exact, the metadata
+# fields (a hit on a reference or a correspondent ranks above the same words in the text),
+# facets. Facets weigh nothing: a filter must not change the ranking.
+WEIGHTS = (1.0, 0.4, 2.0, 1.0, 3.0, *META_WEIGHTS.values(), 0.0)
 BM25 = f"bm25(docs_fts, {', '.join(map(str, WEIGHTS))})"
 _K1, _B = 1.2, 0.75  # the constants of FTS5's bm25()
 # A one-word or one-phrase query with at most this many matches is scored here, as bm25()
@@ -58,8 +60,9 @@ _MARKED = ", ".join(f"highlight(docs_fts, {c}, char(1), '')" for c in _WEIGHTED)
 
 Row = tuple[int, float, int]  # (rowid, score, tier)
 
-WORD_SCOPE = "{body parts title_terms} : "  # the columns a plain word is looked for in
-_WORD_COLUMNS = frozenset({"body", "parts", "title_terms"})
+_WORD_COLUMNS = frozenset({"body", "parts", "title_terms", *META_WEIGHTS})
+# The columns a plain word is looked for in.
+WORD_SCOPE = "{body parts title_terms " + " ".join(META_WEIGHTS) + "} : "
 # Identifier tokens all carry a digit, and facet tokens do too but for "type" + the hex of
 # a label (letters a-f and digits, no German word); a query word with a digit is an
 # identifier. So a plain word can only match the word columns anyway.

@@ -13,6 +13,7 @@ from rich.markup import escape
 from ..archive.base import SearchQuery
 from ..archive.certificate import check_certificates
 from ..archive.query import MARK_CLOSE, MARK_OPEN
+from ..archive.recordfields import RecordFields, record_fields
 from ..archive.registry import indexed_ids, open_backend
 from ..archive.seal import check_store
 from ..archive.store import ArchiveStore
@@ -114,22 +115,25 @@ def _print_hits(hits, total: int, what: str) -> None:
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", A OR B, -excluded.')],
+    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", A OR B, -excluded, Field:value.')],
     doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
     date_from: Annotated[Optional[str], typer.Option("--from", help="Archived on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="Archived on or before (YYYY-MM-DD).")] = None,
-    reference: Annotated[Optional[str], typer.Option("--ref", help="Exact Aktenzeichen, e.g. 63.2-4711/24.")] = None,
+    reference: Annotated[Optional[str], typer.Option("--ref", help="Aktenzeichen, e.g. 63.2-4711/24 (case aside).")] = None,
+    correspondent: Annotated[Optional[str], typer.Option("--correspondent", help="Only from/to this correspondent (the whole name, case aside).")] = None,
+    tags: Annotated[Optional[list[str]], typer.Option("--tag", help="Only records with this tag (repeatable: all of them).")] = None,
     doc_date_from: Annotated[Optional[str], typer.Option("--date-from", help="Document dated on or after (YYYY-MM-DD).")] = None,
     doc_date_to: Annotated[Optional[str], typer.Option("--date-to", help="Document dated on or before (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
     cursor: Annotated[Optional[str], typer.Option("--cursor", help="Continue after the previous page (printed on stderr).")] = None,
-    counts: Annotated[bool, typer.Option("--counts", help="Also count the hits per type and year.")] = False,
+    counts: Annotated[bool, typer.Option("--counts", help="Also count the hits per type, year, correspondent and tag.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
 ) -> None:
     """Full-text search in German with highlighted snippets. Exit 5 if the index is unreachable."""
     settings = settings_of(ctx)
     q = SearchQuery(text=query, doc_type=doc_type, date_from=_iso(date_from, "--from"),
-                    date_to=_iso(date_to, "--to"), reference=reference,
+                    date_to=_iso(date_to, "--to"), reference=reference, correspondent=correspondent,
+                    tags=tuple(tags or ()),
                     doc_date_from=_iso(doc_date_from, "--date-from"), doc_date_to=_iso(doc_date_to, "--date-to"),
                     limit=limit, cursor=cursor)
     _answer(settings, q, "hits", json_out, counts)
@@ -149,6 +153,8 @@ def _answer(settings: Settings, query: SearchQuery, what: str, json_out: bool, c
         _print_hits(page.hits, page.total, what)
     if facets:
         for name, values in facets.items():
+            if not values:
+                continue
             shown = ", ".join(f"{key or 'unclassified'}: {n}" for key, n in values.items())
             err.print(f"[dim]per {name.replace('doc_type', 'type')}:[/dim] {escape(shown)}")
     if page.cursor:
@@ -170,12 +176,16 @@ def _iso(value: str | None, flag: str) -> str | None:
 def list_records(
     ctx: typer.Context,
     doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
-    reference: Annotated[Optional[str], typer.Option("--ref", help="Exact Aktenzeichen.")] = None,
+    reference: Annotated[Optional[str], typer.Option("--ref", help="Aktenzeichen.")] = None,
+    correspondent: Annotated[Optional[str], typer.Option("--correspondent", help="Correspondent.")] = None,
+    tags: Annotated[Optional[list[str]], typer.Option("--tag", help="Tag (repeatable: all of them).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 20,
     json_out: Annotated[bool, typer.Option("--json", help="Print records as a JSON list.")] = False,
 ) -> None:
     """The records, newest first."""
-    _answer(settings_of(ctx), SearchQuery(doc_type=doc_type, reference=reference, limit=limit), "records", json_out)
+    query = SearchQuery(doc_type=doc_type, reference=reference, correspondent=correspondent, tags=tuple(tags or ()),
+                        limit=limit)
+    _answer(settings_of(ctx), query, "records", json_out)
 
 
 @app.command()
@@ -189,6 +199,8 @@ def show(
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
     data = record.to_json()
+    fields = record_fields(record)
+    data["fields"] = fields.to_json()
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
     data["qa"] = record_qa(record)
@@ -207,13 +219,22 @@ def show(
         review += f" (suggested: {escape(cls.suggested_type)})"
     out.print(f"  {'classified':<13} {escape(cls.method)}, confidence {confidence}{review}")
     out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
-    for key, value in record.extra:
-        out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
+    _print_fields(fields)
     _print_transfer_note(record)
     for page in record.pages:
         conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
         out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
         out.print(escape(page.text))
+
+
+def _print_fields(fields: RecordFields) -> None:
+    """Correspondent, tags, custom fields, notes and file names, one per line."""
+    rows = [("correspondent", fields.correspondent or "–"), ("tags", ", ".join(fields.tags) or "–")]
+    rows += [(name, value) for name, value in fields.custom]
+    rows += [("note", note) for note in fields.notes]
+    rows += [("file name", name) for name in fields.file_names[1:]]  # the first is source_name, shown above
+    for key, value in rows:
+        out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
 
 
 def _print_transfer_note(record) -> None:
