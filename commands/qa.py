@@ -17,7 +17,7 @@ from rich.markup import escape
 from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
 from ..qa import QaStatus, decide, findings, qa_status
-from ..release import refuse_if_released
+from ..release import batch_records, refuse_if_released
 from ._common import emit_json, err, out, settings_of
 
 app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
@@ -38,9 +38,7 @@ def queue(
     store = ArchiveStore(settings_of(ctx).archive_dir)
     wanted = {QaStatus.REVIEW} | ({QaStatus.APPROVED, QaStatus.REJECTED} if show_all else set())
     rows = []
-    for record in store.iter_records():
-        if batch is not None and record.batch != batch:
-            continue
+    for record in store.iter_records() if batch is None else batch_records(store, batch):
         status = qa_status(record)
         if status in wanted:
             rows.append({"id": record.id, "title": record.title, "status": str(status),
