@@ -10,11 +10,16 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from aktenarchiv.archive.registry import open_backend
+from aktenarchiv.archive.seal import write_record
+from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
+from aktenarchiv.fsio import sha256_file
+from aktenarchiv.models import ArchiveRecord, Classification, PageText, document_id
 from aktenarchiv.web.app import create_app
-from fastapi.testclient import TestClient
 from drawn_pages import write_text_pdf
-from web_fixtures import PASSWORD, akte, build_archive, csrf_of, signed_in_client
+from fastapi.testclient import TestClient
+from web_fixtures import PASSWORD, akte, api_get, build_archive, csrf_of, signed_in_client
 
 SECRET_WORDS = ("Geheimdienst", "Abmahnung", "XQ-7731")
 
@@ -43,8 +48,7 @@ def app(web):
 
 
 def _api(app, web, name: str, path: str, **params):
-    client = TestClient(app, raise_server_exceptions=False)
-    return client.get(path, params=params, headers={"Authorization": f"Bearer {web.tokens[name]}"})
+    return api_get(app, web.tokens[name], path, **params)
 
 
 def test_metadata_filters_and_facets_keep_the_scope(app, web) -> None:
@@ -127,3 +131,52 @@ def test_sign_in_never_sends_the_browser_to_another_site(app, web, weiter) -> No
     location = answer.headers["location"]
     assert location.startswith("/") and not location.startswith("//") and "\n" not in location
     assert "evil" not in location.split("?")[0].lstrip("/").split("/")[0] or location.startswith("/%")
+
+
+def _split_batch_file(web) -> dict[str, str]:
+    """Two documents split from one scanned batch file: a Bauantrag (pages 1-2) and a
+    personnel letter (page 3); as a born-digital file it has no archival PDF of its own."""
+    settings = web.settings
+    store = ArchiveStore(settings.archive_dir)
+    pdf = write_text_pdf(settings.archive_dir.parent / "stapel.pdf", ["Bauantrag Seite eins"], ["Bauantrag Seite zwei"],
+                         ["Abmahnung wegen Verspätung, Personalsache Schulz"])
+    sha = sha256_file(pdf)
+    rel = store.put_original(pdf, sha)
+    records = []
+    for key, pages, doc_type in (("split-antrag", (1, 2), "antrag"), ("split-personal", (3,), "personal")):
+        texts = [f"Seite {n} des Stapels" for n in pages]
+        records.append(ArchiveRecord(
+            id=document_id(sha, pages), sha256=sha, source_name="stapel.pdf", media_type="application/pdf",
+            size=pdf.stat().st_size, page_count=len(pages), ingested_at="2024-05-01T08:00:00+00:00",
+            title=f"Stapel ({key})", original_object=rel, archival_object=None, archival_sha256=None,
+            engine="text-layer", pages=tuple(PageText(n, t, "text-layer", None) for n, t in enumerate(texts, 1)),
+            classification=Classification(doc_type=doc_type, confidence=0.9), source_pages=pages))
+    for record in records:
+        write_record(store, record, "sealed")
+    backend = open_backend(settings)
+    try:
+        assert backend.index(records).errors == {}
+    finally:
+        backend.close()
+    return {"antrag": records[0].id, "personal": records[1].id}
+
+
+def test_a_split_document_never_hands_out_its_neighbours_pages(app, web) -> None:
+    split = _split_batch_file(web)
+    store = ArchiveStore(web.settings.archive_dir)
+    whole = store.path(store.read_record(split["antrag"]).original_object).read_bytes()
+    for name in ("akten", "sach"):  # neither has `personal` in their scope
+        client = signed_in_client(app, name)
+        rid = split["antrag"]
+        assert client.get(f"/akte/{rid}").status_code == 200  # the document itself is theirs
+        # Page 1 of this document is page 1 of the file, but without an archival PDF of its own
+        # no page of the file may be rendered for it (page n of a document is not page n of the file).
+        assert client.get(f"/akte/{rid}/seite/2.png").status_code == 404
+        for route in ("/akte/{}/original", "/akte/{}/pdf"):
+            answer = client.get(route.format(rid))
+            # Whatever is answered must not be the whole batch file with the personnel letter in it.
+            assert answer.status_code == 404 or answer.content != whole, (name, route)
+        answer = _api(app, web, name, f"/api/records/{rid}/pdf")
+        assert answer.status_code == 404 or answer.content != whole, name
+    admin = signed_in_client(app, "admin")
+    assert admin.get(f"/akte/{split['antrag']}/original").status_code == 200  # admins see everything

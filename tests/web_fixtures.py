@@ -118,3 +118,9 @@ def signed_in_client(app, name: str) -> TestClient:
     answer = sign_in(client, name)
     assert answer.status_code == 303, answer.text
     return client
+
+
+def api_get(app, token: str, path: str, **params):
+    """A GET of the JSON API with ``token`` as the bearer."""
+    client = TestClient(app, raise_server_exceptions=False)
+    return client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
