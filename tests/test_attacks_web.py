@@ -10,8 +10,6 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-from aktenarchiv.archive.registry import open_backend
-from aktenarchiv.archive.seal import write_record
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
 from aktenarchiv.fsio import sha256_file
@@ -19,7 +17,7 @@ from aktenarchiv.models import ArchiveRecord, Classification, PageText, document
 from aktenarchiv.web.app import create_app
 from drawn_pages import write_text_pdf
 from fastapi.testclient import TestClient
-from web_fixtures import PASSWORD, akte, api_get, build_archive, csrf_of, signed_in_client
+from web_fixtures import PASSWORD, akte, api_get, build_archive, csrf_of, signed_in_client, store_and_index
 
 SECRET_WORDS = ("Geheimdienst", "Abmahnung", "XQ-7731")
 
@@ -151,13 +149,7 @@ def _split_batch_file(web) -> dict[str, str]:
             title=f"Stapel ({key})", original_object=rel, archival_object=None, archival_sha256=None,
             engine="text-layer", pages=tuple(PageText(n, t, "text-layer", None) for n, t in enumerate(texts, 1)),
             classification=Classification(doc_type=doc_type, confidence=0.9), source_pages=pages))
-    for record in records:
-        write_record(store, record, "sealed")
-    backend = open_backend(settings)
-    try:
-        assert backend.index(records).errors == {}
-    finally:
-        backend.close()
+    store_and_index(settings, records)
     return {"antrag": records[0].id, "personal": records[1].id}
 
 
