@@ -21,7 +21,7 @@ from .fsio import atomic_write_bytes
 from .models import ArchiveRecord, now_iso
 from .qa import QaStatus, qa_status
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}\Z")  # \Z: "$" would let a final newline in
 
 
 class BatchNotFoundError(AkteError):

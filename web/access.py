@@ -23,7 +23,7 @@ from ..models import SUFFIXES, ArchiveRecord, SearchPage
 from .readlog import log_read
 from .users import Role, User
 
-_RECORD_ID = re.compile(r"^[0-9a-f]{64}$")
+_RECORD_ID = re.compile(r"^[0-9a-f]{64}\Z")
 UNCLASSIFIED = ""
 
 
