@@ -6,6 +6,9 @@ archive (real store, real SQLite index, users made with the real ``akte user`` c
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -19,6 +22,7 @@ from drawn_pages import write_text_pdf
 from fastapi.testclient import TestClient
 from web_fixtures import PASSWORD, akte, api_get, build_archive, csrf_of, signed_in_client, store_and_index
 
+pytest_plugins = ("es_fixtures",)
 SECRET_WORDS = ("Geheimdienst", "Abmahnung", "XQ-7731")
 
 
@@ -172,3 +176,30 @@ def test_a_split_document_never_hands_out_its_neighbours_pages(app, web) -> None
         assert answer.status_code == 404 or answer.content != whole, name
     admin = signed_in_client(app, "admin")
     assert admin.get(f"/akte/{split['antrag']}/original").status_code == 200  # admins see everything
+
+
+def _encoded(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+@pytest.mark.es
+def test_on_elasticsearch_forged_cursors_and_metadata_queries_keep_the_scope(tmp_path, es_settings) -> None:
+    settings = replace(load_settings(tmp_path / "archiv", environ={}), backend="elasticsearch", elastic=es_settings)
+    web = build_archive(settings, lambda name, *pages, folder: write_text_pdf(folder / name, *pages), tmp_path / "pdfs")
+    assert akte(settings, "edit", web.ids["personal"], "--correspondent", "Geheimdienst", "--tag", "Abmahnung",
+                "--field", "Kassenzeichen=XQ-7731").exit_code == 0
+    app = create_app(settings)
+    clerk = signed_in_client(app, "sach")
+    for q in ("Korrespondent:Geheimdienst", "Tag:Abmahnung", "Kassenzeichen:XQ-7731", "Geheimdienst OR Müller"):
+        found = _api(app, web, "sach", "/api/search", q=q, limit=100)
+        assert found.status_code == 200 and web.ids["personal"] not in found.text, q
+        assert web.ids["personal"] not in clerk.get("/", params={"q": q}).text, q
+    forged = [_encoded({"after": ["x", "y", "z"], "seen": 0}), _encoded({"after": [1], "seen": 0, "pit": "garbage"}),
+              _encoded({"after": [], "seen": 0}), _encoded({"after": [{"a": 1}], "seen": 0}), "10", "!!"]
+    for cursor in forged:
+        for q in ("", "Müller"):
+            answer = _api(app, web, "sach", "/api/search", q=q, cursor=cursor)
+            assert answer.status_code == 400 and "cursor" in answer.json()["detail"], (cursor, q, answer.text)
+            page = clerk.get("/", params={"q": q, "cursor": cursor})
+            assert page.status_code == 400 and "cursor" in page.text, (cursor, q)
+    assert akte(settings, "search", "Müller", "--cursor", forged[0]).exit_code == 1
