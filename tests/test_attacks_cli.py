@@ -76,3 +76,22 @@ def test_a_file_named_like_a_manifest_plus_a_newline_is_no_hiding_place(cli, bat
     result = cli("verify")
     assert result.exit_code == 6, result.output
     assert result.output.count("stray") >= 2, result.output
+
+
+def test_text_from_users_never_drives_the_terminal(cli, batch, ocr_engine, tmp_path) -> None:
+    record_id = batch["brief1"]
+    # A QA reason with escape sequences (erase the line, set the window title) is kept as typed …
+    reason = "Seite fehlt\x1b[2K\x1b[1A\x1b]0;alles gut\x07"
+    assert cli("qa", "reject", record_id, "--reason", reason).exit_code == 0
+    # … but an auditor sees it as text.
+    shown = cli("audit", "show", record_id).output
+    assert "\x1b" not in shown and "\\x1b[2K" in shown
+    # A scan whose file name carries an escape sequence: listed and searched as text.
+    write_text_pdf(tmp_path / "böse" / "scan\x1b[31m.pdf", ["Widerspruch gegen den Bescheid"])
+    assert cli("ingest", tmp_path / "böse").exit_code == 0
+    for command in (("list",), ("search", "Widerspruch"), ("review",)):
+        assert "\x1b" not in cli(*command).output, command
+    # Edits refuse every control character and bidi override, not only those below 32.
+    for value in ("Amt\x7f", "Amt\x85", "Amt\u202egpj.exe", "Amt\u2028Zeile", "Amt\x1b[2J"):
+        result = cli("edit", record_id, "--correspondent", value)
+        assert result.exit_code == 1 and "control characters" in result.output, repr(value)
