@@ -104,8 +104,10 @@ def fts_expression(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> str:
     """FTS5 MATCH expression for a parsed query (approximate forms included); ``scope`` is
     the column filter for plain words (:func:`word_scope`)."""
     expr = " AND ".join(_fts_clause(clause, scope) for clause in parsed.must)
-    for term in parsed.must_not:
-        expr = f"({expr}) NOT ({_fts_term(term, scope)})"
+    if parsed.must_not:
+        # One NOT of the excluded terms ORed: a NOT per term nests, and FTS5's parser stack
+        # overflows at about a hundred of them ("fts5: parser stack overflow").
+        expr = f"({expr}) NOT ({' OR '.join(_fts_term(t, scope) for t in parsed.must_not)})"
     return expr
 
 
