@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -204,3 +205,18 @@ def test_on_elasticsearch_forged_cursors_and_metadata_queries_keep_the_scope(tmp
             page = clerk.get("/", params={"q": q, "cursor": cursor})
             assert page.status_code == 400 and "cursor" in page.text, (cursor, q)
     assert akte(settings, "search", "Müller", "--cursor", forged[0]).exit_code == 1
+
+
+def test_an_internal_error_page_has_the_security_headers_and_no_traceback(app, web) -> None:
+    # A real fault: the page-image cache cannot be created (a file stands where its folder goes).
+    cache = web.settings.archive_dir / "web" / "pages"
+    shutil.rmtree(cache, ignore_errors=True)  # the cache may be deleted at any time
+    cache.write_bytes(b"")
+    try:
+        answer = signed_in_client(app, "sach").get(f"/akte/{web.ids['bescheid']}/seite/1.png")
+    finally:
+        cache.unlink()
+    assert answer.status_code == 500
+    assert "Traceback" not in answer.text and str(web.settings.archive_dir) not in answer.text
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
