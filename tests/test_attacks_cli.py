@@ -95,3 +95,25 @@ def test_text_from_users_never_drives_the_terminal(cli, batch, ocr_engine, tmp_p
     for value in ("Amt\x7f", "Amt\x85", "Amt\u202egpj.exe", "Amt\u2028Zeile", "Amt\x1b[2J"):
         result = cli("edit", record_id, "--correspondent", value)
         assert result.exit_code == 1 and "control characters" in result.output, repr(value)
+
+
+@pytest.mark.parametrize("content", ['{"name": "../../draussen", "created_at": "2024-01-01T00:00:00+00:00"}',
+                                     "[]", "{}", "null", '{"name": "b1", "created_at": 5}',
+                                     '{"name": "b1", "created_at": "t", "expected_pages": "zwei"}',
+                                     '{"name": "b1", "created_at": "t", "expected_pages": true}'])
+def test_a_tampered_batch_file_is_refused_and_no_certificate_lands_outside(cli, ocr_engine, tmp_path, archive_dir,
+                                                                            monkeypatch, content) -> None:
+    ocr_engine()
+    monkeypatch.setenv("AKTE_OPERATOR", "scanner")  # someone else scanned: our sign-off counts
+    write_text_pdf(tmp_path / "in" / "brief.pdf", ["Bauantrag Müller, Grundstück 12"])
+    assert cli("ingest", tmp_path / "in", "--batch", "b1").exit_code == 0
+    monkeypatch.delenv("AKTE_OPERATOR")
+    for page in json.loads(cli("qa", "sample", "b1", "--json").stdout):
+        assert cli("qa", "signoff", page["record"], str(page["page"])).exit_code == 0
+    batch_file = archive_dir / "batches" / "b1.json"
+    batch_file.write_text(content, encoding="utf-8")
+    for command in (("release", "b1"), ("batch", "show", "b1"), ("qa", "sample", "b1")):
+        result = cli(*command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "b1.json" in result.output and "internal error" not in result.output, (command, result.output)
+    assert not list(tmp_path.glob("draussen*")) and not (archive_dir / "releases").exists()
