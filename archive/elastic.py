@@ -273,6 +273,10 @@ class ElasticBackend:
                     " search again"
                 ) from None
             raise
+        except BadRequestError:
+            if snapshot:  # the query was fine on the first page: the cursor's values are forged
+                raise ConfigError("invalid search cursor (not from this search?)") from None
+            raise
 
     @staticmethod
     def _with_variants(

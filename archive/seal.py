@@ -31,14 +31,14 @@ from .audit import BATCH_KEY, MANIFEST_KEY, Actor, ChainReport, Entry, Finding
 from .store import ArchiveStore, manifest_bytes
 
 PENDING = ".pending"
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-HEX2 = re.compile(r"^[0-9a-f]{2}$")
-SQLITE_FILE = re.compile(r"^(index|journal)\.sqlite(\.rebuild)?(-wal|-shm|-journal)?$")
+HEX64 = re.compile(r"^[0-9a-f]{64}\Z")  # \Z: "$" would pass a name ending in a newline
+HEX2 = re.compile(r"^[0-9a-f]{2}\Z")
+SQLITE_FILE = re.compile(r"^(index|journal)\.sqlite(\.rebuild)?(-wal|-shm|-journal)?\Z")
 # Top-level folders whose content is free-form (kept by the pipeline, migrations, releases;
 # web/ holds the web archive's users, sessions, cookie key and page-image cache).
 FREE_FOLDERS = frozenset({"quarantine", "reports", "model", "work", "releases", "batches", "logs", "web"})
 ROOT_FILES = frozenset({".lock", "akte.toml"})
-AUDIT_FILE = re.compile(r"^(\d{8}\.jsonl|heads\.jsonl|signing\.pub|\.lock|index\.sqlite(-wal|-shm|-journal)?)$")
+AUDIT_FILE = re.compile(r"^(\d{8}\.jsonl|heads\.jsonl|signing\.pub|\.lock|index\.sqlite(-wal|-shm|-journal)?)\Z")
 
 
 @dataclass

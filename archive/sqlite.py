@@ -19,7 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import ArchiveUnavailableError, StorageFullError, storage_error
+from ..errors import ArchiveUnavailableError, ConfigError, StorageFullError, storage_error
 from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
@@ -104,9 +104,21 @@ def fts_expression(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> str:
     """FTS5 MATCH expression for a parsed query (approximate forms included); ``scope`` is
     the column filter for plain words (:func:`word_scope`)."""
     expr = " AND ".join(_fts_clause(clause, scope) for clause in parsed.must)
-    for term in parsed.must_not:
-        expr = f"({expr}) NOT ({_fts_term(term, scope)})"
+    if parsed.must_not:
+        # One NOT of the excluded terms ORed: a NOT per term nests, and FTS5's parser stack
+        # overflows at about a hundred of them ("fts5: parser stack overflow").
+        expr = f"({expr}) NOT ({' OR '.join(_fts_term(t, scope) for t in parsed.must_not)})"
     return expr
+
+
+def _offset(cursor: str | None) -> int:
+    """The offset a cursor of :meth:`SqliteBackend.search` holds; a forged one is a usage error
+    (SQLite takes no integer beyond 64 bits, and a negative offset would page backwards)."""
+    if not cursor:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 12):
+        raise ConfigError(f"invalid search cursor {cursor[:40]!r} (not from this backend?)")
+    return int(cursor)
 
 
 class SqliteBackend:
@@ -316,7 +328,7 @@ class SqliteBackend:
         Elasticsearch, and titles and page text are read for the page's hits alone.
         """
         source, args, parsed = self._base(query)
-        offset = int(query.cursor or 0)
+        offset = _offset(query.cursor)
         try:
             if parsed:
                 filtered = not source.endswith("WHERE docs_fts MATCH ?")  # _base puts the MATCH first

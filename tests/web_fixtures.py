@@ -80,13 +80,7 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
                                           method="model:test",
                                           suggested_type="korrespondenz" if review else None),
         ))
-    for record in records:
-        write_record(store, record, "sealed")
-    backend = open_backend(settings)
-    try:
-        assert backend.index(records).errors == {}
-    finally:
-        backend.close()
+    store_and_index(settings, records)
     tokens = {}
     for name, (role, types) in USERS.items():
         args = ["user", "add", name, "--role", role, "--password-stdin"] + (["--types", types] if types else [])
@@ -96,6 +90,18 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
         assert token.exit_code == 0, token.output
         tokens[name] = token.stdout.strip().splitlines()[-1]
     return WebArchive(settings, {key: r.id for key, r in zip(RECORDS, records)}, tokens)
+
+
+def store_and_index(settings: Settings, records: list[ArchiveRecord]) -> None:
+    """Write the records' sealed manifests and index them (their objects are stored already)."""
+    store = ArchiveStore(settings.archive_dir)
+    for record in records:
+        write_record(store, record, "sealed")
+    backend = open_backend(settings)
+    try:
+        assert backend.index(records).errors == {}
+    finally:
+        backend.close()
 
 
 def csrf_of(html: str) -> str:
@@ -118,3 +124,9 @@ def signed_in_client(app, name: str) -> TestClient:
     answer = sign_in(client, name)
     assert answer.status_code == 303, answer.text
     return client
+
+
+def api_get(app, token: str, path: str, **params):
+    """A GET of the JSON API with ``token`` as the bearer."""
+    client = TestClient(app, raise_server_exceptions=False)
+    return client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})

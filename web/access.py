@@ -23,7 +23,7 @@ from ..models import SUFFIXES, ArchiveRecord, SearchPage
 from .readlog import log_read
 from .users import Role, User
 
-_RECORD_ID = re.compile(r"^[0-9a-f]{64}$")
+_RECORD_ID = re.compile(r"^[0-9a-f]{64}\Z")
 UNCLASSIFIED = ""
 
 
@@ -120,7 +120,12 @@ class ScopedArchive:
         """The archival PDF (or, for records staff and admins, the original) of a record in scope."""
         if original and self.user.role is Role.CLERK:
             raise RecordNotFoundError("no such file")
-        record = self.record(record_id, "download-original" if original else "download")
+        record = self._visible(record_id)
+        if record.source_pages and (original or not record.archival_object) and self.scope is not None:
+            # A document split from a batch file: the file holds its neighbours' pages too, which
+            # may lie outside the scope (admins alone see every type).
+            raise RecordNotFoundError("no such file")
+        self.log("download-original" if original else "download", record.id)
         if original or not record.archival_object:
             rel, media_type = record.original_object, record.media_type
         else:
@@ -131,8 +136,8 @@ class ScopedArchive:
     def archival_pdf(self, record_id: str, page: int) -> tuple[ArchiveRecord, Path]:
         """A record in scope and the PDF its page images come from (read of that page logged)."""
         record = self._visible(record_id)
-        if not 1 <= page <= record.page_count:
-            raise RecordNotFoundError("no such page")
+        if not 1 <= page <= record.page_count or (record.source_pages and not record.archival_object):
+            raise RecordNotFoundError("no such page")  # a split document's page n is not page n of its file
         self.log("page-image", record.id, page=page)
         return record, self.store.path(record.archival_object or record.original_object)
 
