@@ -23,9 +23,9 @@ from ..errors import ArchiveUnavailableError, StorageFullError, storage_error
 from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
+from . import sqlite_vocab
 from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document, resolve_filters
-from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
 from .query import ParsedQuery, Term, parse_query
 from .recordfields import META_WEIGHTS, hit_snippet
 from .sqlite_facets import FacetCounter, FtsFilter, fts_filter, grouped_counts, key_counts
@@ -161,8 +161,10 @@ class SqliteBackend:
             if not existed or version == _USER_VERSION:
                 # An index of older code keeps its tables untouched until `akte reindex`
                 # replaces the file (this layout's indexes need columns it lacks).
-                self.db.executescript(_SCHEMA)
+                self.db.executescript(_SCHEMA + sqlite_vocab.SCHEMA)
             if not existed:
+                with self.db:
+                    sqlite_vocab.mark_complete(self.db)  # empty: every word is listed as it comes
                 self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
                 version = _USER_VERSION
             self.current = version == _USER_VERSION
@@ -196,17 +198,19 @@ class SqliteBackend:
         """Upsert documents made by :func:`.base.index_document` (maybe in other processes) in
         one transaction; per-document failures are reported, a full disk raises StorageFullError."""
         self._require_current()
-        count, errors = 0, {}
+        count, errors, terms = 0, {}, set()
         try:
             with self.db:
                 for doc in docs:
                     try:
                         self._upsert(doc)
+                        terms |= sqlite_vocab.words(doc["body"])
                         count += 1
                     except sqlite3.Error as exc:
                         if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
                             raise
                         errors[doc["id"]] = str(exc)
+                sqlite_vocab.add_terms(self.db, terms)
         except sqlite3.Error as exc:
             raise self._full(exc) from None
         return BulkReport(count, errors)
@@ -278,7 +282,7 @@ class SqliteBackend:
         residual, residual_args = self._filters(query, keys, fts.handled)
         parsed = words = None
         if query.text:
-            parsed = self._with_variants(parse_query(query.text))
+            parsed = sqlite_vocab.with_variants(self.db, parse_query(query.text))
             words = fts_expression(parsed, self.scope)
             if residual:
                 # CROSS JOIN: the full-text match drives; SQLite would otherwise walk a filter's
@@ -293,29 +297,6 @@ class SqliteBackend:
             source = "docs d" + ((" WHERE " + " AND ".join(where)) if where else "")
         filtered = bool(residual or fts.must or fts.exclude)
         return _Plan(source, args, parsed, words, fts, not residual, filtered)
-
-    def _with_variants(self, parsed: ParsedQuery) -> ParsedQuery:
-        """Attach to each rare long word the indexed words OCR may have made from it."""
-        variants: dict[str, tuple[str, ...]] = {}
-        for word in sorted(w for w in parsed.words() if eligible(w)):
-            # Counting stops at EXPAND_BELOW: a common word's whole posting list is not read.
-            found_in = self.db.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM docs_fts WHERE docs_fts MATCH ? LIMIT ?)",
-                (f"body : {_quote(word)}", EXPAND_BELOW),
-            ).fetchone()[0]
-            if found_in >= EXPAND_BELOW:
-                continue
-            head = word[:PREFIX]
-            candidates = self.db.execute(
-                "SELECT term FROM docs_vocab WHERE col = 'body' AND term >= ? AND term < ?"
-                " AND length(term) BETWEEN ? AND ?",
-                (head, head[:-1] + chr(ord(head[-1]) + 1),
-                 len(word) - MAX_EDITS, len(word) + MAX_EDITS),
-            )
-            found = ocr_variants(word, (c for (c,) in candidates))
-            if found:
-                variants[word] = found
-        return parsed.with_variants(variants) if variants else parsed
 
     def _tier(self, parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
         """SQL counting a hit's clauses matched exactly: approximate-only hits rank below."""
@@ -452,9 +433,11 @@ class SqliteBackend:
 
     def optimize(self) -> None:
         """Merge the full-text index's segments into one (after a bulk build: searches then
-        read one posting list per word, not one per segment)."""
+        read one posting list per word, not one per segment); list its words for approximate
+        matching where an older build did not (:mod:`.sqlite_vocab`)."""
         with self.db:
             self.db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+        sqlite_vocab.fill(self.db)
 
     def close(self) -> None:
         """Close the database."""
