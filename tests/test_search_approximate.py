@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from aktenarchiv.archive import sqlite_vocab
 from aktenarchiv.archive.base import SearchBackend, SearchQuery
-from aktenarchiv.archive.sqlite import SqliteBackend
 from aktenarchiv.archive.fuzzy import ocr_variants
+from aktenarchiv.archive.sqlite import SqliteBackend
 from backend_corpus import make_record
 
 pytest_plugins = ("es_fixtures", "backend_fixtures")
