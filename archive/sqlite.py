@@ -112,6 +112,19 @@ def fts_expression(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> str:
     return expr
 
 
+_JOINED = "docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid WHERE docs_fts MATCH ?"
+
+
+def _one_word(parsed: ParsedQuery | None) -> bool:
+    """True for no words or a single plain word (no phrase, identifier, variant or exclusion)."""
+    if parsed is None:
+        return True
+    if len(parsed.must) != 1 or len(parsed.must[0]) != 1 or parsed.must_not:
+        return False
+    term = parsed.must[0][0]
+    return not (term.is_phrase or term.is_identifier or term.variants)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """A query made SQL: ``source`` is the FROM/WHERE part over ``docs_fts`` (text) or ``docs
@@ -287,15 +300,14 @@ class SqliteBackend:
             if residual:
                 # CROSS JOIN: the full-text match drives; SQLite would otherwise walk a filter's
                 # index and run the match once per record it finds.
-                source = "docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid WHERE docs_fts MATCH ? AND "
-                source += " AND ".join(residual)
+                source = f"{_JOINED} AND " + " AND ".join(residual)
             else:  # the index alone answers: no record is read to filter
                 source = "docs_fts WHERE docs_fts MATCH ?"
             args = [fts.apply(words), *residual_args]
         else:
             where, args = self._filters(query, keys)
             source = "docs d" + ((" WHERE " + " AND ".join(where)) if where else "")
-        filtered = bool(residual or fts.must or fts.exclude)
+        filtered = bool(residual or fts.must or fts.scope or fts.exclude)
         return _Plan(source, args, parsed, words, fts, not residual, filtered)
 
     def _tier(self, parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
@@ -372,16 +384,22 @@ class SqliteBackend:
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
 
     def _counts(self, plan: _Plan) -> dict[str, dict[str, int]]:
-        """Type and year counts from the full-text index where it answers the whole query
-        (:mod:`.sqlite_facets`), else from one grouping pass; then correspondents and tags."""
-        if plan.index_only:
+        """Type and year counts, then correspondents and tags.
+
+        Where the full-text index answers the whole query and the words are one plain word
+        (or none), by one FTS5 count per type and year (:mod:`.sqlite_facets`): FTS5 then
+        skips along two posting lists. A phrase, several words or alternatives cost a full
+        evaluation per count, so they are evaluated once and their matches grouped.
+        """
+        if plan.index_only and _one_word(plan.parsed):
             result = FacetCounter(self.db).counts(plan.words, plan.fts)
             everything = plan.fts.apply(plan.words)
             rowids = ("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", [everything]) if everything \
                 else ("SELECT rowid FROM docs", [])
         else:
-            result = grouped_counts(self.db, plan.source, plan.args)
-            rowids = (f"SELECT d.rowid FROM {plan.source}", plan.args)
+            source = _JOINED if plan.index_only else plan.source
+            result = grouped_counts(self.db, source, plan.args)
+            rowids = (f"SELECT d.rowid FROM {source}", plan.args)
         return {**result, **key_counts(self.db, *rowids)}
 
     def ids(self) -> set[str]:

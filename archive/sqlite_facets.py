@@ -30,26 +30,31 @@ KEY_KINDS = (CORRESPONDENT, TAG)
 class FtsFilter:
     """The part of a query's filters the ``facets`` tokens express exactly.
 
-    ``must`` are FTS5 expressions every match needs, ``exclude`` one no match may have;
-    ``handled`` names the :class:`.base.SearchQuery` filters they cover (not checked in SQL);
-    ``years`` the record years a match can have (None: any).
+    ``must`` are FTS5 expressions every match needs; the need-to-know allow-list is either
+    ``scope`` (types a match needs one of) or ``exclude`` (types it must not have, where
+    unclassified records are allowed); ``handled`` names the :class:`.base.SearchQuery`
+    filters they cover (not checked in SQL); ``years`` the record years a match can have
+    and ``types`` its types (None: any).
     """
 
     must: tuple[str, ...]
-    exclude: str | None
     handled: frozenset[str]
+    scope: str | None = None
+    exclude: str | None = None
     years: tuple[int, int] | None = None
-    types: frozenset[str] | None = None  # the types a match can have ("" unclassified)
+    types: frozenset[str] | None = None  # "" stands for unclassified
 
-    def apply(self, expression: str | None, *extra: str) -> str | None:
-        """``expression`` (the words, or None) narrowed by these filters and ``extra`` tokens;
-        None when nothing positive is left to match (a NOT needs a left side in FTS5)."""
+    def apply(self, expression: str | None, *extra: str, in_scope: bool = False) -> str | None:
+        """``expression`` (the words, or None) narrowed by these filters and ``extra`` tokens
+        (``in_scope``: one of them is an allowed type, so the allow-list adds nothing); None
+        when nothing positive is left to match (a NOT needs a left side in FTS5)."""
+        scoped = () if in_scope or not self.scope else (self.scope,)
         parts = [f"({expression})"] if expression else []
-        parts += [f"facets : {m}" for m in self.must] + [f"facets : {e}" for e in extra]
+        parts += [f"facets : {m}" for m in (*self.must, *scoped, *extra)]
         if not parts:
             return None
         joined = " AND ".join(parts)
-        return f"({joined}) NOT facets : {self.exclude}" if self.exclude else joined
+        return f"({joined}) NOT facets : {self.exclude}" if self.exclude and not in_scope else joined
 
 
 def _quoted(tokens: list[str]) -> str:
@@ -77,7 +82,7 @@ def indexed_types(db: sqlite3.Connection) -> list[str]:
 
 def fts_filter(db: sqlite3.Connection, query: SearchQuery) -> FtsFilter:
     """What of ``query``'s filters the ``facets`` tokens take over exactly."""
-    must, handled, exclude, types = [], set(), None, None
+    must, handled, scope, exclude, types = [], set(), None, None, None
     if query.doc_type is not None:
         must.append(f'"{type_token(query.doc_type)}"')
         handled.add("doc_type")
@@ -99,10 +104,10 @@ def fts_filter(db: sqlite3.Connection, query: SearchQuery) -> FtsFilter:
             outside = [t for t in indexed_types(db) if t not in allowed]
             exclude = _quoted([type_token(t) for t in outside]) if outside else None
         else:
-            must.append(_quoted([type_token(t) for t in sorted(allowed)]))
+            scope = _quoted([type_token(t) for t in sorted(allowed)])
         handled.add("doc_types")
-        types = allowed if types is None else types & allowed
-    return FtsFilter(tuple(must), exclude, frozenset(handled), years, types)
+        types = frozenset(allowed) if types is None else types & allowed
+    return FtsFilter(tuple(must), frozenset(handled), scope, exclude, years, types)
 
 
 class FacetCounter:
@@ -124,27 +129,29 @@ class FacetCounter:
             first, last = max(first, within[0]), min(last, within[1])
         return range(first, last + 1)
 
-    def counts(self, words: str | None, where: FtsFilter, total: int | None = None) -> dict[str, dict[str, int]]:
+    def counts(self, words: str | None, where: FtsFilter) -> dict[str, dict[str, int]]:
         """``doc_type`` and ``year`` counts of the records matching ``words`` (an FTS5
-        expression, or None for all records) under ``where``; ``total`` if already known."""
+        expression, or None for all records) under ``where``.
+
+        Every record has a year token, so the years add up to the total; a type probe
+        leaves the allow-list out (the type is in it), and unclassified records are the
+        total less the typed ones.
+        """
         years = {}
         for year in self._year_span(where.years):
             expression = where.apply(words, f'"year{year:04d}"')
             n = self._count(expression) if expression else 0
             if n:
                 years[f"{year:04d}"] = n
-        everything = where.apply(words)
-        if total is None:
-            total = self._count(everything) if everything else sum(years.values())
         types = {}
         for name in indexed_types(self.db):
             if where.types is not None and name not in where.types:
                 continue
-            expression = where.apply(words, f'"{type_token(name)}"')
+            expression = where.apply(words, f'"{type_token(name)}"', in_scope=True)
             n = self._count(expression) if expression else 0
             if n:
                 types[name] = n
-        unclassified = total - sum(types.values())
+        unclassified = sum(years.values()) - sum(types.values())
         if unclassified > 0:
             types[""] = unclassified
         return {"doc_type": _ordered(types), "year": _ordered(years)}
