@@ -104,7 +104,8 @@ def test_a_scanned_pdf_keeps_its_image_and_gets_a_rotate(tmp_path):
 
 @pytest.fixture
 def mixed_pdf(tmp_path, make_text_pdf) -> Path:
-    """A born-digital page (embedded font) followed by a scanned page upside down."""
+    """A born-digital page (embedded font) followed by a scanned page upside down, whose image
+    has a soft mask and asks for smoothing (as Quartz writes scans)."""
     text = make_text_pdf("brief.pdf", ["Sehr geehrte Frau Müller, anbei der Bescheid über die Gebühren."])
     scan = tmp_path / "scan.pdf"
     page = letter_page(["Widerspruch gegen den Gebührenbescheid", "Sehr geehrte Damen und Herren,"])
@@ -112,6 +113,11 @@ def mixed_pdf(tmp_path, make_text_pdf) -> Path:
     path = tmp_path / "gemischt.pdf"
     with pikepdf.open(text) as pdf, pikepdf.open(scan) as scanned:
         pdf.pages.extend(scanned.pages)
+        (image,) = _images(pdf.pages[1])
+        mask = pdf.make_stream(b"\xff" * (page.width * page.height), Type=pikepdf.Name.XObject,
+                               Subtype=pikepdf.Name.Image, Width=page.width, Height=page.height,
+                               ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8, Interpolate=True)
+        image.SMask, image.Interpolate = mask, True
         pdf.save(path)
     return path
 
