@@ -202,3 +202,16 @@ def test_verapdf_accepts_the_archival_copy(document, request, tmp_path):
     proc = subprocess.run(["bash", str(REPO / "scripts" / "verapdf.sh"), result.archival_pdf],
                           capture_output=True, text=True, timeout=600)
     assert proc.stdout.startswith("PASS"), proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_a_grey_palette_scan_is_read_as_grey(tmp_path):
+    from aktenarchiv.ocr.tools.tesseract_page import _save
+
+    page = letter_page().convert("P")  # a grey PNG with a palette, as some scanners write
+    assert _save(page, tmp_path, 150).read_bytes()[:2] == b"P5"  # PGM: grey, not RGB
+    assert _save(Image.new("RGB", (20, 20), "red").convert("P"), tmp_path, 150).read_bytes()[:2] == b"P6"
+    path = tmp_path / "brief.png"
+    page.save(path, dpi=(150, 150))
+    result = _recognize(path, tmp_path)
+    assert "Grundstück" in result.pages[0].text and result.pages[0].rotation == 0
