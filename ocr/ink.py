@@ -70,12 +70,12 @@ def content_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             sizes = ndimage.sum_labels(dark, labels, edge_labels)
             big = edge_labels[sizes >= MIN_BORDER_COMPONENT * dark.size]
             border = np.isin(labels, big)
-    content = ink & ~ndimage.binary_dilation(border, iterations=2)
+    content = ink & ~ndimage.binary_dilation(border, iterations=2) if border.any() else ink
     labels, count = ndimage.label(content, structure=np.ones((3, 3)))
     if count:
-        sizes = ndimage.sum_labels(content, labels, np.arange(1, count + 1))
-        keep = np.concatenate([[False], sizes >= MIN_COMPONENT])
-        content = keep[labels]
+        sizes = np.bincount(labels.ravel(), minlength=count + 1)  # pixels per component
+        sizes[0] = 0  # the background
+        content = (sizes >= MIN_COMPONENT)[labels]
     return content, border
 
 

@@ -65,7 +65,7 @@ def read_barcodes(image: Image.Image, dpi: int | None = None) -> tuple[str, ...]
     scale = BARCODE_DPI / dpi if dpi else 1.0
     if scale < 1.0:
         size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
-        found = zxingcpp.read_barcodes(grey.resize(size, Image.Resampling.BOX), formats=_FORMATS, return_errors=True)
+        found = zxingcpp.read_barcodes(grey.resize(size, Image.Resampling.BOX, reducing_gap=2.0), formats=_FORMATS, return_errors=True)
         if all(code.valid for code in found):
             return tuple(code.text for code in found)
     return tuple(code.text for code in zxingcpp.read_barcodes(grey, formats=_FORMATS) if code.valid)
