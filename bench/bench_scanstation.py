@@ -15,6 +15,7 @@ separator accuracy. Last, the public scans in ``/work/shared/samples/scans`` are
 upside down and sideways: plain Tesseract on the upright page is the reference there.
 
 Usage: .venv/bin/python bench/bench_scanstation.py [--set tune|heldout|both] [--letters 4] [--no-samples] [--before]
+       [--direct]
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ FONTS = "/usr/share/fonts/truetype/dejavu/"
 SAMPLES = Path("/work/shared/samples/scans")
 A4_INCH = (210 / 25.4, 297 / 25.4)
 BEFORE = os.environ.get("AKTE_BENCH_BEFORE") == "1"  # set by --before for the worker processes
+# --direct: the analysis as the direct OCR path runs it (read as the page lies first, OSD only
+# when unsure; skewed pages straightened before they are read).
+DIRECT = os.environ.get("AKTE_BENCH_DIRECT") == "1"
 TURN = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
 
 
@@ -207,7 +211,8 @@ def run_page(page: dict) -> dict:
     with Image.open(page["path"]) as image:
         image.load()
         start = time.perf_counter()
-        analysis = analyse_page(image, settings=ScanSettings(), languages="deu+eng", default_dpi=300)
+        analysis = analyse_page(image, settings=ScanSettings(), languages="deu+eng", default_dpi=300,
+                                osd_first=not DIRECT, straighten_first=DIRECT)
         ours_s = time.perf_counter() - start
     start = time.perf_counter()
     plain = plain_tesseract(page["path"]) if page["truth"] is not None else ""
@@ -338,7 +343,12 @@ def main() -> None:
     parser.add_argument("--no-samples", action="store_true")
     parser.add_argument("--before", action="store_true",
                         help="also the OCR stage without the scan station (ocrmypdf; slow)")
+    parser.add_argument("--direct", action="store_true", help="analyse as the direct OCR path does")
     args = parser.parse_args()
+    if args.direct:
+        os.environ["AKTE_BENCH_DIRECT"] = "1"  # for worker processes that import this module anew
+        global DIRECT
+        DIRECT = True
     if args.before:
         os.environ["AKTE_BENCH_BEFORE"] = "1"
         global BEFORE

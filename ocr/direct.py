@@ -5,12 +5,14 @@ once inside ocrmypdf) and pays per document for a Python start, tool probes, ras
 the page again, OSD, a deskew pass and Ghostscript. Here each page is done once, in a
 thread of the worker process, as the page needs it (:func:`_page`):
 
-- the image is decoded once (a PDF page rendered once at its own resolution);
+- the image is decoded once (a PDF page rendered once at its own resolution), and reduced
+  once to the ~100-dpi work copy that the ink, blank, border and skew checks share;
+  barcodes are looked for at ~150 dpi;
+- skew is measured on the work copy before the page is read; a page skewed past
+  ``scan.max_skew`` is straightened in memory first, so it is read once, straight;
 - the scan station's analysis (:func:`.pagecheck.analyse_page`) reads the page as it lies
-  and asks Tesseract's OSD only when that reading looks wrong; the same Tesseract run
-  writes text, word boxes and the invisible text layer;
-- skew is measured on the ~100-dpi work copy; a page skewed past ``scan.max_skew`` is
-  straightened in memory and read once more;
+  and asks Tesseract's OSD only when that reading is not confident or looks wrong; the same
+  Tesseract run writes text, word boxes and the invisible text layer;
 - the page is drawn into a one-page PDF with the scan's own image data (:mod:`.pdfa`).
 
 Pages, not documents, are the unit of parallel work: every document runs one thread per
@@ -19,8 +21,10 @@ processes of a run) before it starts, so one 300-page file keeps every core busy
 300 one-page files do, and at most one decoded page per core is in memory. The pages are
 then joined into the PDF/A-2b (:func:`.pdfa.assemble`).
 
-Mixed PDFs (text pages and scans) and PDFs drawn with more than images go to ocrmypdf,
-which keeps text pages as they are (``--skip-text``) and converts to PDF/A with Ghostscript.
+Text pages of a mixed PDF are copied as they are when they are valid PDF/A content already
+(fonts embedded, no transparency, no CMYK …); a PDF with any other page (vector drawings,
+annotations, such a text page) goes to ocrmypdf, which keeps text pages (``--skip-text``)
+and converts them to PDF/A with Ghostscript.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from ..errors import ToolFailedError
 from ..models import PDF, PageText, SourceFile
 from .engine import EngineOutput
 from .ocrmypdf_engine import OcrmypdfEngine
-from .orientation import layer_path, rotate_upright
+from .orientation import layer_path, rotate_upright, straighten
 from .pagecheck import PageAnalysis, analyse_page
 from .pdfa import PagePlan, assemble, image_page, pdf_page
 from .prepare import needs_conversion, to_accepted_mode
@@ -119,53 +123,96 @@ class DirectEngine(OcrmypdfEngine):
 
 
 def takes(source: SourceFile) -> bool:
-    """True when the direct path can make this document's archival copy: an image file,
-    or a PDF whose pages are all scans drawn with images only."""
+    """True when the direct path can make this document's archival copy: an image file, or a
+    PDF whose scanned pages are drawn with images only and whose text pages can go into a
+    PDF/A-2b as they are (:func:`_keepable_text_page`)."""
     if source.media_type != PDF:
         return True
-    if source.text_pages:
-        return False  # mixed: ocrmypdf keeps the text pages as they are
     try:
         with pikepdf.open(source.path) as pdf:
-            return all(_plain_scan_page(page) for page in pdf.pages)
+            return all(_keepable_text_page(page) if number in source.text_pages else _plain_scan_page(page)
+                       for number, page in enumerate(pdf.pages, start=1))
     except pikepdf.PdfError:
         return False
 
 
-def _plain_scan_page(page: pikepdf.Page) -> bool:
-    """A page with nothing but images in lossless or untouched encodings (PDF/A allows them all)."""
-    obj = page.obj
-    if "/Annots" in obj or "/Group" in obj:
-        return False
+def _plain_images(obj: pikepdf.Dictionary) -> bool:
+    """Every XObject of a page is an image in a lossless or untouched encoding (PDF/A allows them
+    all, and a soft mask: PDF/A-2 permits transparency), not in CMYK (the output intent is sRGB)."""
     resources = obj.get("/Resources")
-    if resources is None or "/Font" in resources:
-        return False
-    for xobject in (resources.get("/XObject") or {}).values():
-        if xobject.get("/Subtype") != pikepdf.Name.Image or "/SMask" in xobject:
+    for xobject in ((resources.get("/XObject") if resources is not None else None) or {}).values():
+        if xobject.get("/Subtype") != pikepdf.Name.Image or not _plain_image(xobject):
             return False
-        filters = xobject.get("/Filter")
-        names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters)] if filters else []
-        if any(name not in _PLAIN_FILTERS for name in names):
+        mask = xobject.get("/SMask")
+        if mask is not None and not _plain_image(mask):
             return False
     return True
 
 
+def _plain_image(image: pikepdf.Object) -> bool:
+    if image.get("/ColorSpace") == pikepdf.Name.DeviceCMYK:
+        return False
+    filters = image.get("/Filter")
+    names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters)] if filters else []
+    return all(name in _PLAIN_FILTERS for name in names)
+
+
+def _plain_scan_page(page: pikepdf.Page) -> bool:
+    """A page with nothing but images (:func:`_plain_images`)."""
+    obj = page.obj
+    if "/Annots" in obj or "/Group" in obj:
+        return False
+    resources = obj.get("/Resources")
+    return resources is not None and "/Font" not in resources and _plain_images(obj)
+
+
+def _embedded(font: pikepdf.Dictionary) -> bool:
+    descendants = font.get("/DescendantFonts")
+    if descendants is not None:
+        return all(_embedded(d) for d in descendants)
+    descriptor = font.get("/FontDescriptor")
+    return descriptor is not None and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def _keepable_text_page(page: pikepdf.Page) -> bool:
+    """A text page that is already valid PDF/A-2b content as it is: fonts embedded, plain images
+    only, no annotations, transparency groups, shadings, patterns, soft masks or CMYK colour.
+    Anything else goes to ocrmypdf, whose Ghostscript pass makes such pages PDF/A."""
+    obj = page.obj
+    resources = obj.get("/Resources")
+    if "/Annots" in obj or "/Group" in obj or resources is None or not _plain_images(obj):
+        return False
+    if any(key in resources for key in ("/Shading", "/Pattern", "/ColorSpace")):
+        return False
+    if any("/SMask" in state or "/TR" in state for state in (resources.get("/ExtGState") or {}).values()):
+        return False
+    if not all(_embedded(font) for font in (resources.get("/Font") or {}).values()):
+        return False
+    return not pikepdf.parse_content_stream(page, "k K")
+
+
 def run(source: SourceFile, ocr: OcrSettings, scan: ScanSettings, workdir: Path) -> DirectRun:
-    """Recognise every page of ``source`` and make its PDF/A-2b ``<workdir>/archival.pdf``.
+    """Recognise every scanned page of ``source`` and make its PDF/A-2b ``<workdir>/archival.pdf``.
+
+    Text pages of a PDF are copied into it as they are (their text is read by the OCR stage).
 
     Raises:
         ToolFailedError: a page cannot be read, or Tesseract failed on it.
     """
     slots = CpuSlots(workdir.parent, os.cpu_count() or 1)
     numbers = range(1, source.page_count + 1)
+    text_pages = set(source.text_pages) if source.media_type == PDF else set()
+    scanned = [n for n in numbers if n not in text_pages]
     with ThreadPoolExecutor(max_workers=len(slots.paths), thread_name_prefix="page") as pool:
-        results = list(pool.map(lambda n: _slotted_page(slots, source, n, ocr, scan, workdir), numbers))
+        results = list(pool.map(lambda n: _slotted_page(slots, source, n, ocr, scan, workdir), scanned))
+    page_pdfs = {r.number: r.page_pdf for r in results}
+    page_pdfs.update({n: _text_page(source, n, workdir) for n in sorted(text_pages)})
     analyses = {r.number: r.analysis for r in results}
-    kept = tuple(r.number for r in results if scan.keep_blank_pages or not r.analysis.blank)
+    kept = tuple(n for n in numbers if n in text_pages or scan.keep_blank_pages or not analyses[n].blank)
     if not kept:  # an all-blank document still gets an archival copy of its pages
         kept = tuple(numbers)
     archival = workdir / "archival.pdf"
-    fmt = assemble([results[n - 1].page_pdf for n in kept], archival)
+    fmt = assemble([page_pdfs[n] for n in kept], archival)
     pages = tuple(PageText(r.number, r.analysis.text, "ocr", r.analysis.confidence)
                   for r in results if r.analysis.text)
     return DirectRun(analyses, EngineOutput(pages, archival, fmt), kept)
@@ -177,35 +224,50 @@ def _slotted_page(slots: CpuSlots, source: SourceFile, number: int, ocr: OcrSett
         return _page(source, number, ocr, scan, workdir)
 
 
+def _text_page(source: SourceFile, number: int, workdir: Path) -> Path:
+    """A text page of a PDF as a one-page PDF, unchanged."""
+    folder = workdir / f"page-{number:06d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "page.pdf"
+    _draw_page(source, number, None, 0, PagePlan(0, 0.0, None), out)
+    return out
+
+
 def _page(source: SourceFile, number: int, ocr: OcrSettings, scan: ScanSettings, workdir: Path) -> PageResult:
     """Analyse, recognise and draw one page (see the module docstring)."""
     folder = workdir / f"page-{number:06d}"
     folder.mkdir(parents=True, exist_ok=True)
     image, encoded = _pdf_page_image(source, number) if source.media_type == PDF else _image_frame(source, number)
     analysis = analyse_page(image, settings=scan, languages=ocr.languages, default_dpi=ocr.image_dpi,
-                            osd_first=False, layer_dir=folder)
+                            osd_first=False, layer_dir=folder, straighten_first=ocr.deskew)
     recognised = not analysis.blank and analysis.separator is None
     layer = layer_path(folder, analysis.rotation) if recognised else None
-    skew = 0.0
-    if recognised and ocr.deskew and analysis.skew is not None and abs(analysis.skew) >= scan.max_skew:
-        skew = analysis.skew
-        straight = rotate_upright(image, analysis.rotation).rotate(
-            -skew, resample=Image.Resampling.BILINEAR, fillcolor="white" if image.mode != "1" else 1)
+    skewed = ocr.deskew and analysis.skew is not None and abs(analysis.skew) >= scan.max_skew
+    skew = analysis.skew if recognised and skewed else 0.0
+    if recognised and skew != analysis.read_skew:
+        # Straightened before reading by a skew measured as the page lay, but the page turned
+        # out to lie sideways: read it again, straightened by its upright skew (or not at all).
         layer = folder / "straight.pdf"
+        straight = straighten(rotate_upright(image, analysis.rotation), skew)
         words = recognize_page(straight, languages=ocr.languages, dpi=analysis.dpi, layer=layer,
                                timeout=ocr.tesseract_timeout, workdir=folder)
-        analysis = replace(analysis, text=words.text, confidence=words.mean_confidence)
+        analysis = replace(analysis, text=words.text, confidence=words.mean_confidence, read_skew=skew)
     del image
     plan = PagePlan(analysis.rotation, skew, layer if layer is not None and layer.exists() else None)
     out = folder / "page.pdf"
+    _draw_page(source, number, encoded, analysis.dpi, plan, out)
+    return PageResult(number, analysis, out)
+
+
+def _draw_page(source: SourceFile, number: int, encoded: bytes | None, dpi: int, plan: PagePlan, out: Path) -> None:
+    """The archival page: a PDF's page as it is drawn (``encoded`` None), else the scan's image data."""
     try:
         if encoded is None:
             pdf_page(Path(source.path), number, plan, out)
         else:
-            image_page(encoded, analysis.dpi, plan, out)
+            image_page(encoded, dpi, plan, out)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         raise ToolFailedError(f"page {number}: cannot make the archival page: {exc}"[:300]) from None
-    return PageResult(number, analysis, out)
 
 
 def _image_frame(source: SourceFile, number: int) -> tuple[Image.Image, bytes]:

@@ -42,11 +42,12 @@ class InkStats:
 
 def work_grey(image: Image.Image, dpi: int) -> np.ndarray:
     """The page as a grey array at about :data:`WORK_DPI` (never enlarged)."""
-    grey = image.convert("L")
+    grey = image if image.mode == "L" else image.convert("L")
     scale = min(1.0, WORK_DPI / max(dpi, 1))
     if scale < 1.0:
         size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
-        grey = grey.resize(size, Image.Resampling.BOX)
+        # reducing_gap: an integer box reduction first, several times faster on a large page
+        grey = grey.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
     return np.asarray(grey, dtype=np.uint8)
 
 
@@ -69,19 +70,34 @@ def content_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             sizes = ndimage.sum_labels(dark, labels, edge_labels)
             big = edge_labels[sizes >= MIN_BORDER_COMPONENT * dark.size]
             border = np.isin(labels, big)
-    content = ink & ~ndimage.binary_dilation(border, iterations=2)
+    content = ink & ~ndimage.binary_dilation(border, iterations=2) if border.any() else ink
     labels, count = ndimage.label(content, structure=np.ones((3, 3)))
     if count:
-        sizes = ndimage.sum_labels(content, labels, np.arange(1, count + 1))
-        keep = np.concatenate([[False], sizes >= MIN_COMPONENT])
-        content = keep[labels]
+        sizes = np.bincount(labels.ravel(), minlength=count + 1)  # pixels per component
+        sizes[0] = 0  # the background
+        content = (sizes >= MIN_COMPONENT)[labels]
     return content, border
 
 
-def measure_ink(image: Image.Image, dpi: int) -> InkStats:
-    """Ink coverage and dark areas of a page (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class WorkPage:
+    """The ~100-dpi work copy of a page and its ink, made once and shared by every check."""
+
+    grey: np.ndarray
+    content: np.ndarray  # ink of the content (see :func:`content_mask`)
+    border: np.ndarray  # dark regions connected to the edge
+
+
+def work_page(image: Image.Image, dpi: int) -> WorkPage:
+    """Reduce ``image`` to the work copy and find its ink (the one decode of the page's pixels)."""
     grey = work_grey(image, dpi)
     content, border = content_mask(grey)
+    return WorkPage(grey, content, border)
+
+
+def ink_stats(page: WorkPage) -> InkStats:
+    """Ink coverage and dark areas of a page's work copy."""
+    grey, content = page.grey, page.content
     total = float(grey.size)
     labels, count = ndimage.label(content, structure=np.ones((3, 3)))
     largest = float(np.bincount(labels.ravel())[1:].max()) / total if count else 0.0
@@ -90,17 +106,22 @@ def measure_ink(image: Image.Image, dpi: int) -> InkStats:
         components=int(count),
         largest_component=largest,
         dark_share=float((grey < DARK_LEVEL).sum()) / total,
-        border_share=float(border.sum()) / total,
+        border_share=float(page.border.sum()) / total,
     )
 
 
-def estimate_skew(image: Image.Image, dpi: int, max_angle: float = 5.0, step: float = 0.1) -> float | None:
-    """Skew of the text lines in degrees (positive: counter-clockwise), None without enough text.
+def measure_ink(image: Image.Image, dpi: int) -> InkStats:
+    """Ink coverage and dark areas of a page (see the module docstring)."""
+    return ink_stats(work_page(image, dpi))
 
-    The projection-profile method: text lines give the sharpest row histogram of the ink
-    when the page is turned by minus its skew.
-    """
-    content, _ = content_mask(work_grey(image, dpi))
+
+def turned_content(page: WorkPage, rotation: int) -> np.ndarray:
+    """The content mask of the page turned clockwise by ``rotation`` (a multiple of 90)."""
+    return np.rot90(page.content, k=-(rotation % 360) // 90)
+
+
+def mask_skew(content: np.ndarray, max_angle: float = 5.0, step: float = 0.1) -> float | None:
+    """Skew of the text lines of a content mask in degrees (see :func:`estimate_skew`)."""
     ys, xs = np.nonzero(content)
     if ys.size < 200:
         return None
@@ -115,3 +136,12 @@ def estimate_skew(image: Image.Image, dpi: int, max_angle: float = 5.0, step: fl
         if score > best_score:
             best_angle, best_score = float(angle), score
     return round(best_angle, 2)
+
+
+def estimate_skew(image: Image.Image, dpi: int, max_angle: float = 5.0, step: float = 0.1) -> float | None:
+    """Skew of the text lines in degrees (positive: counter-clockwise), None without enough text.
+
+    The projection-profile method: text lines give the sharpest row histogram of the ink
+    when the page is turned by minus its skew.
+    """
+    return mask_skew(work_page(image, dpi).content, max_angle, step)

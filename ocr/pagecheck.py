@@ -15,8 +15,8 @@ from pathlib import Path
 from PIL import Image
 
 from ..config import ScanSettings
-from .ink import InkStats, estimate_skew, measure_ink
-from .orientation import Orientation, decide_orientation, rotate_upright
+from .ink import InkStats, ink_stats, mask_skew, turned_content, work_page
+from .orientation import Orientation, decide_orientation, rotate_upright, straighten
 from .resolution import Resolution, effective_resolution
 from .separator import Separator, match_separator, read_barcodes
 from .tools.tesseract_page import PageWords
@@ -51,6 +51,9 @@ class PageAnalysis:
     skew: float | None  # residual skew of the upright page in degrees
     ink: float  # ink coverage, 0–1
     issues: tuple[str, ...]
+    # Degrees the page was turned back (clockwise when positive) before it was read: ``text``
+    # is of the straightened page (``analyse_page(straighten_first=True)``), 0 when read as scanned.
+    read_skew: float = 0.0
 
     @property
     def needs_review(self) -> bool:
@@ -102,8 +105,11 @@ def recognition_issues(orientation: Orientation, upright: Image.Image, dpi: int,
 
 
 def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, default_dpi: int,
-                 osd_first: bool = True, layer_dir: Path | None = None) -> PageAnalysis:
+                 osd_first: bool = True, layer_dir: Path | None = None, straighten_first: bool = False) -> PageAnalysis:
     """Resolution, blank/separator, orientation, text and issues of one scanned page.
+
+    The page's pixels are reduced once to a ~100-dpi work copy (:func:`.ink.work_page`),
+    which the ink, blank, border and skew checks share.
 
     Args:
         image: the page as scanned (any Pillow mode).
@@ -112,11 +118,16 @@ def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, 
         default_dpi: resolution assumed when neither a tag nor the paper size tells.
         osd_first, layer_dir: as for :func:`.orientation.decide_orientation` (the direct OCR
             path keeps the text layer of the recognition that decided the orientation).
+        straighten_first: a page skewed by ``settings.max_skew`` or more as it lies is
+            straightened in memory before it is read, so the one recognition is of the
+            straight page (``read_skew`` says by how much). The skew is measured as the page
+            lies, which is the upright page's skew for pages fed upright or upside down.
     """
     resolution = effective_resolution(image, default_dpi)
     dpi = resolution.dpi
-    ink = measure_ink(image, dpi)
-    separator = match_separator(read_barcodes(image), settings)
+    work = work_page(image, dpi)
+    ink = ink_stats(work)
+    separator = match_separator(read_barcodes(image, dpi), settings)
     if separator is not None:
         return PageAnalysis(dpi, resolution.source, 0, False, separator, "", None, None, ink.coverage, ())
     issues = ink_issues(ink, settings)
@@ -125,12 +136,15 @@ def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, 
         return PageAnalysis(dpi, resolution.source, 0, True, None, "", None, None, ink.coverage,
                             tuple(issues + [BLANK]))
     issues = resolution_issues(resolution, settings) + issues
-    orientation = decide_orientation(image, dpi=dpi, languages=languages, settings=settings,
+    lying = mask_skew(work.content)
+    read_skew = lying if straighten_first and lying is not None and abs(lying) >= settings.max_skew else 0.0
+    read = straighten(image, read_skew)
+    orientation = decide_orientation(read, dpi=dpi, languages=languages, settings=settings,
                                      osd_first=osd_first, layer_dir=layer_dir)
-    upright = rotate_upright(image, orientation.rotation)
-    skew = estimate_skew(upright, dpi)
-    issues += recognition_issues(orientation, upright, dpi, settings)
+    # Turned by a half turn, text lines keep their slope; sideways, they are measured anew.
+    skew = lying if orientation.rotation in (0, 180) else mask_skew(turned_content(work, orientation.rotation))
+    issues += recognition_issues(orientation, rotate_upright(read, orientation.rotation), dpi, settings)
     if skew is not None and abs(skew) > settings.max_skew:
         issues.append(SKEWED)
     return PageAnalysis(dpi, resolution.source, orientation.rotation, False, None, orientation.words.text,
-                        orientation.words.mean_confidence, skew, ink.coverage, tuple(issues))
+                        orientation.words.mean_confidence, skew, ink.coverage, tuple(issues), read_skew)

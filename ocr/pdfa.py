@@ -102,8 +102,9 @@ def pdf_page(source: Path, number: int, plan: PagePlan, out: Path) -> None:
         pdf.pages.append(src.pages[number - 1])
         page = pdf.pages[0]
         for image in (page.resources.get("/XObject") or {}).values():
-            if image.get("/Interpolate") is not None:
-                image.Interpolate = False  # PDF/A forbids smoothing on display; the image data is unchanged
+            for drawn in (image, image.get("/SMask")):  # a soft mask is an image too
+                if drawn is not None and drawn.get("/Interpolate") is not None:
+                    drawn.Interpolate = False  # PDF/A forbids smoothing on display; the image data is unchanged
         box = page.cropbox
         if plan.skew:
             cx, cy = (float(box[0]) + float(box[2])) / 2, (float(box[1]) + float(box[3])) / 2

@@ -102,15 +102,68 @@ def test_a_scanned_pdf_keeps_its_image_and_gets_a_rotate(tmp_path):
     assert "Gebührenbescheid" in read_text_layer(Path(result.archival_pdf))[2]
 
 
-def test_mixed_and_drawn_pdfs_go_to_ocrmypdf(tmp_path, make_text_pdf):
+@pytest.fixture
+def mixed_pdf(tmp_path, make_text_pdf) -> Path:
+    """A born-digital page (embedded font) followed by a scanned page upside down, whose image
+    has a soft mask and asks for smoothing (as Quartz writes scans)."""
     text = make_text_pdf("brief.pdf", ["Sehr geehrte Frau Müller, anbei der Bescheid über die Gebühren."])
-    source = sniff(text, "b" * 64, text.stat().st_size, OCR)
-    assert not direct.takes(source)  # its text page is kept as it is, by ocrmypdf --skip-text
+    scan = tmp_path / "scan.pdf"
+    page = letter_page(["Widerspruch gegen den Gebührenbescheid", "Sehr geehrte Damen und Herren,"])
+    page.transpose(Image.Transpose.ROTATE_180).save(scan, resolution=150)
+    path = tmp_path / "gemischt.pdf"
+    with pikepdf.open(text) as pdf, pikepdf.open(scan) as scanned:
+        pdf.pages.extend(scanned.pages)
+        (image,) = _images(pdf.pages[1])
+        mask = pdf.make_stream(b"\xff" * (page.width * page.height), Type=pikepdf.Name.XObject,
+                               Subtype=pikepdf.Name.Image, Width=page.width, Height=page.height,
+                               ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8, Interpolate=True)
+        image.SMask, image.Interpolate = mask, True
+        pdf.save(path)
+    return path
+
+
+def _core_font_pdf(path: Path) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_font("Helvetica", size=12)  # one of the standard 14 fonts: not embedded
+    pdf.add_page()
+    pdf.cell(0, 8, "Sehr geehrte Damen und Herren, anbei der Bescheid.")
+    pdf.output(str(path))
+    return path
+
+
+def test_which_pdfs_the_direct_path_takes(tmp_path, mixed_pdf):
     scan = tmp_path / "scan.pdf"
     buffer = io.BytesIO()
     letter_page().save(buffer, format="PDF", resolution=150)
     scan.write_bytes(buffer.getvalue())
     assert direct.takes(sniff(scan, "c" * 64, scan.stat().st_size, OCR))
+    # A text page with its font embedded is PDF/A content as it is: the direct path copies it.
+    mixed = sniff(mixed_pdf, "b" * 64, mixed_pdf.stat().st_size, OCR)
+    assert mixed.text_pages == (1,) and direct.takes(mixed)
+    # A font that is not embedded needs ocrmypdf (Ghostscript embeds it for PDF/A).
+    with pikepdf.open(mixed_pdf) as pdf, pikepdf.open(_core_font_pdf(tmp_path / "core.pdf")) as core:
+        pdf.pages.extend(core.pages)
+        pdf.save(tmp_path / "core-mixed.pdf")
+    core_mixed = sniff(tmp_path / "core-mixed.pdf", "d" * 64, 1, OCR)
+    assert core_mixed.text_pages == (1, 3) and not direct.takes(core_mixed)
+
+
+@pytest.mark.slow
+def test_a_mixed_pdf_keeps_its_text_page_and_reads_its_scan_once(tmp_path, mixed_pdf):
+    result = _recognize(mixed_pdf, tmp_path)
+    assert result.engine.endswith("(direct)") and result.archival_format == "PDF/A-2B"
+    text, scan = result.pages
+    assert text.source == "text-layer" and "Bescheid" in text.text
+    assert scan.source == "ocr" and scan.rotation == 180 and "Gebührenbescheid" in scan.text
+    with pikepdf.open(mixed_pdf) as original, pikepdf.open(result.archival_pdf) as pdf:
+        assert len(pdf.pages) == 2 and pdf.open_metadata().pdfa_status == "2B"
+        assert pdf.pages[0].Contents.read_bytes() == original.pages[0].Contents.read_bytes()
+        assert int(pdf.pages[1].obj.Rotate) == 180
+    assert "Gebührenbescheid" in read_text_layer(Path(result.archival_pdf))[2]
+    # Tesseract never ran on the text page.
+    assert not list((tmp_path / "doc" / "page-000001").glob("r*.pdf"))
 
 
 def test_cpu_slots_let_no_more_pages_run_than_there_are_slots(tmp_path):
@@ -137,14 +190,28 @@ def test_cpu_slots_let_no_more_pages_run_than_there_are_slots(tmp_path):
 
 
 @pytest.mark.slow
-def test_verapdf_accepts_the_archival_copy(stack, tmp_path):
+@pytest.mark.parametrize("document", ["stack", "mixed_pdf"])
+def test_verapdf_accepts_the_archival_copy(document, request, tmp_path):
     if not (shutil.which("java") and shutil.which("mvn")):
         # CI must never pass by not checking: there the missing tools are a failure, not a skip.
         message = "veraPDF needs java and mvn (bash scripts/setup.sh installs them)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    result = _recognize(stack, tmp_path)
+    result = _recognize(request.getfixturevalue(document), tmp_path)
     proc = subprocess.run(["bash", str(REPO / "scripts" / "verapdf.sh"), result.archival_pdf],
                           capture_output=True, text=True, timeout=600)
     assert proc.stdout.startswith("PASS"), proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_a_grey_palette_scan_is_read_as_grey(tmp_path):
+    from aktenarchiv.ocr.tools.tesseract_page import _save
+
+    page = letter_page().convert("P")  # a grey PNG with a palette, as some scanners write
+    assert _save(page, tmp_path, 150).read_bytes()[:2] == b"P5"  # PGM: grey, not RGB
+    assert _save(Image.new("RGB", (20, 20), "red").convert("P"), tmp_path, 150).read_bytes()[:2] == b"P6"
+    path = tmp_path / "brief.png"
+    page.save(path, dpi=(150, 150))
+    result = _recognize(path, tmp_path)
+    assert "Grundstück" in result.pages[0].text and result.pages[0].rotation == 0

@@ -78,9 +78,21 @@ def _save(image: Image.Image, folder: Path, dpi: int) -> Path:
     # Uncompressed PNM: writing it is a copy, where even a fast PNG costs ~0.1 s an A4 page;
     # the resolution goes to Tesseract as --dpi.
     path = folder / "page.pnm"
-    page = image if image.mode in ("1", "L", "RGB") else image.convert("RGB")
+    if image.mode in ("1", "L", "RGB"):
+        page = image
+    elif image.mode == "P" and _grey_palette(image):
+        # Grey as grey: a third of the bytes, and Tesseract reads a grey page ~30 % faster
+        # than the same page as RGB (same text and confidences on the public scans).
+        page = image.convert("L")
+    else:
+        page = image.convert("RGB")
     page.save(path, format="PPM")
     return path
+
+
+def _grey_palette(image: Image.Image) -> bool:
+    palette = image.getpalette() or []
+    return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, 3))
 
 
 def detect_osd(image: Image.Image, *, dpi: int, timeout: float = 120, workdir: Path | None = None) -> Osd | None:
