@@ -313,11 +313,16 @@ def remove_leftovers(journal: Journal, store: ArchiveStore) -> None:
     """Remove objects a killed run wrote for an input whose manifest it never wrote.
 
     Such objects are referenced by nothing (``verify`` would call them orphans for ever);
-    where the manifest was written after all, they are kept and the record is finished.
+    where the manifest was written after all, they are kept and the record is finished. A
+    batch file split into documents names no record by its hash: each document's archival
+    PDF is planned under the document's id, and the manifests the documents were to get are
+    planned under the file's hash beside its original, which one existing manifest keeps
+    (e.g. completed by ``finish_pending`` after a kill before the group's fsync).
     """
     for sha, rels in journal.unfinished_objects().items():
-        if not store.has_record(sha):
-            store.drop_objects(rels)
+        manifests = [rel for rel in rels if rel.startswith("records/")]
+        if not (store.has_record(sha) or any((store.root / rel).is_file() for rel in manifests)):
+            store.drop_objects([rel for rel in rels if rel not in manifests])
         journal.forget_objects(sha)
 
 
@@ -544,6 +549,8 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
                 record = store.read_record(doc_id)
             else:
                 record = _record(run, source, meta, doc.ocr if doc else ocr, original, doc, len(documents or ()))
+                if doc is not None:  # its objects are planned under the file's hash: see remove_leftovers
+                    planned(store.manifest_path(record.id).relative_to(store.root).as_posix())
                 run.seals.add(record, "imported" if meta else "ingested",
                               {"source_path": shown(source.path), "pages": record.page_count,
                                "origin": meta and meta.origin})
@@ -597,11 +604,13 @@ def _record(
         note["split"] = f"document of pages {pages[0]}–{pages[-1]} of {named.name}, one of {of}"
     note = stamp_archival(ocr, meta, note)
     archival, archival_sha = (None, None)
+    record_id = document_id(source.sha256, pages) if pages else source.sha256
     if ocr.archival_pdf:
+        # Planned under the record's own id: a split document's PDF stays only if its manifest does.
         archival, archival_sha = run.store.put_archival(
-            Path(ocr.archival_pdf), partial(run.journal.plan_object, source.sha256))
+            Path(ocr.archival_pdf), partial(run.journal.plan_object, record_id))
     return ArchiveRecord(
-        id=document_id(source.sha256, pages) if pages else source.sha256,
+        id=record_id,
         sha256=source.sha256,
         source_name=named.name,
         media_type=source.media_type,

@@ -205,8 +205,8 @@ def test_kill_between_archival_pdf_and_manifest(tmp_path, make_scan, settings):
         from aktenarchiv import pipeline
         from aktenarchiv.config import load_settings
         from aktenarchiv.pipeline import ingest
-        # The manifest is written (and sealed) by commit_record_change: die just before it.
-        pipeline.commit_record_change = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+        # The manifest is staged (and sealed) by SealGroup.add: die just before it.
+        pipeline.SealGroup.add = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
         ingest([{str(folder)!r}], load_settings({str(archive)!r}, environ={{}}))
     """)
     crashed = subprocess.run([sys.executable, "-c", script], env=akte_env(), capture_output=True, timeout=300)

@@ -125,25 +125,28 @@ def test_split_none_keeps_a_batch_file_as_one_record(cli, archive_dir, tmp_path)
 
 @pytest.mark.slow
 def test_a_run_stopped_between_documents_keeps_what_it_sealed(cli, archive_dir, batch_file, monkeypatch):
-    """Stopped right after the first document's sealed manifest: the next run does not sweep
-    the shared original or that document's archival PDF away as a killed run's leftovers."""
+    """Stopped right after the first document's manifest was staged and its audit entry written
+    (not yet fsync'd: group commit): the next run completes that document and does not sweep
+    the shared original or its archival PDF away as a killed run's leftovers."""
     from aktenarchiv import pipeline
 
-    real, sealed = pipeline.commit_record_change, []
+    real, staged = pipeline.SealGroup.add, []
 
     def stop_after_first(*args, **kwargs):
-        if sealed:
+        if staged:
             raise KeyboardInterrupt  # the run stops here, with the journal as a kill leaves it
-        sealed.append(real(*args, **kwargs))
-        return sealed[-1]
+        staged.append(real(*args, **kwargs))
+        return staged[-1]
 
-    monkeypatch.setattr(pipeline, "commit_record_change", stop_after_first)
+    monkeypatch.setattr(pipeline.SealGroup, "add", stop_after_first)
     assert cli("ingest", batch_file).exit_code != 0
-    monkeypatch.setattr(pipeline, "commit_record_change", real)
+    monkeypatch.setattr(pipeline.SealGroup, "add", real)
     store = ArchiveStore(archive_dir)
-    (first,) = store.iter_records()
+    assert list(store.record_ids()) == []  # not live before its group's fsync
+    (pending,) = (archive_dir / "records").glob("*/*.json.pending")
+    first = pending.read_bytes()
     resumed = json.loads(cli("ingest", batch_file, "--json").stdout)["outcomes"][0]
     assert resumed["status"] == "archived"
-    assert store.read_record(first.id) == first
+    assert store.manifest_path(pending.name.split(".")[0]).read_bytes() == first  # completed, not redone
     assert len(list(store.record_ids())) == 3
     assert cli("verify").exit_code == 0
