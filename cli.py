@@ -1,8 +1,8 @@
 """The ``akte`` command: global options, and the command groups of ``commands/`` joined once.
 
 Each group is a ``typer.Typer()`` in its own module; joined without a name, its commands
-stand at the top level (``akte ingest``, ``akte label``, ``akte serve``); ``migrate``, ``audit`` and
-``user`` are named groups.
+stand at the top level (``akte ingest``, ``akte label``, ``akte serve``); ``migrate``, ``audit``,
+``qa``, ``batch`` and ``user`` are named groups.
 Errors become exit codes in one place, the root group (``commands._errors.AkteGroup``).
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .commands import audit, classify, index, migrate, records, web
+from .commands import audit, batch, classify, index, migrate, qa, records, release, web
 from .commands._common import out
 from .commands._errors import AkteGroup, keep_secret, setup_logging
 from .config import load_settings
@@ -28,10 +28,13 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(records.app)
+app.add_typer(release.app)  # akte release; it also adds sample and signoff to akte qa
 app.add_typer(index.app)
 app.add_typer(classify.app)
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(audit.app, name="audit")
+app.add_typer(qa.app, name="qa")
+app.add_typer(batch.app, name="batch")
 app.add_typer(web.app)
 app.add_typer(web.user_app, name="user")
 

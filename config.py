@@ -47,7 +47,7 @@ class OcrSettings:
     min_text_chars: int = 20  # a PDF page with fewer characters counts as a scan
     max_image_pixels: int = 200_000_000  # larger images are refused as decompression bombs
     tesseract_timeout: int = 300
-    engine: str = "ocrmypdf"  # a registered engine, or "module:object" (ocr/registry.py)
+    engine: str = "direct"  # a registered engine ("direct", "ocrmypdf"), or "module:object" (ocr/registry.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,27 @@ class TransferSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanSettings:
+    """The scan station: page checks, blank pages and separator sheets (README "Scan station")."""
+
+    osd_min_confidence: float = 2.0  # Tesseract OSD's answer is tried first from here on
+    min_confidence: float = 60.0  # mean word confidence below this: "low-confidence"
+    min_dictionary_share: float = 0.3  # fewer German words than this: the orientation is re-checked
+    orientation_margin: float = 0.1  # best and second-best orientation closer than this: "orientation-uncertain"
+    review_dpi: int = 200  # effective resolution below this: "low-dpi"
+    rescan_dpi: int = 150  # below this: "rescan-dpi"
+    max_skew: float = 1.0  # degrees of residual skew: "skewed"
+    blank_max_ink: float = 0.0005  # ink share of a blank page (after dust and border removal)
+    blank_max_marks: int = 4  # ... with at most this many marks (hole punches, a stray dot)
+    dark_page_share: float = 0.5  # share of dark pixels: "dark-page"
+    dark_border_share: float = 0.02  # share of dark scanner border: "dark-border"
+    keep_blank_pages: bool = True  # the archival PDF keeps blank pages (the original always does)
+    split: str = "separator"  # "separator" or "none"
+    separator_pattern: str = r"^PATCHT$"  # barcode value of a separator sheet
+    reference_pattern: str = r"^AZ:\s*(?P<ref>\S.*)$"  # barcode value that sets the next document's Aktenzeichen
+
+
+@dataclass(frozen=True, slots=True)
 class WebSettings:
     """The clerks' web archive (``akte serve``): default scopes per role, sessions, sign-in limits.
 
@@ -135,6 +156,7 @@ class Settings:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     elastic: ElasticSettings = field(default_factory=ElasticSettings)
     classify: ClassifySettings = field(default_factory=ClassifySettings)
+    scan: ScanSettings = field(default_factory=ScanSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     transfer: TransferSettings = field(default_factory=TransferSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -203,7 +225,8 @@ _ENV = {
     "AKTE_SCHUTZBEDARF": ("transfer", "schutzbedarf"),
 }
 _SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings,
-             "search": SearchSettings, "transfer": TransferSettings, "web": WebSettings}
+             "search": SearchSettings, "transfer": TransferSettings, "scan": ScanSettings,
+             "web": WebSettings}
 
 
 _POSITIVE = frozenset({"image_dpi", "timeout_per_page", "max_image_pixels", "tesseract_timeout", "timeout"})
@@ -348,6 +371,13 @@ def load_settings(
         section, _, key = dotted.rpartition(".")
         settings = _set(settings, section or None, key, value, f"--{key.replace('_', '-')}")
 
+    if settings.scan.split not in ("separator", "none"):
+        raise ConfigError(f"scan.split {settings.scan.split!r}: use 'separator' or 'none'")
+    for name in ("separator_pattern", "reference_pattern"):
+        try:
+            re.compile(getattr(settings.scan, name))
+        except re.error as exc:
+            raise ConfigError(f"scan.{name}: not a valid regular expression ({exc})")
     settings = replace(settings, backend=backend_name(settings.backend))
     taxonomy = settings.classify.taxonomy
     for doc_type, _, _ in settings.classify.rules:

@@ -8,6 +8,7 @@ plain JSON for the manifest.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePath
@@ -74,6 +75,18 @@ class PageText:
     text: str
     source: PageSource
     confidence: float | None  # mean Tesseract word confidence 0–100; None for text layers
+    # What the scan station found (defaults: manifests written before it still load).
+    rotation: int = 0  # clockwise degrees the scan was turned to stand upright
+    dpi: int | None = None  # effective resolution the page was recognised at
+    blank: bool = False  # an empty sheet (kept out of the text and the classifier)
+    issues: tuple[str, ...] = ()  # quality issues, e.g. "low-dpi", "orientation-uncertain"
+    in_archival: bool = True  # False: dropped from the archival PDF (blank page); the original keeps it
+    separator: str | None = None  # barcode value when the page is a separator sheet
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageText:
+        """Rebuild a page from its manifest form."""
+        return cls(**{**data, "issues": tuple(data.get("issues", ()))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +167,17 @@ class ArchiveRecord:
     audit: tuple[dict[str, Any], ...] = ()
     archival_format: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # fields brought along by a migration
+    batch: str | None = None  # the scan batch (``akte ingest --batch NAME``) the record came in with
+    # A document split from a batch file: the pages of the original it holds (its page i is
+    # source_pages[i-1]) and the separator sheets of that file. Empty: the whole original.
+    source_pages: tuple[int, ...] = ()
+    separator_pages: tuple[int, ...] = ()
+
+    @property
+    def expected_id(self) -> str:
+        """The id this record must have: the original's hash, or for a split document
+        :func:`document_id` of it and its pages."""
+        return document_id(self.sha256, self.source_pages) if self.source_pages else self.sha256
 
     @property
     def doc_type(self) -> str | None:
@@ -186,13 +210,25 @@ class ArchiveRecord:
             original_object=data["original_object"],
             archival_object=data.get("archival_object"),
             archival_sha256=data.get("archival_sha256"),
-            pages=tuple(PageText(**p) for p in data["pages"]),
+            pages=tuple(PageText.from_json(p) for p in data["pages"]),
             engine=data["engine"],
             classification=Classification.from_json(data.get("classification") or {}),
             audit=tuple(data.get("audit", ())),
             archival_format=data.get("archival_format"),
             extra=tuple((str(k), str(v)) for k, v in data.get("extra", ())),
+            batch=data.get("batch"),
+            source_pages=tuple(data.get("source_pages", ())),
+            separator_pages=tuple(data.get("separator_pages", ())),
         )
+
+
+def document_id(sha256: str, pages: tuple[int, ...]) -> str:
+    """Record id of the document on ``pages`` of the batch file with hash ``sha256``.
+
+    Derived, not random: a rerun after a crash writes the same records again instead of
+    new ones (exactly once).
+    """
+    return hashlib.sha256(f"{sha256}:pages={','.join(map(str, pages))}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,13 +23,16 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Protocol
 
 from .archive.base import SearchBackend
+from .archive.certificate import certificate_paths
 from .archive.registry import open_backend
 from .archive.seal import commit_record_change, finish_pending
 from .archive.store import ArchiveStore
+from .batches import check_name, open_batch
 from .classify.stage import classify_document, load_stage_model
 from .config import Settings
 from .errors import (
     ArchiveUnavailableError,
+    ConfigError,
     ExitCode,
     MissingToolError,
     QuarantineReason,
@@ -42,8 +45,9 @@ from .ingest.discover import open_regular, scan
 from .ingest.journal import Journal, now_iso
 from .ingest.sniff import sniff
 from .logs import log_path
-from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile
+from .models import ArchiveRecord, ImportMeta, OcrResult, SourceFile, document_id
 from .ocr.recognize import check_ocr, recognize_item
+from .ocr.split import SplitDocument, split_documents
 from .ocr.transfer import make_title, stamp_archival, transfer_note
 from .states import JournalState, OutcomeStatus
 from .textnorm import shown
@@ -149,6 +153,7 @@ class Run:
     progress: ProgressSink
     per_item: bool = False  # progress counts items (migrations) instead of pages
     dry_run: bool = False  # check and report only: nothing is written
+    batch: str | None = None  # the scan batch the records of this run belong to
     seen: dict[str, _FirstCopy] = field(default_factory=dict)  # sha256 → first input with those bytes
     unindexed: list[tuple[str, str, ArchiveRecord]] = field(default_factory=list)  # (sha, path, record)
 
@@ -227,17 +232,29 @@ def open_run(settings: Settings, progress: ProgressSink | None = None, dry_run: 
              report.index_pending)
 
 
-def ingest(paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None) -> BatchReport:
+def ingest(
+    paths: Iterable[str | Path], settings: Settings, progress: ProgressSink | None = None,
+    batch: str | None = None, expected_pages: int | None = None,
+) -> BatchReport:
     """Archive every file under ``paths``; returns what happened to each.
 
     All inputs are checked first, so the progress bar knows the number of pages. Entries
     that must not be read (a FIFO, a symlink leaving its folder) are quarantined by reason
     only. Raises InputFileError for a path that does not exist or lies inside the archive.
+    With ``batch``, the records belong to that scan batch (created, or reopened on a rerun)
+    and ``expected_pages`` is the operator's page count for its completeness check.
     """
     files = list(scan(list(paths), archive=settings.archive_dir))
     check_ocr(settings.ocr)
     load_stage_model(settings.classify, settings.archive_dir)  # a broken model fails here, not mid-batch
+    if batch is not None:
+        check_name(batch)
+        if certificate_paths(settings.archive_dir, batch)[0].is_file():
+            raise ConfigError(f"batch {batch} is released (its paper may be destroyed) and takes no more documents: "
+                              "scan into a new batch")
     with open_run(settings, progress) as run:
+        if batch is not None:
+            run.batch = open_batch(settings.archive_dir, batch, expected_pages).name
         run.progress.phase("checking", len(files), "files")
         todo = []
         for found in files:
@@ -359,6 +376,12 @@ def _check_one(run: Run, path: Path, meta: ImportMeta | None) -> tuple[SourceFil
         return None
     run.seen[sha] = _FirstCopy(str(path))
     entry = run.journal.get(sha)
+    split_into = entry.record_id if entry is not None and entry.state == JournalState.ARCHIVED else None
+    if split_into and split_into != sha and run.store.has_record(split_into):
+        # A batch file split into documents: its first document's record stands for it.
+        _settle(run, sha, Outcome(str(path), OutcomeStatus.DUPLICATE, split_into,
+                                  "already archived (split into documents)", origin=origin))
+        return None
     if run.store.has_record(sha):
         if entry is not None and entry.state in (JournalState.STARTED, JournalState.STORED) and not run.dry_run:
             # A crash hit between writing the manifest and finishing: finish now.
@@ -403,7 +426,8 @@ def _quarantine(
 ) -> None:
     if not run.dry_run:
         log.info("quarantined %s: %s", shown(str(path)), reason)
-        kept = run.store.quarantine(path, sha, reason, {"origin": origin} if origin else None, keep_copy=keep_copy)
+        detail = {k: v for k, v in (("origin", origin), ("batch", run.batch)) if v}  # release looks for its batch's
+        kept = run.store.quarantine(path, sha, reason, detail, keep_copy=keep_copy)
         run.store.audit.append("quarantined", (sha,) if sha else (), {"source_path": shown(str(path)), "reason": reason,
                                                                        "kept": kept, "origin": origin})
         if sha:
@@ -455,7 +479,8 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
                         break
                     source, meta = nxt
                     run.journal.mark(source.sha256, source.path, JournalState.STARTED)
-                    pool.submit(nxt, recognize_item, source, meta, run.settings.ocr, workroot / source.sha256, jobs)
+                    pool.submit(nxt, recognize_item, source, meta, run.settings.ocr, workroot / source.sha256, jobs,
+                                run.settings.scan)
                 for done in pool.wait():
                     source, meta = done.key
                     _finish(run, done, source, meta)
@@ -493,7 +518,46 @@ def _workdir(root: Path) -> Path:
 
 
 def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult) -> None:
-    """Classify, store and index one recognised document."""
+    """Classify, store and index one recognised file: one record, or one per document of a
+    batch file with separator sheets (``scan.split = "separator"``)."""
+    store = run.store
+    documents = None
+    work = Path(tempfile.mkdtemp(prefix="split-", dir=_workdir(store.root)))
+    try:
+        if run.settings.scan.split == "separator" and meta is None:
+            documents = split_documents(ocr, run.settings.scan, work)
+        planned = partial(run.journal.plan_object, source.sha256)
+        original = store.put_original(Path(source.path), source.sha256, planned)
+        records = []
+        for doc in documents or (None,):
+            doc_id = document_id(source.sha256, doc.pages) if doc else source.sha256
+            if doc is not None and store.has_record(doc_id):
+                # Written before a crash: keep it (and its archival PDF) rather than make a second one.
+                record = store.read_record(doc_id)
+            else:
+                record = _record(run, source, meta, doc.ocr if doc else ocr, original, doc, len(documents or ()))
+                commit_record_change(store, record, "imported" if meta else "ingested",
+                                     {"source_path": shown(source.path), "pages": record.page_count,
+                                      "origin": meta and meta.origin})
+                if doc is not None:
+                    # Its objects are referenced by a sealed record now: a rerun after a crash keeps them.
+                    run.journal.forget_objects(source.sha256)
+            commit(run, source.path, record)
+            records.append(record)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if documents is not None:
+        # The batch file is done once all its documents are: a rerun finds it by its hash.
+        run.journal.mark(source.sha256, source.path, JournalState.ARCHIVED, records[0].id)
+    _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.ARCHIVED, records[0].id, pages=source.page_count,
+                                        origin=meta.origin if meta else None))
+
+
+def _record(
+    run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResult, original: str,
+    document: SplitDocument | None = None, of: int = 1,
+) -> ArchiveRecord:
+    """The record of ``source`` (or of one ``document`` split from it), its archival PDF stamped and stored."""
     model = load_stage_model(run.settings.classify, run.settings.archive_dir)  # cached per file
     classification = classify_document(ocr, run.settings.classify, model=model)
     if meta is not None:
@@ -502,23 +566,30 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         if meta.doc_type:
             known.update(confidence=1.0, needs_review=False, method="import", suggested_type=None)
         classification = replace(classification, **known)
-    store = run.store
-    named = replace(source, path=shown(source.path))  # names in the manifest are printable text
-    note = stamp_archival(ocr, meta, transfer_note(named, meta, run.settings, ocr))
-    planned = partial(run.journal.plan_object, source.sha256)
-    original = store.put_original(Path(source.path), source.sha256, planned)
+    if document is not None and document.reference:
+        classification = replace(classification, reference=document.reference)
+    pages, separators = (document.pages, document.separators) if document is not None else ((), ())
+    # Names in the manifest are printable text; a split document's note counts its own pages.
+    named = replace(source, path=shown(source.path), page_count=len(pages) or source.page_count)
+    title = (meta.title if meta and meta.title else None) or make_title(named, ocr)
+    note = transfer_note(named, meta, run.settings, ocr)
+    if pages:
+        title = f"{title} (S. {pages[0]}–{pages[-1]})"
+        note["split"] = f"document of pages {pages[0]}–{pages[-1]} of {named.name}, one of {of}"
+    note = stamp_archival(ocr, meta, note)
     archival, archival_sha = (None, None)
     if ocr.archival_pdf:
-        archival, archival_sha = store.put_archival(Path(ocr.archival_pdf), planned)
-    record = ArchiveRecord(
-        id=source.sha256,
+        archival, archival_sha = run.store.put_archival(
+            Path(ocr.archival_pdf), partial(run.journal.plan_object, source.sha256))
+    return ArchiveRecord(
+        id=document_id(source.sha256, pages) if pages else source.sha256,
         sha256=source.sha256,
         source_name=named.name,
         media_type=source.media_type,
         size=source.size,
-        page_count=source.page_count,
+        page_count=named.page_count,
         ingested_at=now_iso(),
-        title=(meta.title if meta and meta.title else None) or make_title(named, ocr),
+        title=title,
         original_object=original,
         archival_object=archival,
         archival_sha256=archival_sha,
@@ -528,12 +599,10 @@ def _archive(run: Run, source: SourceFile, meta: ImportMeta | None, ocr: OcrResu
         audit=(note,),
         archival_format=ocr.archival_format,
         extra=meta.extra if meta else (),
+        batch=run.batch,
+        source_pages=pages,
+        separator_pages=separators,
     )
-    commit_record_change(store, record, "imported" if meta else "ingested",
-                         {"source_path": named.path, "pages": source.page_count, "origin": meta and meta.origin})
-    commit(run, source.path, record)
-    _settle(run, source.sha256, Outcome(source.path, OutcomeStatus.ARCHIVED, record.id, pages=source.page_count,
-                                        origin=meta.origin if meta else None))
 
 
 def commit(run: Run, path: str, record: ArchiveRecord) -> None:

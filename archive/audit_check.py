@@ -67,6 +67,8 @@ def check_chain(log: ChainLog, known_heads: list[tuple[int, str]], public_key_pa
                     handed_out.append(entry.seq)
                 elif entry.event == "keygen":
                     keys.add(str(entry.details.get("key")))
+                elif entry.event == "release":  # its certificate files are checked by archive/certificate.py
+                    report.releases[str(entry.details.get("batch"))] = entry.details
                 prev_seq, prev_hash = entry.seq, entry.hash
                 report.head_seq, report.head_hash = entry.seq, entry.hash
     last = _check_sequence(log, seqs, report)

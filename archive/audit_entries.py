@@ -105,6 +105,7 @@ class ChainReport:
     head_hash: str = GENESIS
     findings: list[Finding] = field(default_factory=list)
     seals: dict[str, str] = field(default_factory=dict)  # record id → manifest hash of its latest seal
+    releases: dict[str, dict[str, Any]] = field(default_factory=dict)  # batch → details of its release entry
 
     @property
     def ok(self) -> bool:

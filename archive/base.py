@@ -8,12 +8,13 @@ document id, so indexing is an upsert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Protocol
 
 from ..models import ArchiveRecord, SearchPage
 from .analysis import ANALYSIS_VERSION, analyze_for_index
 from .identifiers import identifier_tokens
+from .recordfields import filter_keys, index_fields, split_field_filters
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,10 @@ class SearchQuery:
     doc_type: str | None = None
     date_from: str | None = None  # ISO dates, inclusive, on the record date (ingest day)
     date_to: str | None = None
-    reference: str | None = None  # exact Aktenzeichen
+    reference: str | None = None  # Aktenzeichen (case and spacing aside, exact)
+    correspondent: str | None = None  # likewise
+    tags: tuple[str, ...] = ()  # every one of them
+    fields: tuple[tuple[str, str], ...] = ()  # custom fields (name, value), every one of them
     doc_date_from: str | None = None  # ISO dates, inclusive, on the document's own date
     doc_date_to: str | None = None
     needs_review: bool | None = None
@@ -76,7 +80,7 @@ class SearchBackend(Protocol):
         ...
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Hit counts per ``doc_type`` and per ``year`` for the query."""
+        """Hit counts per ``doc_type``, ``year``, ``correspondent`` and ``tag`` for the query."""
         ...
 
     def ids(self) -> set[str]:
@@ -92,6 +96,16 @@ class SearchBackend(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def resolve_filters(query: SearchQuery) -> tuple[SearchQuery, list[str]]:
+    """The query with typed ``Name:value`` filters taken out of its text, and the filter keys
+    (:mod:`.recordfields`) a hit must have: those typed and those of the query's fields."""
+    keys = filter_keys(query.reference, query.correspondent, query.tags, query.fields)
+    if not query.text:
+        return query, keys
+    text, typed = split_field_filters(query.text)
+    return replace(query, text=text), keys + typed
 
 
 def index_document(record: ArchiveRecord) -> dict[str, Any]:
@@ -122,4 +136,5 @@ def index_document(record: ArchiveRecord) -> dict[str, Any]:
         "ingested_at": record.ingested_at,
         "page_count": record.page_count,
         "analysis_version": ANALYSIS_VERSION,
+        **index_fields(record),
     }

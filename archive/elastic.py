@@ -33,7 +33,7 @@ from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
 from .analysis import ANALYSIS_VERSION
-from .base import BulkReport, ReindexReport, SearchQuery, index_document
+from .base import BulkReport, ReindexReport, SearchQuery, index_document, resolve_filters
 from .elastic_schema import (
     MAPPING_VERSION,
     TIER,
@@ -46,11 +46,12 @@ from .elastic_schema import (
     suggest_body,
 )
 from .fuzzy import eligible, ocr_variants
-from .query import ParsedQuery, make_snippet, parse_query
+from .query import ParsedQuery, parse_query
+from .recordfields import hit_snippet
 
 PIT_KEEP_ALIVE = "5m"  # how long a clerk may take between two result pages
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
-_SOURCE = ["id", "title", "doc_type", "date", "text"]
+_SOURCE = ["id", "title", "doc_type", "date", "text", "meta"]
 
 
 def check_url(url: str) -> None:
@@ -222,6 +223,7 @@ class ElasticBackend:
         time (opened when the first cursor is used, kept for :data:`PIT_KEEP_ALIVE` between
         pages, closed after the last page), so records indexed meanwhile do not shift them.
         """
+        query, keys = resolve_filters(query)
         parsed = parse_query(query.text) if query.text else None
         after, seen, pit = decode_cursor(query.cursor) if query.cursor else (None, 0, None)
         with self._guard("search"):
@@ -231,7 +233,7 @@ class ElasticBackend:
 
             def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
                 return self._search_or_expired(
-                    pit, query=build_query(query, parsed), sort=sort_for(parsed),
+                    pit, query=build_query(query, parsed, keys), sort=sort_for(parsed),
                     size=query.limit, search_after=after, track_total_hits=True,
                     source_includes=_SOURCE, **target, **extra,
                 )
@@ -243,7 +245,7 @@ class ElasticBackend:
         hits = []
         for h in raw_hits:
             src = h["_source"]
-            snippet, page = make_snippet(src["text"], parsed)
+            snippet, page = hit_snippet(src["text"], src.get("meta", "[]"), parsed)
             score = float(h["_score"] or 0.0) if parsed else 0.0
             # Remove the tiers of exactly matched clauses: the score shown is BM25's.
             score = round(score % TIER if parsed and parsed.is_approximate else score, 4)
@@ -294,22 +296,26 @@ class ElasticBackend:
         return run(expanded), expanded
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Hit counts per document type (unclassified as ``""``) and per year of the record date."""
+        """Hit counts per document type (unclassified as ``""``), per year of the record date,
+        per correspondent and per tag (records without one are not counted there)."""
+        query, keys = resolve_filters(query)
         parsed = parse_query(query.text) if query.text else None
         aggs = {
             "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
             "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},
+            "correspondent": {"terms": {"field": "correspondent", "size": _COUNT_BUCKETS}},
+            "tag": {"terms": {"field": "tags", "size": _COUNT_BUCKETS}},
         }
 
         def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
             return self.client.search(
-                index=self.alias, query=build_query(query, parsed), size=0, aggs=aggs, **extra
+                index=self.alias, query=build_query(query, parsed, keys), size=0, aggs=aggs, **extra
             )
 
         with self._guard("counts"):
             resp, _ = self._with_variants(parsed, run)
         result: dict[str, dict[str, int]] = {}
-        for name in ("doc_type", "year"):
+        for name in aggs:
             buckets = resp["aggregations"][name]["buckets"]
             # Same order as SQLite's "ORDER BY count DESC, key".
             ordered = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))

@@ -21,14 +21,16 @@ from .analysis import ANALYSIS_VERSION
 from .base import SearchQuery
 from .fuzzy import EXPAND_BELOW, MAX_EDITS, MIN_LENGTH, PREFIX
 from .query import ParsedQuery, Term
+from .recordfields import META_WEIGHTS
 
 # Bump when the mappings below change: existing indexes then need `reindex`.
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 # Field boosts mirroring the FTS5 bm25 column weights in sqlite.py (body, parts, title).
-BOOSTS = {"body": 1.0, "parts": 0.4, "title_terms": 2.0}
+# The metadata fields (META_WEIGHTS) hold words and identifier tokens alike, as in sqlite.py.
+BOOSTS = {"body": 1.0, "parts": 0.4, "title_terms": 2.0, **META_WEIGHTS}
 IDENT_BOOSTS = {"idents": 1.0, "ident_exact": 3.0}
-PHRASE_FIELDS = ("body", "title_terms")  # parts carry no word order, as in sqlite.py
+PHRASE_FIELDS = ("body", "title_terms", *META_WEIGHTS)  # parts carry no word order, as in sqlite.py
 TIER = 1000.0  # score added per clause matched exactly; far above any BM25 score here
 
 _STEMS = {"type": "text", "analyzer": "whitespace"}
@@ -59,6 +61,11 @@ MAPPINGS: dict[str, Any] = {
         "ingested_at": _KEYWORD,
         "page_count": {"type": "integer"},
         "analysis_version": {"type": "integer"},
+        **{f: _STEMS for f in META_WEIGHTS},
+        "keys": _KEYWORD,  # filter keys of the metadata fields (recordfields)
+        "correspondent": _KEYWORD,  # as shown, for counts
+        "tags": _KEYWORD,
+        "meta": _STORED_ONLY,  # the fields a snippet may name (JSON)
     },
 }
 
@@ -84,8 +91,9 @@ def index_template(prefix: str) -> dict[str, Any]:
 
 
 def es_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """The ``_source`` for an :func:`.base.index_document` dict (adds the ``year``)."""
-    return {**doc, "year": doc["date"][:4]}
+    """The ``_source`` for an :func:`.base.index_document` dict (adds the ``year``; of the
+    metadata keys, only the keys themselves)."""
+    return {**doc, "year": doc["date"][:4], "keys": [key for _, key, _ in doc["keys"]]}
 
 
 def _term_query(term: Term) -> list[dict[str, Any]]:
@@ -93,6 +101,9 @@ def _term_query(term: Term) -> list[dict[str, Any]]:
         values = {"idents": term.stems[0], "ident_exact": term.exact}
         return [
             {"term": {f: {"value": values[f], "boost": b}}} for f, b in IDENT_BOOSTS.items()
+        ] + [
+            {"term": {f: {"value": v, "boost": b}}}
+            for f, b in META_WEIGHTS.items() for v in (term.stems[0], term.exact)
         ]
     if term.is_phrase:
         phrase = " ".join(term.stems)
@@ -110,12 +121,12 @@ def _any_of(terms: tuple[Term, ...]) -> dict[str, Any]:
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def filters(query: SearchQuery) -> list[dict[str, Any]]:
-    """Filter clauses for the structured fields of a query (no effect on scores)."""
-    out: list[dict[str, Any]] = []
-    for field, value in (("doc_type", query.doc_type), ("reference", query.reference)):
-        if value is not None:
-            out.append({"term": {field: value}})
+def filters(query: SearchQuery, keys: list[str]) -> list[dict[str, Any]]:
+    """Filter clauses for the structured fields of a query and the metadata keys a hit must
+    have (:func:`.base.resolve_filters`); no effect on scores."""
+    out: list[dict[str, Any]] = [{"term": {"keys": key}} for key in dict.fromkeys(keys)]
+    if query.doc_type is not None:
+        out.append({"term": {"doc_type": query.doc_type}})
     for field, low, high in (
         ("date", query.date_from, query.date_to),
         ("doc_date", query.doc_date_from, query.doc_date_to),
@@ -142,13 +153,13 @@ def _doc_types_filter(doc_types: tuple[str, ...]) -> dict[str, Any]:
     return {"bool": {"should": allowed, "minimum_should_match": 1}}
 
 
-def build_query(query: SearchQuery, parsed: ParsedQuery | None) -> dict[str, Any]:
+def build_query(query: SearchQuery, parsed: ParsedQuery | None, keys: list[str]) -> dict[str, Any]:
     """The Elasticsearch query for a search (``parsed``) or a listing (``parsed`` None).
 
     Each must-clause is a ``bool.should`` over its alternatives, each alternative a
     ``should`` over the fields it may match in: the same shape as :func:`.sqlite.fts_expression`.
     """
-    bool_query: dict[str, Any] = {"filter": filters(query)}
+    bool_query: dict[str, Any] = {"filter": filters(query, keys)}
     if parsed is not None:
         bool_query["must"] = [_any_of(clause) for clause in parsed.must]
         exact = [

@@ -163,12 +163,13 @@ def make_snippet(text: str, parsed: ParsedQuery | None, width: int = 24) -> tupl
     approx = (parsed.variants - wanted) if parsed else frozenset()
     idents = parsed.identifiers if parsed else frozenset()
     best: tuple[int, int, int, list, list[int]] | None = None  # (score, page, start, words, marks)
+    kinds: dict[str, int] = {}  # mark of each distinct word: pages repeat their words
     for number, page_text in enumerate(pages, start=1):
         found = words(page_text)
         if not found:
             continue
         spans = identifier_spans(page_text, idents) if idents else []
-        marks = [_mark(w, wanted, approx, spans) for w in found]
+        marks = [_mark(w, wanted, approx, spans, kinds) for w in found]
         for start in _window_starts(marks, width):
             window = marks[start : start + width]
             score = sum(window)
@@ -199,13 +200,20 @@ _EXACT, _APPROXIMATE = 2, 1
 
 
 def _mark(
-    word: re.Match[str], wanted: frozenset[str], approx: frozenset[str], spans: list[tuple[int, int]]
+    word: re.Match[str], wanted: frozenset[str], approx: frozenset[str],
+    spans: list[tuple[int, int]], kinds: dict[str, int],
 ) -> int:
     # 2: the word matches exactly; 1: approximately; 0: not at all (counts as a bool too).
-    forms = index_forms(word.group()) if wanted or approx else set()
-    if forms & wanted or any(a < word.end() and word.start() < b for a, b in spans):
-        return _EXACT
-    return _APPROXIMATE if forms & approx else 0
+    text = word.group()
+    kind = kinds.get(text)
+    if kind is None:
+        forms = index_forms(text) if wanted or approx else frozenset()
+        kind = kinds[text] = _EXACT if forms & wanted else _APPROXIMATE if forms & approx else 0
+    if kind != _EXACT and spans:
+        start, end = word.span()
+        if any(a < end and start < b for a, b in spans):
+            return _EXACT
+    return kind
 
 
 def _window_starts(marks: list[int], width: int) -> list[int]:

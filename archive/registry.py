@@ -48,3 +48,16 @@ def open_backend(settings: Settings) -> SearchBackend:
         raise ConfigError(f"backend {settings.backend!r}: use one of {', '.join(sorted(BACKENDS))}") from None
     use_dictionary(settings.search.decompound_dict)
     return factory(settings)
+
+
+def indexed_ids(settings: Settings) -> set[str]:
+    """Every record id in the configured search index.
+
+    Raises:
+        AkteError: the backend is unknown or cannot be reached (ConfigError, ArchiveUnavailableError).
+    """
+    backend = open_backend(settings)
+    try:
+        return backend.ids()
+    finally:
+        backend.close()

@@ -291,7 +291,7 @@ class ArchiveStore:
             checks = [(record.original_object, record.sha256)]
             if record.archival_object:
                 checks.append((record.archival_object, record.archival_sha256))
-            if record.id != record.sha256:
+            if record.id != record.expected_id:
                 report.altered.append(f"records/{record_id[:2]}/{record_id}.json: id/hash mismatch")
             for rel, expected in checks:
                 referenced.add(rel)

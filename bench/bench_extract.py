@@ -1,6 +1,6 @@
 """Field extraction on real Tesseract output: precision and recall per field.
 
-Draws held-out generated letters (``classify.corpus``, layouts and phrasings unused in
+Draws held-out generated letters (``classify.synthetic.corpus``, layouts and phrasings unused in
 training) as 300-dpi pages with Pillow, degrades some of them as scanners do (lower
 resolution, blur, a slight skew, small type), OCRs them with Tesseract (``deu``, one thread
 per process, two processes) and compares what :func:`classify.extract.extract_fields`
@@ -36,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 
 from aktenarchiv.classify import extract as current_extract
-from aktenarchiv.classify.corpus import generate_corpus
+from aktenarchiv.classify.synthetic.corpus import generate_corpus
 from aktenarchiv.models import PageText
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 

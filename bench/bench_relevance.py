@@ -1,6 +1,6 @@
 """Relevance you can measure: MRR and recall@10 of both backends on judged queries.
 
-The corpus: generated held-out letters (``classify.corpus``) with the generator's OCR-like
+The corpus: generated held-out letters (``classify.synthetic.corpus``) with the generator's OCR-like
 noise (broken words, rn/m, dropped letters …), plus, when ``bench_extract.py`` has run, the
 letters it drew and OCRed with Tesseract. A record is *relevant* to a query when the clean
 page (before noise and OCR) contains every query word (umlauts folded; a reference or number
@@ -35,7 +35,7 @@ import aktenarchiv
 from aktenarchiv.archive.base import SearchQuery
 from aktenarchiv.archive.elastic import ElasticBackend
 from aktenarchiv.archive.sqlite import SqliteBackend
-from aktenarchiv.classify import corpus
+from aktenarchiv.classify.synthetic import corpus
 from aktenarchiv.config import ElasticSettings
 from aktenarchiv.models import ArchiveRecord, Classification, PageText
 

@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from ..archive.audit import Entry, Finding
+from ..archive.certificate import check_certificates
 from ..archive.seal import adopt_unsealed
 from ..archive.signing import generate_key, sign_head
 from ..archive.store import ArchiveStore
@@ -55,6 +56,8 @@ def verify(
     if public_key is not None and not public_key.is_file():
         raise InputFileError(str(public_key), "no such file")
     report = store.audit.verify(_parse_heads(head or []), public_key)
+    released, _ = check_certificates(store.root, report.releases, report.seals)
+    report.findings.extend(released)
     if json_out:
         emit_json({"ok": report.ok, "entries": report.entries, "head_seq": report.head_seq,
                    "head_hash": report.head_hash, "findings": [asdict(f) for f in report.findings]})

@@ -1,4 +1,4 @@
-"""``akte label``, ``akte train``, ``akte review`` and ``akte classify-eval``.
+"""``akte label``, ``akte edit``, ``akte train``, ``akte review`` and ``akte classify-eval``.
 
 A Typer sub-app; ``cli.py`` merges it into the top level with ``app.add_typer(classify.app)``
 (no name, so the commands stand beside ``ingest`` and ``search``). The root callback puts
@@ -17,8 +17,8 @@ import typer
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
+from ..classify.editing import RecordEdit, apply_edit
 from ..classify.evaluate import evaluate, held_out_metrics
-from ..classify.labelling import apply_label, check_type
 from ..classify.model import save_model
 from ..classify.stage import (
     archive_model_path,
@@ -50,14 +50,59 @@ def label(
     doc_type: str = typer.Argument(..., metavar="TYPE", help="The correct document type."),
     note: Optional[str] = typer.Option(None, "--note", help="Why (kept in the record's audit)."),
 ) -> None:
-    """Set a record's document type by hand (clears the review flag; audited)."""
+    """Set a record's document type by hand (clears the review flag; audited). Same as ``akte edit ID --type``."""
     settings = settings_of(ctx)
-    check_type(settings, doc_type)
+    edit = RecordEdit(doc_type=doc_type)
+    edit.check(settings.classify.taxonomy)  # before the record is looked up: the usage error comes first
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
-    before = record.classification
-    updated = apply_label(settings, record, doc_type, note=note)
-    typer.echo(f"{updated.id[:12]}  {before.doc_type or '-'} → {doc_type}")
+    updated = apply_edit(settings, record, edit, note=note)
+    typer.echo(f"{updated.id[:12]}  {record.doc_type or '-'} → {doc_type}")
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    record_id: str = typer.Argument(..., metavar="ID", help="Record id or a unique prefix (≥ 6 hex digits)."),
+    doc_type: Optional[str] = typer.Option(None, "--type", help="The correct document type."),
+    reference: Optional[str] = typer.Option(None, "--ref", help='Aktenzeichen ("" clears it).'),
+    correspondent: Optional[str] = typer.Option(None, "--correspondent", help='Correspondent ("" clears it).'),
+    tags: list[str] = typer.Option([], "--tag", help="Add a tag (repeatable)."),
+    untags: list[str] = typer.Option([], "--untag", help="Remove a tag (repeatable)."),
+    fields: list[str] = typer.Option([], "--field", help='Custom field NAME=VALUE ("NAME=" removes it; repeatable).'),
+    note: Optional[str] = typer.Option(None, "--note", help="Why (kept in the record's audit)."),
+) -> None:
+    """Correct what is known about a record: type, Aktenzeichen, correspondent, tags, custom fields.
+
+    The change is kept in the record's audit with the old and new values, sealed in the audit
+    chain, and the search index is updated at once.
+    """
+    settings = settings_of(ctx)
+    pairs = []
+    for given in fields:
+        name, sep, value = given.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{given!r} is not NAME=VALUE", param_hint="--field")
+        pairs.append((name.strip(), value))
+    change = RecordEdit(doc_type=doc_type, reference=reference, correspondent=correspondent,
+                        add_tags=tuple(tags), remove_tags=tuple(untags), fields=tuple(pairs))
+    change.check(settings.classify.taxonomy)
+    store = ArchiveStore(settings.archive_dir)
+    record = store.read_record(store.resolve(record_id))
+    updated = apply_edit(settings, record, change, note=note)
+    entry = updated.audit[-1]
+    if "to_type" in entry:
+        typer.echo(f"{updated.id[:12]}  type: {entry['from_type'] or '-'} → {entry['to_type']}")
+    for name, values in (entry.get("changes") or {}).items():
+        items = values.items() if name == "fields" else [(name, values)]
+        for shown_name, change_of in items:
+            typer.echo(f"{updated.id[:12]}  {shown_name}: {_shown(change_of['from'])} → {_shown(change_of['to'])}")
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "-"
+    return value or "-"
 
 
 def _text_from_archive(store: ArchiveStore):

@@ -11,17 +11,21 @@ import typer
 from rich.markup import escape
 
 from ..archive.base import SearchQuery
+from ..archive.certificate import check_certificates
 from ..archive.query import MARK_CLOSE, MARK_OPEN
-from ..archive.registry import open_backend
+from ..archive.recordfields import RecordFields, record_fields
+from ..archive.registry import indexed_ids, open_backend
 from ..archive.seal import check_store
 from ..archive.store import ArchiveStore
 from ..config import SCHUTZBEDARF, Settings
 from ..errors import AkteError, IntegrityError
 from ..ingest.journal import Journal
+from ..qa import record_qa
 from ..states import OutcomeStatus
 from ..textnorm import shown
 from ._common import BarProgress, emit_json, err, out, print_index_problems, progress_bars, settings_of
 from .audit import print_findings
+from .batch import warn_incomplete
 
 app = typer.Typer()
 Schutzbedarf = Enum("Schutzbedarf", {name: name for name in SCHUTZBEDARF}, type=str)
@@ -32,6 +36,14 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the per-file outcome as JSON.")] = False,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="Name of the scan batch (see `akte batch show`).")] = None,
+    expect_pages: Annotated[
+        Optional[int], typer.Option("--expect-pages", min=1, help="Pages on the batch's cover sheet (needs --batch).")
+    ] = None,
+    split: Annotated[
+        Optional[str], typer.Option("--split", help="separator: one record per document between separator "
+                                    "sheets; none: one record per file [default: setting scan.split].")
+    ] = None,
     schutzbedarf: Annotated[Optional[Schutzbedarf], typer.Option("--schutzbedarf", help="Protection need of this batch [settings: transfer.schutzbedarf].")] = None,
     operator: Annotated[Optional[str], typer.Option("--operator", help="Who scanned this batch (default: the OS user).")] = None,
 ) -> None:
@@ -39,10 +51,16 @@ def ingest(
     from ..pipeline import ingest as run_ingest
 
     settings = settings_of(ctx)
+    if expect_pages is not None and batch is None:
+        raise AkteError("--expect-pages needs --batch NAME")
+    if split is not None:
+        if split not in ("separator", "none"):
+            raise AkteError(f"--split {split!r}: use 'separator' or 'none'")
+        settings = replace(settings, scan=replace(settings.scan, split=split))
     transfer = {k: v for k, v in (("schutzbedarf", schutzbedarf and schutzbedarf.value), ("operator", operator)) if v}
     settings = replace(settings, transfer=replace(settings.transfer, **transfer))
     with progress_bars() as progress:
-        report = run_ingest(paths, settings, BarProgress(progress))
+        report = run_ingest(paths, settings, BarProgress(progress), batch=batch, expected_pages=expect_pages)
     # File names that are not UTF-8 are shown escaped (scan\xff.png), never a crash.
     outcomes = [replace(o, path=shown(o.path), reason=o.reason and shown(o.reason)) for o in report.outcomes]
     archived, duplicates, quarantined = (report.count(status) for status in (
@@ -71,6 +89,8 @@ def ingest(
     print_index_problems(report)
     if report.index_pending:
         err.print(f"[yellow]{report.index_pending} record(s) wait to be indexed[/yellow]: run `akte reindex --pending`")
+    if batch is not None:
+        warn_incomplete(settings, batch)
     raise typer.Exit(int(report.exit_code))
 
 
@@ -95,22 +115,25 @@ def _print_hits(hits, total: int, what: str) -> None:
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", A OR B, -excluded.')],
+    query: Annotated[str, typer.Argument(help='Words (all must match), "a phrase", A OR B, -excluded, Field:value.')],
     doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
     date_from: Annotated[Optional[str], typer.Option("--from", help="Archived on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="Archived on or before (YYYY-MM-DD).")] = None,
-    reference: Annotated[Optional[str], typer.Option("--ref", help="Exact Aktenzeichen, e.g. 63.2-4711/24.")] = None,
+    reference: Annotated[Optional[str], typer.Option("--ref", help="Aktenzeichen, e.g. 63.2-4711/24 (case aside).")] = None,
+    correspondent: Annotated[Optional[str], typer.Option("--correspondent", help="Only from/to this correspondent (the whole name, case aside).")] = None,
+    tags: Annotated[Optional[list[str]], typer.Option("--tag", help="Only records with this tag (repeatable: all of them).")] = None,
     doc_date_from: Annotated[Optional[str], typer.Option("--date-from", help="Document dated on or after (YYYY-MM-DD).")] = None,
     doc_date_to: Annotated[Optional[str], typer.Option("--date-to", help="Document dated on or before (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
     cursor: Annotated[Optional[str], typer.Option("--cursor", help="Continue after the previous page (printed on stderr).")] = None,
-    counts: Annotated[bool, typer.Option("--counts", help="Also count the hits per type and year.")] = False,
+    counts: Annotated[bool, typer.Option("--counts", help="Also count the hits per type, year, correspondent and tag.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON list.")] = False,
 ) -> None:
     """Full-text search in German with highlighted snippets. Exit 5 if the index is unreachable."""
     settings = settings_of(ctx)
     q = SearchQuery(text=query, doc_type=doc_type, date_from=_iso(date_from, "--from"),
-                    date_to=_iso(date_to, "--to"), reference=reference,
+                    date_to=_iso(date_to, "--to"), reference=reference, correspondent=correspondent,
+                    tags=tuple(tags or ()),
                     doc_date_from=_iso(doc_date_from, "--date-from"), doc_date_to=_iso(doc_date_to, "--date-to"),
                     limit=limit, cursor=cursor)
     _answer(settings, q, "hits", json_out, counts)
@@ -130,6 +153,8 @@ def _answer(settings: Settings, query: SearchQuery, what: str, json_out: bool, c
         _print_hits(page.hits, page.total, what)
     if facets:
         for name, values in facets.items():
+            if not values:
+                continue
             shown = ", ".join(f"{key or 'unclassified'}: {n}" for key, n in values.items())
             err.print(f"[dim]per {name.replace('doc_type', 'type')}:[/dim] {escape(shown)}")
     if page.cursor:
@@ -151,12 +176,16 @@ def _iso(value: str | None, flag: str) -> str | None:
 def list_records(
     ctx: typer.Context,
     doc_type: Annotated[Optional[str], typer.Option("--type", help="Only this document type.")] = None,
-    reference: Annotated[Optional[str], typer.Option("--ref", help="Exact Aktenzeichen.")] = None,
+    reference: Annotated[Optional[str], typer.Option("--ref", help="Aktenzeichen.")] = None,
+    correspondent: Annotated[Optional[str], typer.Option("--correspondent", help="Correspondent.")] = None,
+    tags: Annotated[Optional[list[str]], typer.Option("--tag", help="Tag (repeatable: all of them).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 20,
     json_out: Annotated[bool, typer.Option("--json", help="Print records as a JSON list.")] = False,
 ) -> None:
     """The records, newest first."""
-    _answer(settings_of(ctx), SearchQuery(doc_type=doc_type, reference=reference, limit=limit), "records", json_out)
+    query = SearchQuery(doc_type=doc_type, reference=reference, correspondent=correspondent, tags=tuple(tags or ()),
+                        limit=limit)
+    _answer(settings_of(ctx), query, "records", json_out)
 
 
 @app.command()
@@ -170,8 +199,11 @@ def show(
     store = ArchiveStore(settings.archive_dir)
     record = store.read_record(store.resolve(record_id))
     data = record.to_json()
+    fields = record_fields(record)
+    data["fields"] = fields.to_json()
     data["original_path"] = str(store.path(record.original_object))
     data["archival_path"] = str(store.path(record.archival_object or record.original_object))
+    data["qa"] = record_qa(record)
     store.audit.append("read", (record.id,), {"what": "show"})
     if json_out:
         emit_json(data)
@@ -187,13 +219,22 @@ def show(
         review += f" (suggested: {escape(cls.suggested_type)})"
     out.print(f"  {'classified':<13} {escape(cls.method)}, confidence {confidence}{review}")
     out.print(f"  {'reference':<13} {escape(cls.reference or '–')}   document date {cls.doc_date or '–'}")
-    for key, value in record.extra:
-        out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
+    _print_fields(fields)
     _print_transfer_note(record)
     for page in record.pages:
         conf = f", confidence {page.confidence:.0f}" if page.confidence is not None else ""
         out.print(f"\n[dim]── page {page.number} ({page.source}{conf}) ──[/dim]")
         out.print(escape(page.text))
+
+
+def _print_fields(fields: RecordFields) -> None:
+    """Correspondent, tags, custom fields, notes and file names, one per line."""
+    rows = [("correspondent", fields.correspondent or "–"), ("tags", ", ".join(fields.tags) or "–")]
+    rows += [(name, value) for name, value in fields.custom]
+    rows += [("note", note) for note in fields.notes]
+    rows += [("file name", name) for name in fields.file_names[1:]]  # the first is source_name, shown above
+    for key, value in rows:
+        out.print(f"  {escape(key)[:13]:<13} {escape(value)}")
 
 
 def _print_transfer_note(record) -> None:
@@ -262,12 +303,14 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
         chain = store.audit.verify()
         seal_task = progress.add_task("seals", total=total)
         seals = check_store(store, chain, lambda: progress.advance(seal_task))
-    findings = chain.findings + seals.findings
+    released, released_notes = check_certificates(store.root, chain.releases, chain.seals)
+    findings = chain.findings + seals.findings + released
+    notes = seals.notes + released_notes
     index = _index_coverage(settings, store)
     refused = _index_errors(settings)
     if json_out:
         emit_json({**asdict(report), "ok": report.ok and not findings, "index": index, "index_errors": refused,
-                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": seals.notes})
+                   "audit_entries": chain.entries, "findings": [asdict(f) for f in findings], "notes": notes})
     err.print(f"{report.records} records, {report.objects_checked} objects, {seals.manifests} manifest seals, "
               f"{chain.entries} audit entries checked")
     if index.get("unavailable"):
@@ -279,7 +322,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
     for item in refused:
         err.print(f"  [yellow]refused by the index[/yellow] {item['id'][:12]} ({item['attempts']} attempt(s)): "
                   f"{escape(item['reason'])}")
-    for note in seals.notes:
+    for note in notes:
         err.print(f"  [yellow]note[/yellow] {escape(note)}")
     for label, items in (("missing", report.missing), ("altered", report.altered),
                          ("orphaned", report.orphaned), ("broken manifest", report.broken_manifests)):
@@ -300,11 +343,7 @@ def verify(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")]
 def _index_coverage(settings: Settings, store: ArchiveStore) -> dict[str, Any]:
     """Which stored records the search index lacks, and which it holds without a record."""
     try:
-        backend = open_backend(settings)
-        try:
-            indexed = backend.ids()
-        finally:
-            backend.close()
+        indexed = indexed_ids(settings)
     except AkteError as exc:
         return {"unavailable": exc.message}
     stored = set(store.record_ids())

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -33,7 +34,7 @@ from ..archive.confine import MissingFileError, inside
 from ..archive.seal import write_record
 from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
 from ..errors import ArchiveUnavailableError, InputFileError
-from ..models import ArchiveRecord, now_iso
+from ..models import ArchiveRecord, document_id, now_iso
 from ..states import MigrationStatus
 
 FORMAT = "aktenarchiv-export"
@@ -60,6 +61,13 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
                    dry_run: bool = False) -> None:
     """Export every record of ``store`` into ``dest`` (incrementally); each outcome goes to ``on_item``."""
     target = ArchiveStore(dest)
+    locks: dict[str, threading.Lock] = {}
+    guard = threading.Lock()
+
+    def lock_for(rel: str) -> threading.Lock:
+        # Documents split from one batch file share its original: one thread copies it.
+        with guard:
+            return locks.setdefault(rel, threading.Lock())
 
     def one(record_id: str) -> tuple[str, MigrationStatus, str | None]:
         try:
@@ -78,9 +86,13 @@ def export_archive(store: ArchiveStore, dest: Path, on_item: ItemSink, *, worker
         if dry_run:
             return record_id, MigrationStatus.WOULD_EXPORT, None
         for rel, sha in missing:
-            if atomic_copy(store.root / rel, target.root / rel) != sha:
-                (target.root / rel).unlink(missing_ok=True)
-                return record_id, MigrationStatus.FAILED, f"{rel} does not match its hash in the archive (run akte verify)"
+            with lock_for(rel):
+                if _same(target.root / rel, store.root / rel):
+                    continue  # another record's thread copied it meanwhile
+                if atomic_copy(store.root / rel, target.root / rel) != sha:
+                    (target.root / rel).unlink(missing_ok=True)
+                    return (record_id, MigrationStatus.FAILED,
+                            f"{rel} does not match its hash in the archive (run akte verify)")
         if not unchanged:
             atomic_write_bytes(manifest_path, new_manifest)  # last: the record is complete
         return record_id, MigrationStatus.EXPORTED, None
@@ -133,10 +145,14 @@ _NONE = type(None)
 _RECORD = {"id": str, "sha256": str, "source_name": str, "media_type": str, "size": int, "page_count": int,
            "ingested_at": str, "title": str, "original_object": str, "archival_object": (str, _NONE),
            "archival_sha256": (str, _NONE), "pages": list, "engine": str, "classification": (dict, _NONE),
-           "audit": list, "archival_format": (str, _NONE), "extra": list}
+           "audit": list, "archival_format": (str, _NONE), "extra": list, "batch": (str, _NONE),
+           "source_pages": list, "separator_pages": list}
 _REQUIRED = ("id", "sha256", "source_name", "media_type", "size", "page_count", "ingested_at", "title",
              "original_object", "pages", "engine")
 _PAGE = {"number": int, "text": str, "source": str, "confidence": (int, float, _NONE)}
+# What the scan station adds to a page (manifests written before it lack these keys).
+_SCAN_PAGE = {"rotation": int, "dpi": (int, _NONE), "blank": bool, "issues": list, "in_archival": bool,
+              "separator": (str, _NONE)}
 _CLASSIFICATION = {"doc_type": (str, _NONE), "confidence": (int, float, _NONE), "needs_review": bool,
                    "method": str, "fields": list, "doc_date": (str, _NONE), "reference": (str, _NONE)}
 _FIELD = {"kind": str, "value": str, "raw": str, "page": int, "start": int, "end": int}
@@ -164,8 +180,15 @@ def checked_record(data: Any, record_id: str) -> ArchiveRecord:
         ValueError: with the first problem found (type, id, hash format, layout path).
     """
     _typed(data, _RECORD, "manifest", _REQUIRED)
-    if data["id"] != record_id or data["sha256"] != record_id:
+    if data["id"] != record_id or not _HEX64.match(data["sha256"]):
         raise ValueError(f"manifest names id {data['id']!r:.80} / sha256 {data['sha256']!r:.80}, not its file name")
+    # A document split from a batch file has an id derived from the file's hash and its pages.
+    for key in ("source_pages", "separator_pages"):
+        if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in data.get(key) or ()):
+            raise ValueError(f"{key} holds something other than page numbers")
+    expected = document_id(data["sha256"], tuple(data["source_pages"])) if data.get("source_pages") else data["sha256"]
+    if expected != record_id:
+        raise ValueError(f"id {record_id:.80} is not the one its sha256 and source pages give")
     if not data["source_name"] or any(c in data["source_name"] for c in "/\x00") or data["source_name"] in (".", ".."):
         raise ValueError(f"source_name {data['source_name']!r:.80} is not a file name")
     if data["size"] < 0 or data["page_count"] < 0:
@@ -177,9 +200,11 @@ def checked_record(data: Any, record_id: str) -> ArchiveRecord:
     except ValueError:
         raise ValueError("ingested_at or the document date is not an ISO date") from None
     for n, page in enumerate(data["pages"], start=1):
-        _typed(page, _PAGE, f"page {n}", tuple(_PAGE))
-        if page["source"] not in ("ocr", "text-layer", "imported") or len(page) != len(_PAGE):
+        _typed(page, {**_PAGE, **_SCAN_PAGE}, f"page {n}", tuple(_PAGE))
+        if page["source"] not in ("ocr", "text-layer", "imported") or set(page) - set(_PAGE) - set(_SCAN_PAGE):
             raise ValueError(f"page {n}: unexpected source or keys")
+        if any(not isinstance(issue, str) for issue in page.get("issues") or ()):
+            raise ValueError(f"page {n}: issues holds something other than text")
     classification = _typed(data.get("classification") or {}, _CLASSIFICATION, "classification")
     for n, field in enumerate(classification.get("fields") or (), start=1):
         if len(_typed(field, _FIELD, f"classification field {n}", tuple(_FIELD))) != len(_FIELD):
@@ -189,8 +214,8 @@ def checked_record(data: Any, record_id: str) -> ArchiveRecord:
     if any(not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair))
            for pair in data.get("extra") or ()):
         raise ValueError("extra holds something other than [name, value] pairs of text")
-    if data["original_object"] != original_rel(record_id):
-        raise ValueError(f"original_object {data['original_object']!r:.80} is not {original_rel(record_id)}")
+    if data["original_object"] != original_rel(data["sha256"]):
+        raise ValueError(f"original_object {data['original_object']!r:.80} is not {original_rel(data['sha256'])}")
     archival, archival_sha = data.get("archival_object"), data.get("archival_sha256")
     if (archival is None) != (archival_sha is None):
         raise ValueError("archival_object and archival_sha256 must be given together")

@@ -271,9 +271,8 @@ def _meta(pk, fields: dict, archive: Path | None, origin: str, lookups: _Lookups
     correspondent = lookups.name("documents.correspondent", fields.get("correspondent"))
     if correspondent:
         extra.append(("correspondent", correspondent))
-    tags = [t for t in (lookups.name("documents.tag", t) for t in fields.get("tags") or ()) if t]
-    if tags:
-        extra.append(("tags", ", ".join(tags)))
+    # One pair per tag: a tag name may itself hold a comma (archive.recordfields reads both forms).
+    extra.extend(("tag", t) for t in (lookups.name("documents.tag", t) for t in fields.get("tags") or ()) if t)
     if fields.get("archive_serial_number") is not None:
         extra.append(("paperless_asn", str(fields["archive_serial_number"])))
     if fields.get("original_filename"):

@@ -33,12 +33,17 @@ class OcrJob:
     """One document for an engine. Engines run in worker processes, so this pickles."""
 
     source: SourceFile
-    input_file: Path  # the original, absolute: read it, never change it (work copies go to workdir)
+    # The file to recognise, absolute: the original, or the scan station's prepared copy of it
+    # (pages upright, blank pages perhaps left out). Read it, never change it (work copies go to workdir).
+    input_file: Path
     workdir: Path  # an empty folder owned by this job (absolute)
     settings: OcrSettings
-    skip_pages: tuple[int, ...]  # pages that carry a text layer: keep them as they are
+    skip_pages: tuple[int, ...]  # pages of input_file that carry a text layer: keep them as they are
     jobs: int  # pages the engine may recognise at once
     timeout: float  # seconds for the whole document
+    # True: the scan station turned every page upright and tagged every image with its effective
+    # resolution; the engine neither rotates pages nor imposes settings.image_dpi.
+    prepared: bool = False
 
 
 @dataclass(frozen=True, slots=True)

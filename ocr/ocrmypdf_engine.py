@@ -41,10 +41,10 @@ class OcrmypdfEngine:
             output_file=job.workdir / "archival.pdf",
             sidecar_dir=sidecars,
             languages=settings.languages,
-            rotate_pages=settings.rotate_pages,
+            rotate_pages=settings.rotate_pages and not job.prepared,
             deskew=settings.deskew and not mixed,  # deskew would re-render text pages as images
             skip_text=mixed,
-            image_dpi=settings.image_dpi if source.media_type != PDF else None,
+            image_dpi=settings.image_dpi if source.media_type != PDF and not job.prepared else None,
             jobs=job.jobs,
             timeout=job.timeout,
             tesseract_timeout=settings.tesseract_timeout,

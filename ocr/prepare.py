@@ -15,7 +15,8 @@ from PIL import Image
 _ACCEPTED = {"1", "L", "RGB"}
 
 
-def _needs_conversion(frame: Image.Image) -> bool:
+def needs_conversion(frame: Image.Image) -> bool:
+    """True when ocrmypdf would refuse ``frame`` as it is (alpha, 16 bit, CMYK without profile)."""
     if frame.mode == "P":
         return "transparency" in frame.info
     if frame.mode == "CMYK":
@@ -23,7 +24,8 @@ def _needs_conversion(frame: Image.Image) -> bool:
     return frame.mode not in _ACCEPTED
 
 
-def _convert(frame: Image.Image) -> Image.Image:
+def to_accepted_mode(frame: Image.Image) -> Image.Image:
+    """``frame`` converted to 1, L or RGB without losing what can be kept."""
     if frame.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit grey: scale to 8 bit rather than clip (Pillow's convert("L") clips at 255).
         return frame.point(lambda v: v / 257).convert("L")
@@ -44,14 +46,14 @@ def prepare_image(src: Path, workdir: Path) -> Path:
         needs = False
         for index in range(frames):
             img.seek(index)
-            needs = needs or _needs_conversion(img)
+            needs = needs or needs_conversion(img)
         if not needs:
             return src
         converted = []
         for index in range(frames):
             img.seek(index)
             frame = img.copy()
-            out = _convert(frame) if _needs_conversion(frame) else frame
+            out = to_accepted_mode(frame) if needs_conversion(frame) else frame
             out.info["dpi"] = img.info.get("dpi") or frame.info.get("dpi")
             converted.append(out)
     target = workdir / "prepared.tiff"

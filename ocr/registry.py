@@ -23,7 +23,13 @@ def _ocrmypdf() -> OcrEngine:
     return OcrmypdfEngine()
 
 
-ENGINES: dict[str, Callable[[], OcrEngine]] = {"ocrmypdf": _ocrmypdf}
+def _direct() -> OcrEngine:
+    from .direct import DirectEngine
+
+    return DirectEngine()
+
+
+ENGINES: dict[str, Callable[[], OcrEngine]] = {"ocrmypdf": _ocrmypdf, "direct": _direct}
 _METHODS = ("check", "version", "recognize")
 
 

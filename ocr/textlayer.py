@@ -7,6 +7,7 @@ from pathlib import Path
 import pdfplumber
 
 from ..errors import ToolFailedError
+from ..pdftext import PdfiumError, page_texts
 
 
 def read_text_layer(path: Path, pages: tuple[int, ...] | None = None) -> dict[int, str]:
@@ -22,3 +23,14 @@ def read_text_layer(path: Path, pages: tuple[int, ...] | None = None) -> dict[in
     except Exception as exc:  # pdfminer raises assorted types on damaged files
         raise ToolFailedError(f"cannot read the text layer: {type(exc).__name__}: {exc}") from None
     return texts
+
+
+
+def read_text_fast(path: Path) -> dict[int, str]:
+    """Text of every page with pdfium, keyed by page number: for born-digital PDFs, where the
+    words matter and pdfplumber's layout analysis does not."""
+    try:
+        return {number: text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+                for number, text in enumerate(page_texts(path), start=1)}
+    except PdfiumError as exc:
+        raise ToolFailedError(f"cannot read the text layer: {exc}") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from aktenarchiv.config import Settings, load_settings
-from drawn_pages import FONT, draw_page, save_scan
+from drawn_pages import draw_page, save_scan, write_text_pdf
 from typer.testing import CliRunner
 
 LETTER = [
@@ -32,21 +32,10 @@ def make_scan(tmp_path):
 
 @pytest.fixture
 def make_text_pdf(tmp_path):
-    """Factory: a born-digital PDF (real text layer, fpdf2 with an embedded font)."""
-    from fpdf import FPDF
+    """Factory: a born-digital PDF (see :func:`write_text_pdf`) under ``tmp_path``."""
 
     def make(name: str, *pages: list[str], folder: Path | None = None) -> Path:
-        pdf = FPDF(format="A4")
-        pdf.add_font("DejaVu", fname=FONT)
-        pdf.set_font("DejaVu", size=12)
-        for lines in pages or (LETTER,):
-            pdf.add_page()
-            for line in lines:
-                pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
-        target = (folder or tmp_path) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pdf.output(str(target))
-        return target
+        return write_text_pdf((folder or tmp_path) / name, *(pages or (LETTER,)))
 
     return make
 
@@ -106,3 +95,10 @@ def ocr_engine(cli, monkeypatch):
         return value
 
     return use
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on a real Elasticsearch node is a slow one too: the fast tier runs without a node (CI runs both)."""
+    for item in items:
+        if item.get_closest_marker("es") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

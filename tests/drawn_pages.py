@@ -62,3 +62,19 @@ def draw_letter(text: str, path: Path, font_px: int = 36) -> Path:
     page = draw_page(lines, size=(2480, height), font_size=font_px, origin=(200, 150), spacing=1.6)
     page.save(path, dpi=(300, 300))
     return path
+
+
+def write_text_pdf(target: Path, *pages: list[str]) -> Path:
+    """A born-digital PDF (real text layer, fpdf2 with an embedded font), one page per list of lines."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=FONT)
+    pdf.set_font("DejaVu", size=12)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(target))
+    return target

@@ -117,10 +117,12 @@ def test_counts(filled: SearchBackend) -> None:
             "rechnung": 1, "vertrag": 1, "widerspruch": 1,
         },
         "year": {"2024": 4, "2023": 2, "2022": 1},
+        "correspondent": {}, "tag": {},
     }
     assert filled.counts(SearchQuery(text="Gebührenbescheid OR Müller")) == {
         "doc_type": {"antrag": 1, "bescheid": 1, "widerspruch": 1},
         "year": {"2024": 3},
+        "correspondent": {}, "tag": {},
     }
 
 
@@ -191,6 +193,7 @@ def test_doc_types_allow_list_bounds_hits_counts_and_cursors(filled: SearchBacke
     assert set(found) == {"bauantrag", "widerspruch", "schreiben"}  # gebuehren (bescheid) is out
     assert filled.counts(SearchQuery(doc_types=("bescheid", "vertrag"))) == {
         "doc_type": {"bescheid": 1, "vertrag": 1}, "year": {"2024": 1, "2022": 1},
+        "correspondent": {}, "tag": {},
     }
     assert keys(filled, doc_types=()) == []
     assert keys(filled, doc_type="rechnung", doc_types=("antrag",)) == []

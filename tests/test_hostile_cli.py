@@ -198,6 +198,7 @@ def test_broken_manifest_is_an_integrity_failure(run, archive):
         no_traceback(result)
 
 
+@pytest.mark.slow  # a whole `akte` process
 def test_get_as_a_subprocess(archive, tmp_path):
     root, record_id, _ = archive
     out = tmp_path / "out"
@@ -272,6 +273,7 @@ def test_good_settings_still_load(tmp_path):
     assert settings.classify.rules == (("rechnung", ("Rechnungsnummer",), (r"Re\.-Nr\.\s*\d+",)),)
 
 
+@pytest.mark.slow  # a whole `akte` process
 @pytest.mark.parametrize(
     ("content", "expected"),
     [(b"[ocr]\nlanguages = 'd\xfcu'\n", "not UTF-8 (byte 0xfc in line 2)"),
@@ -287,6 +289,7 @@ def test_bad_settings_file_in_a_subprocess(tmp_path, content, expected):
     no_traceback(result)
 
 
+@pytest.mark.slow  # a whole `akte` process
 def test_settings_file_that_is_not_a_regular_file(tmp_path):
     fifo = tmp_path / "akte.toml"
     os.mkfifo(fifo)  # opening it would block for ever
@@ -294,6 +297,7 @@ def test_settings_file_that_is_not_a_regular_file(tmp_path):
     assert result.returncode == 1 and "not a regular file" in result.stderr
 
 
+@pytest.mark.slow  # a whole `akte` process
 def test_invalid_rule_regex_fails_before_any_ocr(tmp_path):
     archive = tmp_path / "archiv"
     archive.mkdir()
@@ -348,6 +352,7 @@ def test_unexpected_exception_is_one_line_and_a_nonzero_exit():
     assert verbose.exit_code == 70 and "Traceback" in verbose.stderr and "raise exc" in verbose.stderr
 
 
+@pytest.mark.slow  # a whole `akte` process
 @pytest.mark.parametrize("args", [("show", "--json"), ("show",)])
 def test_a_reader_that_leaves_early_is_no_error(archive, args):
     # `akte show --json ID | head -c0`: stdout closes before akte writes.
@@ -374,6 +379,7 @@ def _with_userinfo(url: str, userinfo: str) -> str:
     return f"{scheme}://{userinfo}@{rest}"
 
 
+@pytest.mark.slow  # a whole `akte` process
 def test_password_is_redacted_against_an_unreachable_port(tmp_path):
     url = "http://elastic:ge%2Fheim%40Wort@127.0.0.1:9"  # a well-formed URL; nothing listens there
     result = akte("--archive", tmp_path, "--backend", "elasticsearch", "-v", "search", "Antrag",

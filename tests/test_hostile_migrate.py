@@ -263,7 +263,7 @@ def test_import_paperless_hostile_manifest(akte, tmp_path, make_text_pdf, make_s
     for origin, reason in expected.items():
         assert items[origin]["status"] == "failed" and reason in items[origin]["reason"], (origin, items[origin])
     record = next(r for r in ArchiveStore(archive_dir).iter_records() if r.title == "Dokument 1")
-    assert ("tags", "Gebühren") in record.extra and own_manifest.read_bytes() == own_before
+    assert ("tag", "Gebühren") in record.extra and own_manifest.read_bytes() == own_before
     stored = b"".join(p.read_bytes() for p in archive_dir.rglob("*") if p.is_file())
     assert SECRET.encode() not in stored and png.read_bytes() not in stored and pdf.read_bytes() not in stored
     assert not (archive_dir / "quarantine").exists()

@@ -2,24 +2,45 @@
 
 import hashlib
 import json
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 from aktenarchiv.archive.audit import AuditLog
 from aktenarchiv.archive.seal import commit_record_change, finish_pending, write_record
 from aktenarchiv.archive.store import ArchiveStore, manifest_bytes
+from aktenarchiv.cli import app
 from aktenarchiv.models import ArchiveRecord, PageText
+from drawn_pages import write_text_pdf
+from typer.testing import CliRunner
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> tuple[Path, list[str]]:
+    """Two born-digital letters ingested once per module (no OCR needed): the archive and its record ids.
+
+    An ingest starts worker processes and loads the classifier; every test gets its own
+    copy of this archive instead (:func:`archived`), so each test still starts from the
+    same untouched, sealed archive.
+    """
+    base = tmp_path_factory.mktemp("seal")
+    for name, line in (("satzung", "Satzung über die Erhebung der Hundesteuer"),
+                       ("bescheid", "Bescheid über die Richtigkeit der Angaben")):
+        write_text_pdf(base / "eingang" / f"{name}.pdf", [line])
+    clean = {key: None for key in os.environ if key.startswith("AKTE_")}
+    result = CliRunner().invoke(app, ["--archive", str(base / "archiv"), "ingest", str(base / "eingang")], env=clean)
+    assert result.exit_code == 0, result.output
+    ids = sorted(ArchiveStore(base / "archiv").record_ids())
+    assert len(ids) == 2
+    return base / "archiv", ids
 
 
 @pytest.fixture
-def archived(cli, make_text_pdf, tmp_path, archive_dir):
-    """Two born-digital letters ingested (no OCR needed); returns their record ids."""
-    make_text_pdf("eingang/satzung.pdf", ["Satzung über die Erhebung der Hundesteuer"])
-    make_text_pdf("eingang/bescheid.pdf", ["Bescheid über die Richtigkeit der Angaben"])
-    result = cli("ingest", tmp_path / "eingang")
-    assert result.exit_code == 0, result.output
-    ids = sorted(ArchiveStore(archive_dir).record_ids())
-    assert len(ids) == 2
-    return ids
+def archived(pristine, archive_dir) -> list[str]:
+    """A fresh copy of the pristine two-record archive at ``archive_dir``; returns the record ids."""
+    shutil.copytree(pristine[0], archive_dir, symlinks=True)
+    return pristine[1]
 
 
 def findings(cli) -> list[dict]:

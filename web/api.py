@@ -16,6 +16,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from ..archive.base import SearchQuery
+from ..archive.recordfields import record_fields
+from ..qa import record_qa
 from .access import ScopedArchive
 from .deps import Web, user_store, web_of
 from .users import Role, User, UserStore
@@ -65,6 +67,8 @@ def api_record(request: Request, web: WebApp, user: ApiUser, record_id: str) -> 
     """One record inside the scope (64 hex digits); 404 for any other id."""
     record = _archive(web, user, request).record(record_id)
     data = record.to_json()
+    data["fields"] = record_fields(record).to_json()
+    data["qa"] = record_qa(record)
     if user.role is not Role.ADMIN:
         data.pop("audit", None)
     return data

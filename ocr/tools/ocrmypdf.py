@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from ...errors import MissingToolError, ToolFailedError
-from .ocrmypdf_plugin import SIDECAR_ENV
 from .process import failure, kill_running, last_line, run_in_own_group
 
 # kill_running (from .process, where every engine's programs run) is part of this wrapper's
@@ -97,6 +96,10 @@ def run_ocrmypdf(
     if image_dpi:
         args += ["--image-dpi", str(image_dpi)]
     args += [str(input_file), str(output_file)]
+    # The plugin module imports ocrmypdf (~0.4 s); a worker whose documents need no OCR
+    # (born-digital PDFs, imports) never pays for it.
+    from .ocrmypdf_plugin import SIDECAR_ENV
+
     env = dict(os.environ)
     env[SIDECAR_ENV] = str(sidecar_dir)
     # Tesseract's own threads slow 2-core machines down (DESIGN.md); parallelism comes

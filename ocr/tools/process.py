@@ -17,7 +17,7 @@ from pathlib import Path
 from ...errors import MissingToolError, ToolFailedError
 from .lifetime import die_with_parent
 
-_running: subprocess.Popen | None = None  # the program of this process, for kill_running()
+_running: set[subprocess.Popen] = set()  # the programs this process runs, for kill_running()
 
 
 def run_in_own_group(
@@ -37,7 +37,6 @@ def run_in_own_group(
         MissingToolError: the program cannot be started.
         ToolFailedError: it ran longer than ``timeout`` seconds (it was killed).
     """
-    global _running
     parent = os.getpid()
     try:
         # If this process is killed outright, the program must not run on as an orphan.
@@ -46,22 +45,26 @@ def run_in_own_group(
                                 preexec_fn=partial(die_with_parent, parent))
     except OSError as exc:
         raise MissingToolError(f"cannot start {what}: {exc}") from None
-    _running = proc
+    _running.add(proc)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        kill_running()
+        _kill(proc)
         proc.communicate()
         raise ToolFailedError(f"{input_file}: OCR took longer than {timeout:.0f} s and was stopped") from None
     finally:
-        _running = None
+        _running.discard(proc)
     return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 
 def kill_running() -> None:
-    """Stop the program this process runs, with all its children (no-op if none)."""
-    proc = _running
-    if proc is not None and proc.poll() is None:
+    """Stop the programs this process runs, with all their children (no-op if none)."""
+    for proc in list(_running):
+        _kill(proc)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -1,0 +1,165 @@
+"""Release certificates: the proof, kept in the archive, that a batch's paper may be destroyed.
+
+``akte release`` writes two files per batch and seals both in the audit chain (the ``release``
+entry holds their SHA-256)::
+
+    releases/<batch>.json    the certificate: batch, documents with pages and hashes, QA and
+                             sample summary, who released it, when, the audit head before it
+    releases/<batch>.pdf     the same, printable (with the JSON file's SHA-256 on every page)
+
+:func:`check_certificates` compares the files with their entries for ``akte verify`` and
+``akte audit verify``: an edited, removed or unsealed certificate is a finding, and a record
+whose manifest changed after its release is a note naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+
+from ..fsio import atomic_write_bytes, sha256_file
+from .audit_entries import Finding
+
+RELEASES = "releases"
+RELEASE_EVENT = "release"
+FORMAT = "aktenarchiv-release"
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def certificate_paths(root: Path, batch: str) -> tuple[Path, Path]:
+    """Where the JSON and PDF certificate of ``batch`` live (the name is a checked batch name)."""
+    folder = root / RELEASES
+    return folder / f"{batch}.json", folder / f"{batch}.pdf"
+
+
+def certificate_bytes(certificate: dict[str, Any]) -> bytes:
+    """The JSON file's bytes (stable: sorted keys, UTF-8)."""
+    return json.dumps(certificate, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+
+
+def write_certificate(root: Path, certificate: dict[str, Any]) -> tuple[str, str]:
+    """Write the JSON and PDF certificate (each via a temporary name, fsync, rename).
+
+    Returns:
+        The SHA-256 of the JSON file and of the PDF, for the audit entry that seals them.
+    """
+    data = certificate_bytes(certificate)
+    json_sha = hashlib.sha256(data).hexdigest()
+    pdf = render_pdf(certificate, json_sha)
+    json_path, pdf_path = certificate_paths(root, certificate["batch"]["name"])
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(json_path, data)
+    atomic_write_bytes(pdf_path, pdf)
+    return json_sha, hashlib.sha256(pdf).hexdigest()
+
+
+class _Sheet(FPDF):
+    """An A4 page with the certificate's identity in the footer of every page."""
+
+    def __init__(self, footer: str) -> None:
+        super().__init__(format="A4")
+        self.footer_text = footer
+        self.unicode = (FONT_DIR / "DejaVuSans.ttf").is_file() and (FONT_DIR / "DejaVuSansMono.ttf").is_file()
+        if self.unicode:
+            self.add_font("Sans", fname=str(FONT_DIR / "DejaVuSans.ttf"))
+            self.add_font("Sans", style="B", fname=str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+            self.add_font("Mono", fname=str(FONT_DIR / "DejaVuSansMono.ttf"))
+
+    def use(self, family: str, size: float, style: str = "") -> None:
+        """Our font, or the built-in one of the same kind when DejaVu is not installed."""
+        builtin = {"Sans": "helvetica", "Mono": "courier"}[family]
+        self.set_font(family if self.unicode else builtin, style, size)
+
+    def line_of(self, text: str, height: float = 5.0) -> None:
+        """One paragraph, wrapped at the margins (text outside Latin-1 is replaced without DejaVu)."""
+        if not self.unicode:
+            text = text.encode("latin-1", "replace").decode("latin-1")
+        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.use("Mono", 6.5)
+        self.cell(0, 4, f"{self.footer_text} · Seite {self.page_no()}/{{nb}}", align="C")
+
+
+def render_pdf(certificate: dict[str, Any], json_sha: str) -> bytes:
+    """The printable certificate: a German heading, the facts, one block per document."""
+    batch, release = certificate["batch"], certificate["release"]
+    pdf = _Sheet(f"Freigabe {batch['name']} · JSON sha256 {json_sha}")
+    pdf.alias_nb_pages()
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.add_page()
+    pdf.use("Sans", 15, "B")
+    pdf.line_of("Freigabebescheinigung – Ersetzendes Scannen (BSI TR-03138)", 8)
+    pdf.use("Sans", 10)
+    pdf.line_of(f"Stapel (batch): {batch['name']}, angelegt {batch['created_at']}")
+    pdf.line_of(f"Dokumente: {batch['documents']} · Seiten: {batch['pages']} · Deckblatt: "
+                f"{batch['expected_pages'] if batch['expected_pages'] is not None else 'keine Angabe'}")
+    pdf.line_of(f"Schutzbedarf: {', '.join(batch['schutzbedarf'])}")
+    pdf.line_of(f"Freigegeben von {release['by']} auf {release['host']} am {release['at']}")
+    pdf.line_of(f"Audit-Kette vor der Freigabe: Eintrag {release['audit_head']['seq']}")
+    pdf.use("Mono", 7.5)
+    pdf.line_of(f"  {release['audit_head']['hash']}", 4)
+    pdf.use("Sans", 10)
+    qa, sample = certificate["qa"], certificate["sample"]
+    pdf.line_of("Qualitätskontrolle: " + ", ".join(f"{k} {v}" for k, v in qa.items()))
+    pdf.line_of(f"Stichprobe: {sample['pages']} Seite(n) geprüft, unterschrieben von "
+                f"{', '.join(sample['signed_by']) or '–'}")
+    pdf.line_of("Geprüft bei der Freigabe: " + "; ".join(certificate["checked"]))
+    pdf.ln(2)
+    for n, doc in enumerate(certificate["documents"], start=1):
+        pdf.use("Sans", 9.5, "B")
+        pdf.line_of(f"{n}. {doc['title']} ({doc['source_name']}, {doc['pages']} S., QA {doc['qa']})")
+        pdf.use("Mono", 7)
+        pdf.line_of(f"   id       {doc['id']}\n   original {doc['sha256']}\n   archiv   {doc['archival_sha256'] or '–'}"
+                    f"\n   manifest {doc['manifest_sha256']}", 3.6)
+        pdf.ln(1)
+    pdf.use("Sans", 8.5)
+    pdf.ln(2)
+    pdf.line_of("Diese Bescheinigung belegt, dass bei der Freigabe jedes Dokument des Stapels archiviert, "
+                "indiziert und gegen seine Prüfsummen geprüft war, die Qualitätskontrolle bestanden oder "
+                "freigegeben war und die Stichprobe nach Schutzbedarf abgezeichnet war. Sie ist mit ihren "
+                "Prüfsummen in der Audit-Kette des Archivs versiegelt (akte verify).", 4.2)
+    return bytes(pdf.output())
+
+
+def check_certificates(root: Path, releases: dict[str, dict[str, Any]],
+                       seals: dict[str, str]) -> tuple[list[Finding], list[str]]:
+    """Compare ``releases/`` with the release entries of the chain.
+
+    Args:
+        root: the archive.
+        releases: batch name → details of its ``release`` entry (from the chain check).
+        seals: record id → manifest hash of its latest seal (from the chain check).
+
+    Returns:
+        Findings (a certificate edited, removed, or not sealed by any entry) and notes
+        (records changed after their batch was released, through akte and so in the chain).
+    """
+    findings: list[Finding] = []
+    notes: list[str] = []
+    known: set[str] = set()
+    for batch, details in sorted(releases.items()):
+        json_path, pdf_path = certificate_paths(root, batch)
+        known.update({json_path.name, pdf_path.name})
+        for path, key in ((json_path, "certificate_sha256"), (pdf_path, "pdf_sha256")):
+            where = path.relative_to(root).as_posix()
+            if not path.is_file():
+                findings.append(Finding("missing", where, f"the release certificate of batch {batch} is gone"))
+            elif sha256_file(path) != details.get(key):
+                findings.append(Finding("altered", where, f"the release certificate of batch {batch} differs from "
+                                        "the hash sealed in the audit chain"))
+        for record_id, certified in (details.get("manifests") or {}).items():
+            if seals.get(record_id) not in (None, certified):
+                notes.append(f"record {record_id[:12]} of released batch {batch} was changed after its release "
+                             f"(see `akte audit show {record_id[:12]}`)")
+    folder = root / RELEASES
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.name not in known and not path.name.endswith(".part"):
+            findings.append(Finding("unsealed", path.relative_to(root).as_posix(), "no release entry in the audit "
+                                    "chain covers this file (written outside akte, or its entry was removed)"))
+    return findings, notes

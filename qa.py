@@ -1,0 +1,97 @@
+"""Quality control of scanned records (RESISCAN's "Qualitätskontrolle"): status and decisions.
+
+A record's QA state is derived from what the scan station found on its pages and from the
+decisions a person recorded in its audit trail, so it never drifts from the manifest:
+
+- ``passed``: no page has an issue that needs a person (a blank back alone does not);
+- ``review``: some page does, or every scanned page is blank; the record waits in ``akte qa``;
+- ``approved`` / ``rejected``: a person decided (the latest decision counts); a rejected
+  record needs a rescan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any
+
+from .archive.audit import Actor
+from .errors import AkteError
+from .models import ArchiveRecord, PageText, now_iso
+from .ocr.pagecheck import INFORMATIONAL
+
+APPROVE, REJECT = "qa-approve", "qa-reject"
+
+
+class QaStatus(StrEnum):
+    """Where a record stands in quality control."""
+
+    PASSED = "passed"
+    REVIEW = "review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+def page_qa(page: PageText) -> dict[str, Any]:
+    """One page's QA entry, as ``akte show --json`` prints it."""
+    return {"number": page.number, "dpi": page.dpi, "confidence": page.confidence, "rotation": page.rotation,
+            "blank": page.blank, "issues": list(page.issues)}
+
+
+def checked_pages(record: ArchiveRecord) -> tuple[PageText, ...]:
+    """Pages the scan station looked at (OCRed scans; not text layers or imported text)."""
+    return tuple(p for p in record.pages if p.source == "ocr" and p.dpi is not None)
+
+
+def findings(record: ArchiveRecord) -> list[str]:
+    """Why a record needs a person, e.g. ``["page 2: low-dpi", "all pages blank"]``."""
+    pages = checked_pages(record)
+    found = [f"page {p.number}: {', '.join(i for i in p.issues if i not in INFORMATIONAL)}"
+             for p in pages if any(i not in INFORMATIONAL for i in p.issues)]
+    if pages and all(p.blank for p in pages):
+        found.append("all pages blank")
+    return found
+
+
+def last_decision(record: ArchiveRecord) -> dict[str, Any] | None:
+    """The latest QA decision in the record's audit trail, if any."""
+    decisions = [entry for entry in record.audit if entry.get("action") in (APPROVE, REJECT)]
+    return decisions[-1] if decisions else None
+
+
+def qa_status(record: ArchiveRecord) -> QaStatus:
+    """The record's QA status (see the module docstring)."""
+    decision = last_decision(record)
+    if decision is not None:
+        return QaStatus.APPROVED if decision["action"] == APPROVE else QaStatus.REJECTED
+    return QaStatus.REVIEW if findings(record) else QaStatus.PASSED
+
+
+def record_qa(record: ArchiveRecord) -> dict[str, Any]:
+    """``{status, pages: [...], findings, decision}`` for ``akte show --json``."""
+    return {"status": str(qa_status(record)), "pages": [page_qa(p) for p in checked_pages(record)],
+            "findings": findings(record), "decision": last_decision(record)}
+
+
+def decide(record: ArchiveRecord, approve: bool, text: str | None) -> ArchiveRecord:
+    """``record`` with a person's QA decision appended to its audit trail.
+
+    Args:
+        record: the record decided on.
+        approve: True to approve it as it is, False to reject it (rescan needed).
+        text: the note (approve, optional) or the reason (reject, required).
+    """
+    if not approve and not (text or "").strip():
+        raise AkteError("a rejection needs a reason (--reason), e.g. \"page 2 cut off, rescan\"")
+    if not checked_pages(record):
+        raise AkteError(f"record {record.id[:12]} has no scanned pages; there is nothing to check")
+    entry: dict[str, Any] = {
+        "at": now_iso(),
+        "action": APPROVE if approve else REJECT,
+        "by": Actor.current().name,
+        "from_status": str(qa_status(record)),
+        "findings": findings(record),
+    }
+    if text:
+        entry["note" if approve else "reason"] = text.strip()
+    return replace(record, audit=record.audit + (entry,))

@@ -1,0 +1,83 @@
+"""The QA queue: status from the pages' findings, decisions in the audit trail, ``akte qa``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aktenarchiv.errors import AkteError
+from aktenarchiv.models import ArchiveRecord, PageText
+from aktenarchiv.qa import QaStatus, decide, findings, qa_status, record_qa
+from scan_drawing import letter_page
+
+
+def _record(*pages: PageText) -> ArchiveRecord:
+    return ArchiveRecord(id="ab" * 32, sha256="ab" * 32, source_name="scan.tiff", media_type="image/tiff", size=1,
+                         page_count=len(pages), ingested_at="2026-01-01T00:00:00+00:00", title="scan",
+                         original_object="objects/ab/x", archival_object=None, archival_sha256=None,
+                         pages=pages, engine="tesseract")
+
+
+def _page(number: int, issues=(), blank=False) -> PageText:
+    return PageText(number, "" if blank else "Antrag", "ocr", None if blank else 90.0, dpi=300, blank=blank,
+                    issues=tuple(issues))
+
+
+def test_status_follows_the_pages_findings():
+    assert qa_status(_record(_page(1), _page(2, ["blank"], blank=True))) == QaStatus.PASSED
+    doubtful = _record(_page(1, ["low-dpi", "skewed"]), _page(2))
+    assert qa_status(doubtful) == QaStatus.REVIEW
+    assert findings(doubtful) == ["page 1: low-dpi, skewed"]
+    assert findings(_record(_page(1, ["blank"], blank=True))) == ["all pages blank"]
+    # Text layers and imported text were never checked: nothing to review.
+    assert qa_status(_record(PageText(1, "Vertrag", "text-layer", None))) == QaStatus.PASSED
+
+
+def test_decisions_are_audited_and_a_rejection_needs_a_reason():
+    record = _record(_page(1, ["rescan-dpi"]))
+    with pytest.raises(AkteError, match="reason"):
+        decide(record, approve=False, text="  ")
+    rejected = decide(record, approve=False, text="Seite 1 zu grob, neu scannen")
+    assert qa_status(rejected) == QaStatus.REJECTED
+    entry = rejected.audit[-1]
+    assert entry["action"] == "qa-reject" and entry["reason"] == "Seite 1 zu grob, neu scannen"
+    assert entry["findings"] == ["page 1: rescan-dpi"] and entry["from_status"] == "review"
+    approved = decide(rejected, approve=True, text=None)
+    assert qa_status(approved) == QaStatus.APPROVED and len(approved.audit) == 2
+    assert record_qa(approved)["pages"][0] == {"number": 1, "dpi": 300, "confidence": 90.0, "rotation": 0,
+                                               "blank": False, "issues": ["rescan-dpi"]}
+    reloaded = ArchiveRecord.from_json(json.loads(json.dumps(approved.to_json())))
+    assert qa_status(reloaded) == QaStatus.APPROVED
+
+
+@pytest.mark.slow
+def test_akte_qa_queue_approve_and_reject(cli, tmp_path):
+    inbox = tmp_path / "eingang"
+    inbox.mkdir()
+    page = letter_page()
+    page.save(inbox / "grob.png", dpi=(120, 120))  # too coarse: rescan-dpi
+    page.resize((2480, 3508)).save(inbox / "fein.png", dpi=(300, 300))
+    assert cli("ingest", inbox).exit_code == 0
+    queue = json.loads(cli("qa", "--json").stdout)
+    assert [(r["title"], r["findings"]) for r in queue] == [("grob", ["page 1: rescan-dpi"])]
+    coarse = queue[0]["id"]
+    shown = json.loads(cli("show", coarse, "--json").stdout)
+    assert shown["qa"]["status"] == "review" and shown["qa"]["pages"][0]["dpi"] == 120
+
+    assert cli("qa", "reject", coarse).exit_code != 0  # --reason is required
+    assert cli("qa", "reject", coarse[:10], "--reason", "zu grob gescannt").exit_code == 0
+    assert json.loads(cli("qa", "--json").stdout) == []
+    decided = json.loads(cli("qa", "--json", "--all").stdout)
+    assert [(r["id"], r["status"]) for r in decided] == [(coarse, "rejected")]
+    audit = json.loads(cli("show", coarse, "--json").stdout)["audit"]
+    assert audit[-1]["action"] == "qa-reject" and audit[-1]["reason"] == "zu grob gescannt"
+
+    result = cli("qa", "approve", coarse, "--note", "Original ist nicht besser")
+    assert result.exit_code == 0 and "rejected → approved" in result.stdout
+    assert cli("qa", "approve", "ffffffffff").exit_code == 1  # unknown id: a clear error
+    # Both decisions went through the seal: in the audit chain, and the archive still verifies.
+    trail = json.loads(cli("audit", "show", coarse[:10], "--json").stdout)
+    decisions = [e["details"] for e in trail if e["event"] == "qa"]
+    assert [d["action"] for d in decisions] == ["qa-reject", "qa-approve"]
+    assert decisions[0]["reason"] == "zu grob gescannt" and decisions[1]["note"] == "Original ist nicht besser"
+    assert cli("verify").exit_code == 0
