@@ -14,10 +14,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
-from ..qa import QaStatus, decide, findings, qa_status
-from ..release import refuse_if_released
+from ..qa import qa_queue, qa_status
+from ..qa_decisions import record_decision
 from ._common import emit_json, err, out, settings_of
 
 app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
@@ -36,16 +35,7 @@ def queue(
     if ctx.invoked_subcommand is not None:
         return
     store = ArchiveStore(settings_of(ctx).archive_dir)
-    wanted = {QaStatus.REVIEW} | ({QaStatus.APPROVED, QaStatus.REJECTED} if show_all else set())
-    rows = []
-    for record in store.iter_records():
-        if batch is not None and record.batch != batch:
-            continue
-        status = qa_status(record)
-        if status in wanted:
-            rows.append({"id": record.id, "title": record.title, "status": str(status),
-                         "ingested_at": record.ingested_at, "findings": findings(record)})
-    rows.sort(key=lambda r: r["ingested_at"])
+    rows = [entry.to_json() for entry in qa_queue(store.iter_records(), batch, include_decided=show_all)]
     if json_out:
         emit_json(rows)
         return
@@ -59,11 +49,7 @@ def queue(
 def _decide(ctx: typer.Context, record_id: str, approve: bool, text: str | None) -> None:
     store = ArchiveStore(settings_of(ctx).archive_dir)
     record = store.read_record(store.resolve(record_id))
-    refuse_if_released(store, record)
-    updated = decide(record, approve, text)
-    decision = updated.audit[-1]
-    # Sealed and in the audit chain, like every manifest change.
-    commit_record_change(store, updated, "qa", {k: v for k, v in decision.items() if k not in ("at", "by")})
+    updated = record_decision(store, record, approve, text)
     out.print(f"{updated.id[:12]}  {qa_status(record)} → {qa_status(updated)}")
 
 
