@@ -62,6 +62,7 @@ def test_records_staff_see_flagged_pages_inside_their_scope(app, web) -> None:
     thumb = staff.get(f"/akte/{rid}/seite/1.png", params={"w": 240})
     assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).width == 240
     assert list((web.settings.archive_dir / "web" / "pages").rglob("*-1-240.png"))  # cached
+    assert f'id="qs-status">zu prüfen (<a href="/qs?akte={rid}">' in staff.get(f"/akte/{rid}").text
     # Admins see every flagged record, and can narrow the queue to one batch.
     admin = signed_in_client(app, "admin")
     assert 'id="offen-qs">2 Akte(n)' in admin.get("/qs").text
@@ -112,6 +113,8 @@ def test_decisions_are_the_clis_audited_with_the_web_user(app, web) -> None:
     decided = json.loads(akte(web.settings, "qa", "--all", "--json").stdout)
     assert [(r["id"], r["status"]) for r in decided] == [(first, "rejected"), (second, "approved")]
     assert web.record("weber").audit[-1]["note"] == "Lesbar genug"
+    assert 'id="qs-status">abgelehnt' in admin.get(f"/akte/{first}").text
+    assert 'id="qs-status">freigegeben' in admin.get(f"/akte/{second}").text
     verified = akte(web.settings, "verify")
     assert verified.exit_code == 0, verified.output
 

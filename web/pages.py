@@ -19,7 +19,7 @@ from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
 from ..errors import ConfigError, RecordNotFoundError
 from ..models import ArchiveRecord
-from ..qa import flagged_pages
+from ..qa import checked_pages, flagged_pages, qa_status
 from .access import ScopedArchive
 from .auth import LOGIN_COOKIE, SESSION_COOKIE, safe_next, same_token, throttle_keys
 from .deps import Web, signed_in, user_store, web_of
@@ -143,7 +143,8 @@ def record_page(request: Request, web: WebApp, session: SignedIn, record_id: str
     trail = archive.trail(record_id) if session.user.role is Role.ADMIN else []
     return web.page(request, "record.html", session=session, record=record, cls=record.classification,
                     types=archive.assignable_types(), extra=_transfer_note(record),
-                    may_original=session.user.role is not Role.CLERK, trail=trail)
+                    may_original=session.user.role is not Role.CLERK, trail=trail,
+                    qa=qa_status(record).value if checked_pages(record) else None)
 
 
 @router.get("/akte/{record_id}/seite/{number}.png")
