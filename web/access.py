@@ -155,7 +155,7 @@ class ScopedArchive:
             raise ConfigError(f"type {doc_type!r} is not one this user may assign")
         return apply_label(self.settings, record, doc_type, self.actor, via=self.channel)
 
-    def qa_queue(self, batch: str | None = None) -> list[QueueEntry]:
+    def qa_queue(self) -> list[QueueEntry]:
         """Records inside the scope whose scans wait for a person's check (records staff, admins).
 
         Raises:
@@ -163,8 +163,8 @@ class ScopedArchive:
         """
         self._records_staff()
         visible = (r for r in self.store.iter_records() if self.allows(r.doc_type))
-        queue = qa_queue(visible, batch)
-        self.log("qa-queue", batch=batch, records=len(queue))
+        queue = qa_queue(visible)
+        self.log("qa-queue", records=len(queue))
         return queue
 
     def qa_decide(self, record_id: str, approve: bool, text: str | None) -> ArchiveRecord:
