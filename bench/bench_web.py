@@ -20,7 +20,10 @@ The search page's time is broken down: the same scoped searches with facet count
 straight on the backend (``ScopedArchive.search``), the rest is the web layer (session check,
 read log, template).
 
-Usage: .venv/bin/python bench/bench_web.py [--records 10000] [--requests 200] [--backend sqlite]
+``--keep DIR`` (SQLite) builds the archive in DIR once and reuses it on later runs with the same
+DIR, e.g. to measure the same 100 000 records before and after a change of the backend.
+
+Usage: .venv/bin/python bench/bench_web.py [--records 10000] [--requests 200] [--backend sqlite] [--keep DIR]
 Target (issue 14): search p95 <= 150 ms at 100 000 records on SQLite, warm.
 """
 
@@ -118,20 +121,28 @@ def main() -> None:
     parser.add_argument("--backend", default="sqlite", choices=("sqlite", "elasticsearch"))
     parser.add_argument("--corpus", default="zipf", choices=("zipf", "uniform"))
     parser.add_argument("--dir", type=Path, default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None)
+    parser.add_argument("--keep", type=Path, help="SQLite: build the archive here once, reuse it afterwards.")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-web-", dir=args.dir))
+    if args.keep is not None and args.backend != "sqlite":
+        parser.error("--keep is for the SQLite backend (an Elasticsearch index is always thrown away)")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-web-", dir=args.dir))
     overrides = {"backend": args.backend}
     if args.backend == "elasticsearch":
         overrides.update({"elastic.url": os.environ.get("AKTE_ES_URL", "http://127.0.0.1:9200"),
                           "elastic.index_prefix": f"akte-benchweb-{uuid.uuid4().hex[:8]}"})
     settings = load_settings(work / "archiv", overrides=overrides, environ={})
     try:
-        started = time.perf_counter()
-        ids = build(settings, args.records, args.corpus)
-        print(f"built {args.records} records in {time.perf_counter() - started:.0f} s ({args.backend}, {args.corpus})")
-        users = UserStore(settings.archive_dir)
-        users.add("bench", Role.CLERK, None, PASSWORD)
-        users.close()
+        kept = sorted(ArchiveStore(settings.archive_dir).record_ids()) if (work / "archiv").is_dir() else []
+        if kept:
+            ids = kept
+            print(f"reusing the {len(ids)} records in {work}")
+        else:
+            started = time.perf_counter()
+            ids = build(settings, args.records, args.corpus)
+            print(f"built {args.records} records in {time.perf_counter() - started:.0f} s ({args.backend}, {args.corpus})")
+            users = UserStore(settings.archive_dir)
+            users.add("bench", Role.CLERK, None, PASSWORD)
+            users.close()
         client = TestClient(create_app(settings))
         form = client.get("/anmelden").text
         csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
@@ -139,13 +150,17 @@ def main() -> None:
         rng = random.Random(3)
         searches = ["/?" + urlencode({"q": rng.choice(QUERIES)}) for _ in range(args.requests)]
         pages = [f"/akte/{rng.choice(ids)}" for _ in range(args.requests)]
+        # Two cores shared with other work: the figures mean little without the load beside them.
+        print("load average before timing (1/5/15 min):", os.getloadavg())
         print("search page ms", timed(client, searches, args.warmup))
         print("of which backend ms", backend_time(settings, searches, args.warmup), "(scoped search + counts)")
         print("record page ms", timed(client, pages, args.warmup), "(404 for unclassified records)")
+        print("load average after timing (1/5/15 min):", os.getloadavg())
     finally:
         if args.backend == "elasticsearch":
             drop(open_backend(settings))
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
