@@ -21,7 +21,7 @@ from .fsio import atomic_write_bytes
 from .models import ArchiveRecord, now_iso
 from .qa import QaStatus, qa_status
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}\Z")  # \Z: "$" would let a final newline in
 
 
 class BatchNotFoundError(AkteError):
@@ -58,7 +58,12 @@ def load_batch(root: Path, name: str) -> Batch:
         raise BatchNotFoundError(f"no batch named {name!r} in {root}") from None
     except (OSError, ValueError) as exc:
         raise AkteError(f"{path}: cannot read the batch file ({exc})") from None
-    return Batch(data["name"], data["created_at"], data.get("expected_pages"))
+    # The file is trusted no more than any input: its name becomes the certificate's file name.
+    pages = data.get("expected_pages") if isinstance(data, dict) else None
+    if not (isinstance(data, dict) and data.get("name") == name and isinstance(data.get("created_at"), str)
+            and (pages is None or (type(pages) is int and pages >= 1))):
+        raise AkteError(f"{path}: not a batch file of batch {name!r} (name, created_at, expected_pages)")
+    return Batch(name, data["created_at"], pages)
 
 
 def open_batch(root: Path, name: str, expected_pages: int | None) -> Batch:

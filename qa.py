@@ -21,6 +21,7 @@ from .models import ArchiveRecord, PageText, now_iso
 from .ocr.pagecheck import INFORMATIONAL
 
 APPROVE, REJECT = "qa-approve", "qa-reject"
+SIGNOFF = "qa-signoff"  # a person's look at sampled pages (sampling.py)
 
 
 class QaStatus(StrEnum):
@@ -108,7 +109,34 @@ def decide(record: ArchiveRecord, approve: bool, text: str | None, by: str | Non
         entry["via"] = via
     if text:
         entry["note" if approve else "reason"] = text.strip()
-    return replace(record, audit=record.audit + (entry,))
+    return with_approvers(replace(record, audit=record.audit + (entry,)))
+
+
+def approvers(record: ArchiveRecord) -> list[str]:
+    """Who approved the record, in the order they first did: the people whose latest word on it
+    is an approval (``qa approve``) or a sign-off of its sampled pages as fine. A rejected record
+    has no approver, nor does a person who last found a page wrong."""
+    latest: dict[str, bool] = {}
+    for entry in record.audit:
+        action = entry.get("action")
+        if action in (APPROVE, REJECT, SIGNOFF):
+            latest[str(entry.get("by"))] = action == APPROVE or (action == SIGNOFF and entry.get("ok") is True)
+    if qa_status(record) == QaStatus.REJECTED:
+        return []
+    return [who for who, approved in latest.items() if approved]
+
+
+def with_approvers(record: ArchiveRecord) -> ArchiveRecord:
+    """``record`` with its transfer note's ``approved_by`` naming :func:`approvers` (None: nobody yet).
+
+    The note is the first audit entry that has ``approved_by``; a record without one is returned as it is.
+    """
+    at = next((i for i, entry in enumerate(record.audit) if "approved_by" in entry), None)
+    if at is None:
+        return record
+    names = approvers(record)
+    note = {**record.audit[at], "approved_by": ", ".join(names) if names else None}
+    return replace(record, audit=record.audit[:at] + (note,) + record.audit[at + 1:])
 
 
 @dataclass(frozen=True, slots=True)

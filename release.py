@@ -81,8 +81,27 @@ class ReleaseCheck:
 
 
 def batch_records(store: ArchiveStore, name: str) -> list[ArchiveRecord]:
-    """The records of batch ``name``, in the order they were archived."""
-    return sorted((r for r in store.iter_records() if r.batch == name), key=lambda r: (r.ingested_at, r.source_name))
+    """The records of batch ``name``, in the order they were archived (see :func:`listed_records`)."""
+    return listed_records(store, name)[0]
+
+
+def listed_records(store: ArchiveStore, name: str) -> tuple[list[ArchiveRecord], list[str]]:
+    """The records of batch ``name`` in the order they were archived, and the ids of those
+    sealed as part of it whose manifest is gone.
+
+    Every seal entry names its record's batch, so the audit index lists a batch's records:
+    this reads those manifests, plus those of records whose latest seal predates that (none in
+    an archive begun since), not the whole archive. The manifest decides: a listed record is
+    only taken when it says ``name``. A manifest written outside akte has no seal and is in no
+    list; ``akte verify`` reports it as unsealed.
+    """
+    audit = store.audit
+    listed = audit.batch_members(name)
+    missing = [record_id for record_id in listed if not store.has_record(record_id)]
+    wanted = dict.fromkeys([*listed, *audit.unlisted()])
+    records = (store.read_record(record_id) for record_id in wanted if store.has_record(record_id))
+    found = sorted((r for r in records if r.batch == name), key=lambda r: (r.ingested_at, r.source_name))
+    return found, missing
 
 
 def release_entry(store: ArchiveStore, record_id: str) -> Entry | None:
@@ -101,8 +120,10 @@ def refuse_if_released(store: ArchiveStore, record: ArchiveRecord) -> None:
 def check_release(settings: Settings, store: ArchiveStore, name: str) -> ReleaseCheck:
     """Check every condition of a release (see the module docstring); nothing is written."""
     batch = load_batch(store.root, name)
-    records = batch_records(store, name)
+    records, missing = listed_records(store, name)
     blockers = _batch_blockers(settings, store, batch, records)
+    blockers.extend(Blocker("sealed in the audit chain as part of this batch, but its manifest is gone (run "
+                            "`akte verify`)", record_id, integrity=True) for record_id in missing)
     journal = Journal(store.root / "journal.sqlite")
     hashed: dict[str, str | None] = {}  # documents split from one file share its original: hash it once
     manifests: dict[str, str] = {}

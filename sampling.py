@@ -29,8 +29,7 @@ from .archive.audit import Actor
 from .errors import AkteError
 from .models import ArchiveRecord, now_iso
 from .ocr.transfer import sample_draw
-
-SIGNOFF = "qa-signoff"
+from .qa import SIGNOFF, with_approvers
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,4 +158,4 @@ def sign_off(record: ArchiveRecord, sample: list[SamplePage], pages: list[int], 
                              "pages": sorted(set(pages)) or drawn, "ok": ok}
     if reason:
         entry["reason"] = reason.strip()
-    return replace(record, audit=record.audit + (entry,))
+    return with_approvers(replace(record, audit=record.audit + (entry,)))

@@ -4,7 +4,8 @@ Layout::
 
     audit/00000001.jsonl     entries 1 … SEGMENT_ENTRIES, one JSON object per line
     audit/00000002.jsonl     the next SEGMENT_ENTRIES entries, and so on
-    audit/index.sqlite       where each entry is and which records it names (rebuilt from the segments)
+    audit/index.sqlite       where each entry is, which records it names and which batch a sealed record
+                             belongs to (rebuilt from the segments)
     audit/heads.jsonl        heads handed out by ``akte audit head`` (optionally signed, see ``signing.py``)
 
 Each entry holds ``seq``, ``at``, ``actor``, ``host``, ``event``, ``records``, ``details``, the
@@ -31,6 +32,7 @@ from ..fsio import fsync_dir
 from ..models import now_iso
 from .audit_check import check_chain
 from .audit_entries import (  # noqa: F401  (re-exported: Actor, Entry … are used as audit.X)
+    BATCH_KEY,
     GENESIS,
     HEADS,
     INDEX,
@@ -55,11 +57,17 @@ class AuditLog:
         self.segment_entries = segment_entries
         self._db: sqlite3.Connection | None = None
         self._held = False
+        self._unsynced: dict[Path, bool] = {}  # segment written but not yet fsync'd → it is new
+        self._durable: dict[Path, int] = {}  # segment → bytes known to be fsync'd (by this object)
 
     # -- writing -----------------------------------------------------------------------
     def append(self, event: str, records: tuple[str, ...] | list[str] = (), details: dict[str, Any] | None = None,
-               actor: Actor | None = None) -> Entry:
+               actor: Actor | None = None, durable: bool = True) -> Entry:
         """Append one entry, flushed to disk before this returns.
+
+        With ``durable=False`` the entry is written but not fsync'd (nor indexed): :meth:`sync`
+        (or the next durable append) makes it durable. Group commit uses that
+        (``seal.SealGroup``); nothing may rely on such an entry before then.
 
         Raises:
             ArchiveUnavailableError: the audit directory cannot be written.
@@ -78,14 +86,29 @@ class AuditLog:
                 fresh = not path.exists()
                 with open(path, "ab") as fh:
                     fh.write(canonical_bytes(data) + b"\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                if fresh:
-                    fsync_dir(self.dir)  # a new segment's name is durable too
-                self._sync_index()
+                self._unsynced[path] = self._unsynced.get(path, False) or fresh
+                if durable:
+                    self.sync()
+                    self._sync_index()
         except OSError as exc:
             raise ArchiveUnavailableError(f"cannot write the audit log in {self.dir}: {exc.strerror or exc}") from None
         return Entry.from_json(data)
+
+    def sync(self) -> None:
+        """Make every entry this object appended durable: one fsync per segment written, and
+        the folder's when a segment is new (its name must survive a power cut too).
+
+        Raises:
+            OSError: the disk refused the fsync.
+        """
+        for path, fresh in list(self._unsynced.items()):
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                os.fsync(fh.fileno())  # the file's every byte so far, whoever wrote it
+            self._durable[path] = max(self._durable.get(path, 0), size)
+            if fresh:
+                fsync_dir(self.dir)
+            del self._unsynced[path]
 
     def _tail(self) -> tuple[int, str, int]:
         """(seq, hash, segment number) of the last entry; an incomplete last line (a write cut
@@ -180,6 +203,8 @@ class AuditLog:
                 CREATE TABLE IF NOT EXISTS rec(record TEXT, seq INTEGER, PRIMARY KEY(record, seq)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS seal(record TEXT PRIMARY KEY, seq INTEGER, sha TEXT) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS seen_head(seq INTEGER, hash TEXT, PRIMARY KEY(seq, hash)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS member(record TEXT PRIMARY KEY, batch TEXT) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS member_batch ON member(batch);
             """)
             self._db = db
         return self._db
@@ -204,8 +229,19 @@ class AuditLog:
                 # ``rec`` rows stay: they still tell which records a removed entry named.
                 db.execute("DELETE FROM entry")
                 db.execute("DELETE FROM seal")
-        batch_entries, batch_recs, batch_seals = [], [], []
-        for number, offset, line in self._lines(*start):
+                db.execute("DELETE FROM member")
+        batch_entries, batch_recs, batch_seals, members = [], [], [], []
+        lines = list(self._lines(*start))
+        ends = {number: offset + len(line) for number, offset, line in lines}
+        for number, end in ends.items():
+            # Only durable lines may be indexed: an entry the index saw and a power cut then took
+            # (written, never fsync'd, e.g. by a group commit) would look like a cut tail.
+            path = self._segment_path(number)
+            if self._durable.get(path, 0) < end:
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
+                self._durable[path] = end
+        for number, offset, line in lines:
             try:
                 data = json.loads(line)
                 seq, records = int(data["seq"]), [str(r) for r in data["records"]]
@@ -216,11 +252,14 @@ class AuditLog:
             batch_recs.extend((r, seq) for r in records)
             if isinstance(details, dict) and MANIFEST_KEY in details and records:
                 batch_seals.append((records[0], seq, str(details[MANIFEST_KEY])))
+                if BATCH_KEY in details:  # seals written before batches were named there: see unlisted()
+                    members.append((records[0], str(details[BATCH_KEY] or "")))
         if batch_entries:
             with db:
                 db.executemany("INSERT OR REPLACE INTO entry VALUES (?,?,?,?,?)", batch_entries)
                 db.executemany("INSERT OR IGNORE INTO rec VALUES (?,?)", batch_recs)
                 db.executemany("INSERT OR REPLACE INTO seal VALUES (?,?,?)", batch_seals)
+                db.executemany("INSERT OR REPLACE INTO member VALUES (?,?)", members)
         else:
             db.commit()
 
@@ -272,6 +311,19 @@ class AuditLog:
         self.refresh()
         row = self._index().execute("SELECT sha FROM seal WHERE record = ?", (record_id,)).fetchone()
         return row[0] if row else None
+
+    def batch_members(self, batch: str) -> list[str]:
+        """Records whose latest seal names ``batch`` (every seal entry names its record's batch)."""
+        self.refresh()
+        return [r[0] for r in self._index().execute("SELECT record FROM member WHERE batch = ?", (batch,))]
+
+    def unlisted(self) -> list[str]:
+        """Sealed records whose latest seal names no batch either way (sealed before seals named
+        batches): only their manifests can say which batch they belong to."""
+        self.refresh()
+        rows = self._index().execute("SELECT s.record FROM seal s LEFT JOIN member m ON m.record = s.record "
+                                     "WHERE m.record IS NULL")
+        return [r[0] for r in rows]
 
     def recorded_heads(self) -> list[dict[str, Any]]:
         """Heads handed out earlier (``heads.jsonl``), oldest first."""

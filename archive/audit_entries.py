@@ -21,6 +21,7 @@ SEGMENT = re.compile(r"^(\d{8})\.jsonl$")
 HEADS = "heads.jsonl"
 INDEX = "index.sqlite"
 MANIFEST_KEY = "manifest_sha256"  # details key of entries that seal a manifest
+BATCH_KEY = "batch"  # … and the batch of the record they seal (None: none), for batch lookups
 
 
 @dataclass(frozen=True, slots=True)

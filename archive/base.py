@@ -83,6 +83,11 @@ class SearchBackend(Protocol):
         """Hit counts per ``doc_type``, ``year``, ``correspondent`` and ``tag`` for the query."""
         ...
 
+    def search_with_counts(self, query: SearchQuery) -> tuple[SearchPage, dict[str, dict[str, int]]]:
+        """``(search(query), counts(query))`` in one call (the web's search page): cheaper
+        than the two calls, the same answer."""
+        ...
+
     def ids(self) -> set[str]:
         """Every indexed record id."""
         ...

@@ -5,7 +5,8 @@ entry holds their SHA-256)::
 
     releases/<batch>.json    the certificate: batch, documents with pages and hashes, QA and
                              sample summary, who released it, when, the audit head before it
-    releases/<batch>.pdf     the same, printable (with the JSON file's SHA-256 on every page)
+    releases/<batch>.pdf     the same, printable, as PDF/A-2b (with the JSON file's SHA-256 on
+                             every page)
 
 :func:`check_certificates` compares the files with their entries for ``akte verify`` and
 ``akte audit verify``: an edited, removed or unsealed certificate is a finding, and a record
@@ -21,6 +22,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from ..errors import AkteError
 from ..fsio import atomic_write_bytes, sha256_file
 from .audit_entries import Finding
 
@@ -28,6 +30,7 @@ RELEASES = "releases"
 RELEASE_EVENT = "release"
 FORMAT = "aktenarchiv-release"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONTS = {("Sans", ""): "DejaVuSans.ttf", ("Sans", "B"): "DejaVuSans-Bold.ttf", ("Mono", ""): "DejaVuSansMono.ttf"}
 
 
 def certificate_paths(root: Path, batch: str) -> tuple[Path, Path]:
@@ -58,26 +61,30 @@ def write_certificate(root: Path, certificate: dict[str, Any]) -> tuple[str, str
 
 
 class _Sheet(FPDF):
-    """An A4 page with the certificate's identity in the footer of every page."""
+    """An A4 page of PDF/A-2b with the certificate's identity in the footer of every page.
+
+    fpdf2 writes the PDF/A parts itself (``enforce_compliance``): the XMP packet with
+    ``pdfaid`` part 2, conformance B, and an sRGB output intent; it refuses any font that is
+    not embedded, so the DejaVu TrueType fonts are required (Debian: fonts-dejavu-core).
+    """
 
     def __init__(self, footer: str) -> None:
-        super().__init__(format="A4")
+        missing = [name for name in FONTS.values() if not (FONT_DIR / name).is_file()]
+        if missing:
+            raise AkteError(f"the release certificate (PDF/A) embeds the DejaVu fonts, but {FONT_DIR} lacks "
+                            f"{', '.join(missing)}: install them (Debian: apt-get install fonts-dejavu-core); "
+                            "nothing was written")
+        super().__init__(format="A4", enforce_compliance="PDF/A-2B")
         self.footer_text = footer
-        self.unicode = (FONT_DIR / "DejaVuSans.ttf").is_file() and (FONT_DIR / "DejaVuSansMono.ttf").is_file()
-        if self.unicode:
-            self.add_font("Sans", fname=str(FONT_DIR / "DejaVuSans.ttf"))
-            self.add_font("Sans", style="B", fname=str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-            self.add_font("Mono", fname=str(FONT_DIR / "DejaVuSansMono.ttf"))
+        for (family, style), name in FONTS.items():
+            self.add_font(family, style=style, fname=str(FONT_DIR / name))
 
     def use(self, family: str, size: float, style: str = "") -> None:
-        """Our font, or the built-in one of the same kind when DejaVu is not installed."""
-        builtin = {"Sans": "helvetica", "Mono": "courier"}[family]
-        self.set_font(family if self.unicode else builtin, style, size)
+        """One of the embedded fonts ("Sans", "Sans" bold, "Mono")."""
+        self.set_font(family, style, size)
 
     def line_of(self, text: str, height: float = 5.0) -> None:
-        """One paragraph, wrapped at the margins (text outside Latin-1 is replaced without DejaVu)."""
-        if not self.unicode:
-            text = text.encode("latin-1", "replace").decode("latin-1")
+        """One paragraph, wrapped at the margins."""
         self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
     def footer(self) -> None:
@@ -90,6 +97,10 @@ def render_pdf(certificate: dict[str, Any], json_sha: str) -> bytes:
     """The printable certificate: a German heading, the facts, one block per document."""
     batch, release = certificate["batch"], certificate["release"]
     pdf = _Sheet(f"Freigabe {batch['name']} · JSON sha256 {json_sha}")
+    pdf.set_title(f"Freigabebescheinigung {batch['name']}")
+    pdf.set_author(release["by"])
+    pdf.set_creator("aktenarchiv (akte release)")
+    pdf.set_lang("de-DE")
     pdf.alias_nb_pages()
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()

@@ -51,6 +51,14 @@ from .recordfields import hit_snippet
 
 PIT_KEEP_ALIVE = "5m"  # how long a clerk may take between two result pages
 _COUNT_BUCKETS = 10_000  # more doc types or years than this would be a data error
+# Hit counts per document type (unclassified as ""), year of the record date, correspondent
+# and tag (records without one are not counted there).
+_COUNT_AGGS = {
+    "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
+    "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},
+    "correspondent": {"terms": {"field": "correspondent", "size": _COUNT_BUCKETS}},
+    "tag": {"terms": {"field": "tags", "size": _COUNT_BUCKETS}},
+}
 _SOURCE = ["id", "title", "doc_type", "date", "text", "meta"]
 
 
@@ -223,9 +231,18 @@ class ElasticBackend:
         time (opened when the first cursor is used, kept for :data:`PIT_KEEP_ALIVE` between
         pages, closed after the last page), so records indexed meanwhile do not shift them.
         """
+        return self._search(query, None)[0]
+
+    def search_with_counts(self, query: SearchQuery) -> tuple[SearchPage, dict[str, dict[str, int]]]:
+        """``search(query)`` and ``counts(query)`` in one request (hits and aggregations)."""
+        page, resp = self._search(query, _COUNT_AGGS)
+        return page, _bucket_counts(resp)
+
+    def _search(self, query: SearchQuery, aggs: dict[str, Any] | None) -> tuple[SearchPage, dict[str, Any]]:
         query, keys = resolve_filters(query)
         parsed = parse_query(query.text) if query.text else None
         after, seen, pit = decode_cursor(query.cursor) if query.cursor else (None, 0, None)
+        counted = {"aggs": aggs} if aggs else {}
         with self._guard("search"):
             if query.cursor and pit is None:
                 pit = self.client.open_point_in_time(index=self.alias, keep_alive=PIT_KEEP_ALIVE)["id"]
@@ -235,7 +252,7 @@ class ElasticBackend:
                 return self._search_or_expired(
                     pit, query=build_query(query, parsed, keys), sort=sort_for(parsed),
                     size=query.limit, search_after=after, track_total_hits=True,
-                    source_includes=_SOURCE, **target, **extra,
+                    source_includes=_SOURCE, **target, **counted, **extra,
                 )
 
             resp, parsed = self._with_variants(parsed, run)
@@ -261,7 +278,7 @@ class ElasticBackend:
         elif pit:
             with self._guard("close point in time"):
                 self.client.close_point_in_time(id=pit)
-        return SearchPage(tuple(hits), total, cursor)
+        return SearchPage(tuple(hits), total, cursor), resp
 
     def _search_or_expired(self, snapshot: str | None, **request: Any) -> dict[str, Any]:
         try:
@@ -272,6 +289,10 @@ class ElasticBackend:
                     f"the search cursor has expired (more than {PIT_KEEP_ALIVE} between pages);"
                     " search again"
                 ) from None
+            raise
+        except BadRequestError:
+            if snapshot:  # the query was fine on the first page: the cursor's values are forged
+                raise ConfigError("invalid search cursor (not from this search?)") from None
             raise
 
     @staticmethod
@@ -300,27 +321,15 @@ class ElasticBackend:
         per correspondent and per tag (records without one are not counted there)."""
         query, keys = resolve_filters(query)
         parsed = parse_query(query.text) if query.text else None
-        aggs = {
-            "doc_type": {"terms": {"field": "doc_type", "missing": "", "size": _COUNT_BUCKETS}},
-            "year": {"terms": {"field": "year", "size": _COUNT_BUCKETS}},
-            "correspondent": {"terms": {"field": "correspondent", "size": _COUNT_BUCKETS}},
-            "tag": {"terms": {"field": "tags", "size": _COUNT_BUCKETS}},
-        }
 
         def run(parsed: ParsedQuery | None, **extra: Any) -> dict[str, Any]:
             return self.client.search(
-                index=self.alias, query=build_query(query, parsed, keys), size=0, aggs=aggs, **extra
+                index=self.alias, query=build_query(query, parsed, keys), size=0, aggs=_COUNT_AGGS, **extra
             )
 
         with self._guard("counts"):
             resp, _ = self._with_variants(parsed, run)
-        result: dict[str, dict[str, int]] = {}
-        for name in aggs:
-            buckets = resp["aggregations"][name]["buckets"]
-            # Same order as SQLite's "ORDER BY count DESC, key".
-            ordered = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))
-            result[name] = {b["key"]: b["doc_count"] for b in ordered}
-        return result
+        return _bucket_counts(resp)
 
     def ids(self) -> set[str]:
         """Every indexed record id (scrolls through the whole index)."""
@@ -418,6 +427,16 @@ class ElasticBackend:
             if old:
                 self.client.indices.delete(index=",".join(old))
         return ReindexReport(target, report, switched=True, resumed=resumed, deleted=old)
+
+
+def _bucket_counts(resp: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The counts of a response with :data:`_COUNT_AGGS`, in SQLite's order (count, then key)."""
+    result: dict[str, dict[str, int]] = {}
+    for name in _COUNT_AGGS:
+        buckets = resp["aggregations"][name]["buckets"]
+        ordered = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))
+        result[name] = {b["key"]: b["doc_count"] for b in ordered}
+    return result
 
 
 def _tick(progress: Callable[[int], None] | None) -> bool:

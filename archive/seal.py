@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -26,18 +27,18 @@ from typing import Any, Callable
 from ..errors import IntegrityError
 from ..fsio import fsync_dir, sha256_file
 from ..models import ArchiveRecord
-from .audit import MANIFEST_KEY, Actor, ChainReport, Entry, Finding
+from .audit import BATCH_KEY, MANIFEST_KEY, Actor, ChainReport, Entry, Finding
 from .store import ArchiveStore, manifest_bytes
 
 PENDING = ".pending"
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-HEX2 = re.compile(r"^[0-9a-f]{2}$")
-SQLITE_FILE = re.compile(r"^(index|journal)\.sqlite(\.rebuild)?(-wal|-shm|-journal)?$")
+HEX64 = re.compile(r"^[0-9a-f]{64}\Z")  # \Z: "$" would pass a name ending in a newline
+HEX2 = re.compile(r"^[0-9a-f]{2}\Z")
+SQLITE_FILE = re.compile(r"^(index|journal)\.sqlite(\.rebuild)?(-wal|-shm|-journal)?\Z")
 # Top-level folders whose content is free-form (kept by the pipeline, migrations, releases;
 # web/ holds the web archive's users, sessions, cookie key and page-image cache).
 FREE_FOLDERS = frozenset({"quarantine", "reports", "model", "work", "releases", "batches", "logs", "web"})
 ROOT_FILES = frozenset({".lock", "akte.toml"})
-AUDIT_FILE = re.compile(r"^(\d{8}\.jsonl|heads\.jsonl|signing\.pub|\.lock|index\.sqlite(-wal|-shm|-journal)?)$")
+AUDIT_FILE = re.compile(r"^(\d{8}\.jsonl|heads\.jsonl|signing\.pub|\.lock|index\.sqlite(-wal|-shm|-journal)?)\Z")
 
 
 @dataclass
@@ -73,28 +74,93 @@ def commit_record_change(store: ArchiveStore, record: ArchiveRecord, event: str,
     Returns:
         The audit entry that seals the new manifest.
     """
-    data = manifest_bytes(record)
-    digest = hashlib.sha256(data).hexdigest()
-    pending = _pending(store, record.id)
-    details = dict(details or {})
     with store.audit.locked():
-        _finish_one(store, pending)  # an earlier interrupted change of this record comes first
-        current = store.manifest_path(record.id)
-        if current.is_file():
-            before, sealed = sha256_file(current), store.audit.sealed_hash(record.id)
-            if sealed is None:
-                details["unsealed_before"] = before  # an archive from before sealing: adopted, visibly
-            elif before != sealed:
-                raise IntegrityError(f"record {record.id[:12]}: its manifest differs from its seal in the audit "
-                                     "chain (changed outside akte); run `akte verify` before changing it")
-        _stage(pending, data)
-        try:
-            entry = store.audit.append(event, (record.id,), {**details, MANIFEST_KEY: digest}, actor)
-        except BaseException:
-            pending.unlink(missing_ok=True)
-            raise
+        pending, entry = _stage_and_append(store, record, event, details, actor, durable=True)
         _go_live(pending, store.manifest_path(record.id))
     return entry
+
+
+def _stage_and_append(store: ArchiveStore, record: ArchiveRecord, event: str, details: dict[str, Any] | None,
+                      actor: Actor | None, durable: bool) -> tuple[Path, Entry]:
+    """Steps 1 and 2 of a change (the caller holds the audit lock); returns the staged file and its entry."""
+    data = manifest_bytes(record)
+    pending = _pending(store, record.id)
+    details = dict(details or {})
+    _finish_one(store, pending)  # an earlier interrupted change of this record comes first
+    current = store.manifest_path(record.id)
+    if current.is_file():
+        before, sealed = sha256_file(current), store.audit.sealed_hash(record.id)
+        if sealed is None:
+            details["unsealed_before"] = before  # an archive from before sealing: adopted, visibly
+        elif before != sealed:
+            raise IntegrityError(f"record {record.id[:12]}: its manifest differs from its seal in the audit "
+                                 "chain (changed outside akte); run `akte verify` before changing it")
+    _stage(pending, data)
+    try:
+        details[MANIFEST_KEY] = hashlib.sha256(data).hexdigest()
+        details[BATCH_KEY] = record.batch  # the audit index lists a batch's records from these
+        entry = store.audit.append(event, (record.id,), details, actor, durable=durable)
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    return pending, entry
+
+
+class SealGroup:
+    """Group commit of new manifests: the audit entries of records finished together share one fsync.
+
+    :meth:`add` stages a manifest (fsync'd) and writes its audit entry without an fsync;
+    :meth:`then` attaches what must wait until the entries are durable (journal, index, the
+    report); :meth:`flush` fsyncs the log once, puts the staged manifests live and only then
+    runs those actions. A group is flushed when it holds ``size`` records or its oldest has
+    waited ``max_wait`` seconds, so the fsync costs at most its own time per ``max_wait`` of
+    work however fast records come. A crash before the fsync is one that hit after step 1 or
+    2 of :func:`commit_record_change`: :func:`finish_pending` completes the staged manifests
+    whose entries reached the disk and drops the others, whose inputs the journal still has
+    as started, so the next run redoes them. Nothing was reported archived in between.
+    """
+
+    def __init__(self, store: ArchiveStore, size: int = 32, max_wait: float = 0.5) -> None:
+        self.store = store
+        self.size = max(1, size)
+        self.max_wait = max_wait
+        # In order: (staged file, live manifest) to put live, or an action to run.
+        self._steps: list[tuple[Path, Path] | Callable[[], None]] = []
+        self._count = 0
+        self._since = 0.0
+
+    def add(self, record: ArchiveRecord, event: str, details: dict[str, Any] | None = None,
+            actor: Actor | None = None) -> Entry:
+        """Stage ``record``'s manifest and write its entry; it goes live at the next flush."""
+        manifest = self.store.manifest_path(record.id)
+        if any(isinstance(step, tuple) and step[1] == manifest for step in self._steps):
+            self.flush()  # a second change of one record waits for its first
+        with self.store.audit.locked():
+            pending, entry = _stage_and_append(self.store, record, event, details, actor, durable=False)
+        if not self._count:
+            self._since = time.monotonic()
+        self._steps.append((pending, manifest))
+        self._count += 1
+        return entry
+
+    def then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once everything added so far is durable and live; flush when due."""
+        self._steps.append(action)
+        if self._count >= self.size or time.monotonic() - self._since >= self.max_wait:
+            self.flush()
+
+    def flush(self) -> None:
+        """Make the group's entries durable, then put its manifests live and run its actions, in order."""
+        if self._count:
+            with self.store.audit.locked():
+                self.store.audit.sync()
+                self.store.audit.refresh()  # the index learns the entries once they are durable
+        steps, self._steps, self._count = self._steps, [], 0
+        for step in steps:
+            if isinstance(step, tuple):
+                _go_live(*step)
+            else:
+                step()
 
 
 def _stage(pending: Path, data: bytes) -> None:

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import ArchiveUnavailableError, StorageFullError, storage_error
+from ..errors import ArchiveUnavailableError, ConfigError, StorageFullError, storage_error
 from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
+from . import sqlite_vocab
 from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document, resolve_filters
-from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
 from .query import ParsedQuery, Term, parse_query
 from .recordfields import META_WEIGHTS, hit_snippet
-from .sqlite_rank import WORD_SCOPE, Ranker, facet_expression, facet_tokens, word_scope
+from .sqlite_facets import FacetCounter, FtsFilter, fts_filter, grouped_counts, key_counts
+from .sqlite_rank import WORD_SCOPE, Ranker, facet_tokens, word_scope
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -55,6 +56,8 @@ CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
 DROP INDEX IF EXISTS docs_type; -- replaced: docs_type_newest lists a type without sorting it
 CREATE INDEX IF NOT EXISTS docs_type_newest ON docs(doc_type, ingested_at DESC, id);
 CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
+-- The years a facet count probes: min(date) and max(date) without a scan.
+CREATE INDEX IF NOT EXISTS docs_date ON docs(date);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     body, parts, title_terms, idents, ident_exact,
     ref_terms, corr_terms, tag_terms, field_terms, note_terms, file_terms, facets,
@@ -104,9 +107,49 @@ def fts_expression(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> str:
     """FTS5 MATCH expression for a parsed query (approximate forms included); ``scope`` is
     the column filter for plain words (:func:`word_scope`)."""
     expr = " AND ".join(_fts_clause(clause, scope) for clause in parsed.must)
-    for term in parsed.must_not:
-        expr = f"({expr}) NOT ({_fts_term(term, scope)})"
+    if parsed.must_not:
+        # One NOT of the excluded terms ORed: a NOT per term nests, and FTS5's parser stack
+        # overflows at about a hundred of them ("fts5: parser stack overflow").
+        expr = f"({expr}) NOT ({' OR '.join(_fts_term(t, scope) for t in parsed.must_not)})"
     return expr
+
+
+def _offset(cursor: str | None) -> int:
+    """The offset a cursor of :meth:`SqliteBackend.search` holds; a forged one is a usage error
+    (SQLite takes no integer beyond 64 bits, and a negative offset would page backwards)."""
+    if not cursor:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 12):
+        raise ConfigError(f"invalid search cursor {cursor[:40]!r} (not from this backend?)")
+    return int(cursor)
+
+
+_JOINED = "docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid WHERE docs_fts MATCH ?"
+
+
+def _one_word(parsed: ParsedQuery | None) -> bool:
+    """True for no words or a single plain word (no phrase, identifier, variant or exclusion)."""
+    if parsed is None:
+        return True
+    if len(parsed.must) != 1 or len(parsed.must[0]) != 1 or parsed.must_not:
+        return False
+    term = parsed.must[0][0]
+    return not (term.is_phrase or term.is_identifier or term.variants)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A query made SQL: ``source`` is the FROM/WHERE part over ``docs_fts`` (text) or ``docs
+    d`` (listing) with its ``args``; ``index_only`` when the full-text index answers every
+    filter, ``filtered`` when the filters narrow the words' matches."""
+
+    source: str
+    args: list[Any]
+    parsed: ParsedQuery | None
+    words: str | None  # the words' FTS5 expression, filters apart
+    fts: FtsFilter
+    index_only: bool
+    filtered: bool
 
 
 class SqliteBackend:
@@ -143,8 +186,10 @@ class SqliteBackend:
             if not existed or version == _USER_VERSION:
                 # An index of older code keeps its tables untouched until `akte reindex`
                 # replaces the file (this layout's indexes need columns it lacks).
-                self.db.executescript(_SCHEMA)
+                self.db.executescript(_SCHEMA + sqlite_vocab.SCHEMA)
             if not existed:
+                with self.db:
+                    sqlite_vocab.mark_complete(self.db)  # empty: every word is listed as it comes
                 self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
                 version = _USER_VERSION
             self.current = version == _USER_VERSION
@@ -178,17 +223,19 @@ class SqliteBackend:
         """Upsert documents made by :func:`.base.index_document` (maybe in other processes) in
         one transaction; per-document failures are reported, a full disk raises StorageFullError."""
         self._require_current()
-        count, errors = 0, {}
+        count, errors, terms = 0, {}, set()
         try:
             with self.db:
                 for doc in docs:
                     try:
                         self._upsert(doc)
+                        terms |= sqlite_vocab.words(doc["body"])
                         count += 1
                     except sqlite3.Error as exc:
                         if exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
                             raise
                         errors[doc["id"]] = str(exc)
+                sqlite_vocab.add_terms(self.db, terms)
         except sqlite3.Error as exc:
             raise self._full(exc) from None
         return BulkReport(count, errors)
@@ -227,73 +274,53 @@ class SqliteBackend:
                 self.db.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
 
     @staticmethod
-    def _filters(query: SearchQuery, keys: list[str]) -> tuple[list[str], list[Any]]:
+    def _filters(query: SearchQuery, keys: list[str], handled: frozenset[str] = frozenset()
+                 ) -> tuple[list[str], list[Any]]:
+        """SQL conditions on ``docs d`` for the filters, but those in ``handled`` (see
+        :class:`.sqlite_facets.FtsFilter`)."""
         where, args = [], []
         for key in dict.fromkeys(keys):
             where.append("d.rowid IN (SELECT rowid FROM doc_keys WHERE key = ?)")
             args.append(key)
-        for column, op, value in (
-            ("doc_type", "=", query.doc_type),
-            ("date", ">=", query.date_from),
-            ("date", "<=", query.date_to),
-            ("doc_date", ">=", query.doc_date_from),
-            ("doc_date", "<=", query.doc_date_to),
+        for column, op, value, name in (
+            ("doc_type", "=", query.doc_type, "doc_type"),
+            ("date", ">=", query.date_from, "date"),
+            ("date", "<=", query.date_to, "date"),
+            ("doc_date", ">=", query.doc_date_from, "doc_date"),
+            ("doc_date", "<=", query.doc_date_to, "doc_date"),
         ):
-            if value is not None:
+            if value is not None and name not in handled:
                 where.append(f"d.{column} {op} ?")
                 args.append(value)
-        if query.needs_review is not None:
+        if query.needs_review is not None and "needs_review" not in handled:
             where.append("d.needs_review = ?")
             args.append(int(query.needs_review))
-        if query.doc_types is not None:
+        if query.doc_types is not None and "doc_types" not in handled:
             where.append(f"coalesce(d.doc_type, '') IN ({','.join('?' * len(query.doc_types))})")
             args.extend(query.doc_types)
         return where, args
 
-    def _base(self, query: SearchQuery) -> tuple[str, list[Any], ParsedQuery | None]:
+    def _base(self, query: SearchQuery) -> _Plan:
         self._require_current()
         query, keys = resolve_filters(query)
-        where, args = self._filters(query, keys)
-        parsed = None
+        fts = fts_filter(self.db, query)
+        residual, residual_args = self._filters(query, keys, fts.handled)
+        parsed = words = None
         if query.text:
-            parsed = self._with_variants(parse_query(query.text))
-            expression = fts_expression(parsed, self.scope)
-            facets = facet_expression(query)
-            if facets:
-                # FTS5 intersects the filters' tokens with the words; SQL then checks exact bounds.
-                expression = f"({expression}) AND {facets}"
-            # CROSS JOIN: the full-text match drives; SQLite would otherwise walk a filter's index and
-            # run the match once per record it finds.
-            source = "docs_fts CROSS JOIN docs d ON d.rowid = docs_fts.rowid"
-            where.insert(0, "docs_fts MATCH ?")
-            args.insert(0, expression)
+            parsed = sqlite_vocab.with_variants(self.db, parse_query(query.text))
+            words = fts_expression(parsed, self.scope)
+            if residual:
+                # CROSS JOIN: the full-text match drives; SQLite would otherwise walk a filter's
+                # index and run the match once per record it finds.
+                source = f"{_JOINED} AND " + " AND ".join(residual)
+            else:  # the index alone answers: no record is read to filter
+                source = "docs_fts WHERE docs_fts MATCH ?"
+            args = [fts.apply(words), *residual_args]
         else:
-            source = "docs d"
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
-        return source + clause, args, parsed
-
-    def _with_variants(self, parsed: ParsedQuery) -> ParsedQuery:
-        """Attach to each rare long word the indexed words OCR may have made from it."""
-        variants: dict[str, tuple[str, ...]] = {}
-        for word in sorted(w for w in parsed.words() if eligible(w)):
-            # Counting stops at EXPAND_BELOW: a common word's whole posting list is not read.
-            found_in = self.db.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM docs_fts WHERE docs_fts MATCH ? LIMIT ?)",
-                (f"body : {_quote(word)}", EXPAND_BELOW),
-            ).fetchone()[0]
-            if found_in >= EXPAND_BELOW:
-                continue
-            head = word[:PREFIX]
-            candidates = self.db.execute(
-                "SELECT term FROM docs_vocab WHERE col = 'body' AND term >= ? AND term < ?"
-                " AND length(term) BETWEEN ? AND ?",
-                (head, head[:-1] + chr(ord(head[-1]) + 1),
-                 len(word) - MAX_EDITS, len(word) + MAX_EDITS),
-            )
-            found = ocr_variants(word, (c for (c,) in candidates))
-            if found:
-                variants[word] = found
-        return parsed.with_variants(variants) if variants else parsed
+            where, args = self._filters(query, keys)
+            source = "docs d" + ((" WHERE " + " AND ".join(where)) if where else "")
+        filtered = bool(residual or fts.must or fts.scope or fts.exclude)
+        return _Plan(source, args, parsed, words, fts, not residual, filtered)
 
     def _tier(self, parsed: ParsedQuery | None) -> tuple[str, list[Any]]:
         """SQL counting a hit's clauses matched exactly: approximate-only hits rank below."""
@@ -311,28 +338,44 @@ class SqliteBackend:
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked hits (or newest records without text); cursor = offset of the next page.
 
-        Ranking reads the full-text index only (joining the records table only to filter),
-        in a bounded window (:mod:`.sqlite_rank`); ties are broken by id, as in
-        Elasticsearch, and titles and page text are read for the page's hits alone.
+        Ranking reads the full-text index only (joining the records table only to filter
+        what the index cannot), in a bounded window (:mod:`.sqlite_rank`); ties are broken by
+        id, as in Elasticsearch, and titles and page text are read for the page's hits alone.
         """
-        source, args, parsed = self._base(query)
-        offset = int(query.cursor or 0)
+        return self._search(self._base(query), query, None)
+
+    def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts per document type, per year (of the record date), per correspondent and tag."""
         try:
-            if parsed:
-                filtered = not source.endswith("WHERE docs_fts MATCH ?")  # _base puts the MATCH first
-                if not filtered:
-                    # Without filters the join with docs adds nothing.
-                    source = "docs_fts WHERE docs_fts MATCH ?"
+            return self._counts(self._base(query))
+        except sqlite3.Error as exc:
+            raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
+
+    def search_with_counts(self, query: SearchQuery) -> tuple[SearchPage, dict[str, dict[str, int]]]:
+        """``search(query)`` and ``counts(query)`` in one call: the query is parsed and its
+        approximate words looked up once, and the counting gives the ranking its total."""
+        plan = self._base(query)
+        try:
+            counts = self._counts(plan)
+        except sqlite3.Error as exc:
+            raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
+        return self._search(plan, query, sum(counts["doc_type"].values())), counts
+
+    def _search(self, plan: _Plan, query: SearchQuery, total: int | None) -> SearchPage:
+        offset = _offset(query.cursor)
+        try:
+            if plan.parsed:
                 ranked = self.ranker.rank(
-                    source, args, self._tier(parsed), fts_phrases(parsed, self.scope),
-                    (offset, query.limit), filtered,
+                    plan.source, plan.args, self._tier(plan.parsed), fts_phrases(plan.parsed, self.scope),
+                    (offset, query.limit), plan.filtered, total,
                 )
                 rows, total = ranked.hits, ranked.total
             else:
-                total = self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
+                if total is None:
+                    total = self.db.execute(f"SELECT count(*) FROM {plan.source}", plan.args).fetchone()[0]
                 rows = self.db.execute(
-                    f"SELECT d.rowid, d.id, 0.0 FROM {source} ORDER BY d.ingested_at DESC, d.id"
-                    " LIMIT ? OFFSET ?", [*args, query.limit, offset],
+                    f"SELECT d.rowid, d.id, 0.0 FROM {plan.source} ORDER BY d.ingested_at DESC, d.id"
+                    " LIMIT ? OFFSET ?", [*plan.args, query.limit, offset],
                 ).fetchall()
             marks = ",".join("?" * len(rows))
             details = {
@@ -347,27 +390,29 @@ class SqliteBackend:
         hits = []
         for rowid, id_, sc in rows:
             title, doc_type, date, text, meta = details[rowid]
-            snippet, page = hit_snippet(text, meta, parsed)
+            snippet, page = hit_snippet(text, meta, plan.parsed)
             hits.append(SearchHit(id_, title, doc_type, date, float(f"{float(sc):.4g}"), snippet, page))
         nxt = offset + len(rows)
         return SearchPage(tuple(hits), total, str(nxt) if nxt < total else None)
 
-    def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts per document type and per year (of the record date)."""
-        source, args, _ = self._base(query)
-        result: dict[str, dict[str, int]] = {}
-        for name, expr in (("doc_type", "coalesce(d.doc_type, '')"), ("year", "substr(d.date, 1, 4)")):
-            rows = self.db.execute(
-                f"SELECT {expr}, count(*) FROM {source} GROUP BY 1 ORDER BY 2 DESC, 1", args
-            ).fetchall()
-            result[name] = {key: n for key, n in rows}
-        for kind in ("correspondent", "tag"):
-            rows = self.db.execute(
-                f"SELECT k.shown, count(*) FROM doc_keys k WHERE k.kind = ? AND k.rowid IN (SELECT d.rowid FROM {source})"
-                " GROUP BY 1 ORDER BY 2 DESC, 1", [kind, *args],
-            ).fetchall()
-            result[kind] = {key: n for key, n in rows}
-        return result
+    def _counts(self, plan: _Plan) -> dict[str, dict[str, int]]:
+        """Type and year counts, then correspondents and tags.
+
+        Where the full-text index answers the whole query and the words are one plain word
+        (or none), by one FTS5 count per type and year (:mod:`.sqlite_facets`): FTS5 then
+        skips along two posting lists. A phrase, several words or alternatives cost a full
+        evaluation per count, so they are evaluated once and their matches grouped.
+        """
+        if plan.index_only and _one_word(plan.parsed):
+            result = FacetCounter(self.db).counts(plan.words, plan.fts)
+            everything = plan.fts.apply(plan.words)
+            rowids = ("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", [everything]) if everything \
+                else ("SELECT rowid FROM docs", [])
+        else:
+            source = _JOINED if plan.index_only else plan.source
+            result = grouped_counts(self.db, source, plan.args)
+            rowids = (f"SELECT d.rowid FROM {source}", plan.args)
+        return {**result, **key_counts(self.db, *rowids)}
 
     def ids(self) -> set[str]:
         """Every indexed id."""
@@ -418,9 +463,11 @@ class SqliteBackend:
 
     def optimize(self) -> None:
         """Merge the full-text index's segments into one (after a bulk build: searches then
-        read one posting list per word, not one per segment)."""
+        read one posting list per word, not one per segment); list its words for approximate
+        matching where an older build did not (:mod:`.sqlite_vocab`)."""
         with self.db:
             self.db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+        sqlite_vocab.fill(self.db)
 
     def close(self) -> None:
         """Close the database."""

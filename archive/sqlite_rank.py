@@ -22,7 +22,7 @@ FTS5's weights within the window.
 
 Filters on the document type, review flag and years are also tokens of the ``facets``
 column (:func:`facet_tokens`), so that FTS5 intersects them with the words instead of
-joining every match with the records table; exact bounds are still checked in SQL.
+joining every match with the records table (:mod:`.sqlite_facets`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .base import SearchQuery
 from .recordfields import META_WEIGHTS
 
 RANK_WINDOW = 5_000  # matches ranked by BM25 at most (see the module docstring)
@@ -43,7 +42,7 @@ _SAMPLE = 2_000  # newest records in which a word's share of the records is esti
 _COMMON_SHARE = 0.3  # a word in fewer of the sampled records keeps FTS5's IDF (see _idf)
 _NEAR_HALF = 0.05  # a share this close to 1/2 is counted exactly: FTS5's IDF flips there
 TIE_SLACK = 20  # rows ranked beyond a page, so that ties at its end are broken by id
-_YEARS_MAX = 60  # a date range over more years is checked in SQL only
+YEARS_MAX = 60  # a date range over more years is checked in SQL only
 
 # bm25 weights in column order: body, parts, title_terms, idents, ident_exact, the metadata
 # fields (a hit on a reference or a correspondent ranks above the same words in the text),
@@ -76,22 +75,25 @@ def word_scope(columns: set[str]) -> str:
     return "" if columns - _WORD_COLUMNS <= _DIGIT_COLUMNS else WORD_SCOPE
 
 
-def _token(prefix: str, value: str) -> str:
-    # Hex keeps any label one token under FTS5's unicode61 tokenizer, and exact.
-    return prefix + value.encode().hex()
+def type_token(doc_type: str) -> str:
+    """The ``facets`` token of a document type (hex keeps any label one token under FTS5's
+    unicode61 tokenizer, and exact)."""
+    return "type" + doc_type.encode().hex()
 
 
 def facet_tokens(doc: dict[str, Any]) -> str:
     """The ``facets`` column of an :func:`.base.index_document` dict."""
     tokens = [f"review{int(bool(doc['needs_review']))}", f"year{doc['date'][:4]}"]
     if doc["doc_type"]:
-        tokens.append(_token("type", doc["doc_type"]))
+        tokens.append(type_token(doc["doc_type"]))
     if doc["doc_date"]:
         tokens.append(f"docyear{doc['doc_date'][:4]}")
     return " ".join(tokens)
 
 
-def _years(prefix: str, low: str | None, high: str | None) -> str | None:
+def year_tokens(prefix: str, low: str | None, high: str | None) -> str | None:
+    """FTS5 alternatives of the ``facets`` year tokens (``prefix`` + year) that dates between
+    ``low`` and ``high`` have, or None where they would not narrow (or a bound is malformed)."""
     if low is None and high is None:
         return None
     try:
@@ -100,26 +102,9 @@ def _years(prefix: str, low: str | None, high: str | None) -> str | None:
         return None  # a malformed bound is left to the SQL comparison
     if last < first:
         return f'"{prefix}0000"'  # no record can match: keep it a valid, empty match
-    if last - first > _YEARS_MAX:
+    if last - first > YEARS_MAX:
         return None
     return "(" + " OR ".join(f'"{prefix}{y:04d}"' for y in range(first, last + 1)) + ")"
-
-
-def facet_expression(query: SearchQuery) -> str | None:
-    """FTS5 expression on the ``facets`` column narrowing ``query``'s matches, or None."""
-    parts = []
-    if query.doc_type is not None:
-        parts.append(f'"{_token("type", query.doc_type)}"')
-    if query.needs_review is not None:
-        parts.append(f'"review{int(query.needs_review)}"')
-    for prefix, low, high in (
-        ("year", query.date_from, query.date_to),
-        ("docyear", query.doc_date_from, query.doc_date_to),
-    ):
-        years = _years(prefix, low, high)
-        if years:
-            parts.append(years)
-    return " AND ".join(f"facets : {p}" for p in parts) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +124,15 @@ class Ranker:
 
     def rank(
         self, source: str, args: list[Any], tier: tuple[str, list[Any]],
-        phrases: Sequence[str], page: tuple[int, int], filtered: bool,
+        phrases: Sequence[str], page: tuple[int, int], filtered: bool, total: int | None = None,
     ) -> Ranked:
         """The hits at ``page`` = (offset, limit), by tier, then score, then record id.
 
         ``source`` is the FROM/WHERE part of a statement over ``docs_fts`` and ``args`` its
         parameters; ``tier`` SQL (with its parameters) ranking exact hits above approximate
         ones; ``phrases`` the FTS5 phrases whose BM25 the score sums (for :func:`_idf`);
-        ``filtered`` whether ``source`` narrows the matches by more than the phrases.
+        ``filtered`` whether ``source`` narrows the matches by more than the phrases;
+        ``total`` the number of matches when the caller has counted them already.
         """
         offset, limit = page
         tier_sql, tier_args = tier
@@ -165,9 +151,10 @@ class Ranker:
             ).fetchall()
         exact = len(window) <= RANK_WINDOW
         window = window[:RANK_WINDOW]
-        total = len(window) if exact else self.db.execute(
-            f"SELECT count(*) FROM {source}", args
-        ).fetchone()[0]
+        if exact:
+            total = len(window)
+        elif total is None:
+            total = self.db.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
         known = total if len(phrases) == 1 and not filtered else None
         scale, added = self._idf_floor(window, (source, args), phrases, known, exact)
         if added:

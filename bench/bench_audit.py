@@ -1,20 +1,23 @@
 """Benchmark the audit chain and the seals: write overhead, and verification at 100 000 records.
 
 1. **Write overhead.** ``--writes`` synthetic records (one page of German text, a small
-   original) are stored twice through the real store: once with ``ArchiveStore.write_record``
-   (no chain), once with ``seal.commit_record_change`` (staged manifest + audit entry +
-   rename). Both on ``--disk`` (default: a folder under /tmp on the machine's disk), because
-   the difference is mostly fsync. The extra time per record is set against a real ingest's
-   time per record, measured by ingesting ``--real`` born-digital PDFs through the pipeline
-   (the fastest kind of input: no OCR; a scanned page takes 2–3 s more). ``store.write_record``
-   is itself sealed now, so the baseline is the plain crash-safe manifest write it replaced.
+   original) are stored twice through the real store: once with the plain crash-safe manifest
+   write the chain replaced (no chain), once as the pipeline stores them: ``seal.SealGroup``
+   (staged manifest + audit entry, one fsync of the log per group, rename). Both on ``--disk``
+   (default: a folder under /tmp on the machine's disk), because the difference is mostly
+   fsync. The group size is the one a real ingest reaches at its pace (``AUDIT_GROUP_SECONDS``
+   of work, at most ``AUDIT_GROUP`` records). The extra time per record is set against a real
+   ingest's time per record, measured by ingesting ``--real`` born-digital PDFs through the
+   pipeline (the fastest kind of input: no OCR; a scanned page takes 2–3 s more).
+   ``--ab`` rounds also time that real ingest with a group of one (an fsync per record, as
+   before group commit) against the default, alternating, and print every round.
 2. **Verification at scale.** ``--records`` synthetic records are sealed into an archive in
    ``--dir`` (default /dev/shm, so that building it takes minutes, not an hour of fsyncs),
    then timed: ``AuditLog.verify`` (the chain), ``seal.check_store`` (every manifest against
    its seal, plus stray files), ``ArchiveStore.verify`` (every object rehashed), and
    ``entries_for`` of 1 000 random records (the index).
 
-Usage: .venv/bin/python bench/bench_audit.py [--records 100000] [--writes 300] [--real 20]
+Usage: .venv/bin/python bench/bench_audit.py [--records 100000] [--writes 300] [--real 20] [--ab 3]
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import time
 from pathlib import Path
 
 from aktenarchiv.archive.audit import AuditLog
-from aktenarchiv.archive.seal import check_store, commit_record_change
+from aktenarchiv.archive.seal import SealGroup, check_store
 from aktenarchiv.archive.store import ArchiveStore, manifest_bytes
 from aktenarchiv.fsio import atomic_write_bytes
 from aktenarchiv.models import ArchiveRecord, PageText
@@ -53,39 +56,73 @@ def synthetic(n: int, rng: random.Random) -> tuple[ArchiveRecord, bytes]:
     return record, original
 
 
-def store_records(store: ArchiveStore, count: int, sealed: bool, work: Path, seed: int = 1) -> float:
-    """Store ``count`` synthetic records; returns seconds."""
-    rng = random.Random(seed)
-    src = work / "original"
-    started = time.perf_counter()
-    for n in range(count):
-        record, original = synthetic(n, rng)
-        src.write_bytes(original)
-        store.put_original(src, record.sha256)
-        if sealed:
-            commit_record_change(store, record, "ingested", {"pages": 1})
-        else:  # the manifest write of the store before the chain: .part, fsync, rename, fsync of the folder
-            atomic_write_bytes(store.manifest_path(record.id), manifest_bytes(record))
-    return time.perf_counter() - started
+class Writer:
+    """Stores synthetic records into one archive: plain (no chain) or sealed in groups, as the pipeline does."""
+
+    def __init__(self, archive: Path, work: Path, sealed: bool, group: int = 1, seed: int = 1) -> None:
+        self.store = ArchiveStore(archive)
+        self.sealed = sealed
+        self.seals = SealGroup(self.store, group, float("inf"))
+        self.rng = random.Random(seed)
+        self.src = work / "original"
+        self.n = 0
+
+    def write(self, count: int) -> float:
+        """Store the next ``count`` records (a sealed group is flushed when full); returns seconds."""
+        started = time.perf_counter()
+        for _ in range(count):
+            record, original = synthetic(self.n, self.rng)
+            self.n += 1
+            self.src.write_bytes(original)
+            self.store.put_original(self.src, record.sha256)
+            if self.sealed:
+                self.seals.add(record, "ingested", {"pages": 1})
+                self.seals.then(lambda: None)
+            else:  # the manifest write of the store before the chain: .part, fsync, rename, fsync of the folder
+                atomic_write_bytes(self.store.manifest_path(record.id), manifest_bytes(record))
+        return time.perf_counter() - started
 
 
-def write_overhead(disk: Path, writes: int, rounds: int = 3) -> float:
-    """Per-record milliseconds without and with the chain (median of alternating rounds, as
-    the disk's fsync time drifts); returns the extra ms per record."""
-    results: dict[bool, list[float]] = {False: [], True: []}
+def store_records(archive: Path, count: int, seed: int) -> float:
+    """Store ``count`` sealed synthetic records (groups of AUDIT_GROUP); returns seconds."""
+    from aktenarchiv.pipeline import AUDIT_GROUP
+
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    writer = Writer(archive, archive.parent, True, AUDIT_GROUP, seed)
+    seconds = writer.write(count)
+    writer.seals.flush()
+    return seconds
+
+
+def write_overhead(disk: Path, writes: int, group: int, rounds: int = 3) -> float:
+    """Per-record milliseconds without and with the chain; returns the extra ms per record.
+
+    The disk's fsync time drifts with the machine's other load, so the two arms are paired:
+    they write into their own archives in alternating chunks (a whole number of groups), and
+    each round's difference is taken; the median of ``rounds`` rounds is returned.
+    """
+    chunk = group * max(1, 10 // group)
+    per: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(rounds):
-        for sealed in (False, True):
-            root = Path(tempfile.mkdtemp(dir=disk))
-            try:
-                seconds = store_records(ArchiveStore(root / "archiv"), writes, sealed, root)
-            finally:
+        roots = {sealed: Path(tempfile.mkdtemp(dir=disk)) for sealed in (False, True)}
+        try:
+            writers = {sealed: Writer(root / "archiv", root, sealed, group) for sealed, root in roots.items()}
+            seconds = {False: 0.0, True: 0.0}
+            for i in range(max(1, writes // chunk)):
+                for sealed in ((False, True) if i % 2 else (True, False)):
+                    seconds[sealed] += writers[sealed].write(chunk)
+            count = max(1, writes // chunk) * chunk
+        finally:
+            for root in roots.values():
                 shutil.rmtree(root)
-            results[sealed].append(seconds / writes * 1000)
-    median = {sealed: statistics.median(ms) for sealed, ms in results.items()}
-    for sealed, ms in median.items():
-        print(f"  store {writes} records {'with' if sealed else 'without'} chain: {ms:.2f} ms/record "
-              f"(median of {rounds})")
-    return median[True] - median[False]
+        for sealed in per:
+            per[sealed].append(seconds[sealed] / count * 1000)
+    diffs = [b - a for a, b in zip(per[False], per[True])]
+    for sealed, ms in per.items():
+        print(f"  store {count} records {f'with chain, groups of {group}' if sealed else 'without chain'}: "
+              f"{statistics.median(ms):.2f} ms/record (rounds: {', '.join(f'{m:.2f}' for m in ms)})")
+    print(f"  extra per record, paired rounds: {', '.join(f'{d:.2f}' for d in diffs)} ms")
+    return statistics.median(diffs)
 
 
 def real_ingest_ms(disk: Path, count: int) -> float:
@@ -106,12 +143,32 @@ def real_ingest_ms(disk: Path, count: int) -> float:
         shutil.rmtree(root)
 
 
+def group_ab(disk: Path, count: int, rounds: int) -> None:
+    """Real ingest with an fsync per record (group of one) against group commit, alternating."""
+    from aktenarchiv import pipeline
+
+    default = pipeline.AUDIT_GROUP
+    results: dict[int, list[float]] = {1: [], default: []}
+    try:
+        for _ in range(rounds):
+            for size in results:
+                pipeline.AUDIT_GROUP = size
+                results[size].append(real_ingest_ms(disk, count))
+    finally:
+        pipeline.AUDIT_GROUP = default
+    for size, ms in results.items():
+        print(f"  real ingest, audit group {size:>2}: " + ", ".join(f"{m:.0f}" for m in ms)
+              + f" ms/record (median {statistics.median(ms):.0f})")
+    one, grouped = (statistics.median(results[k]) for k in (1, default))
+    print(f"  group commit saves {one - grouped:.1f} ms/record ({(one - grouped) / one * 100:.1f} %) in the median")
+
+
 def verify_at_scale(root: Path, records: int) -> None:
     store = ArchiveStore(root)
     have = sum(1 for _ in store.record_ids())
     if have < records:
         root.parent.mkdir(parents=True, exist_ok=True)
-        seconds = store_records(store, records - have, True, root.parent, seed=have + 7)
+        seconds = store_records(root, records - have, seed=have + 7)
         print(f"  built {records - have} sealed records in {seconds:.0f} s")
     log = AuditLog(root)
     timings = {}
@@ -137,17 +194,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=100_000, help="0: only the write overhead.")
     parser.add_argument("--writes", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--real", type=int, default=20)
+    parser.add_argument("--ab", type=int, default=0, help="Rounds of real ingest, group of one against default.")
     parser.add_argument("--disk", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--dir", type=Path, default=None, help="Keep the big archive here (reused when rerun).")
     args = parser.parse_args()
 
     print(f"write overhead on {args.disk}:")
-    extra = write_overhead(args.disk, args.writes)
-    if args.real:
-        per_record = real_ingest_ms(args.disk, args.real)
+    from aktenarchiv.pipeline import AUDIT_GROUP, AUDIT_GROUP_SECONDS
+
+    per_record = real_ingest_ms(args.disk, args.real) if args.real else 0.0
+    # The pipeline flushes a group once its oldest record waited AUDIT_GROUP_SECONDS: at the
+    # real pace that is this many records (one when records are slower than that).
+    group = min(AUDIT_GROUP, int(AUDIT_GROUP_SECONDS * 1000 // per_record) + 1) if per_record else 1
+    extra = write_overhead(args.disk, args.writes, group, args.rounds)
+    if per_record:
         print(f"  real ingest of born-digital PDFs (includes the chain): {per_record:.0f} ms/record; "
               f"chain share ≈ {extra / per_record * 100:.1f} % (a scanned page adds 2–3 s, i.e. < 0.3 %)")
+    if args.ab:
+        group_ab(args.disk, args.real or 20, args.ab)
     if not args.records:
         return
     shm = Path("/dev/shm")

@@ -1,13 +1,18 @@
 """Benchmark both search backends on the same synthetic German records, in one run.
 
 Measures bulk indexing throughput (records/s, German analysis included, since both backends
-pay it) and search latency p50/p95 over a fixed mix of queries (words, compounds, OR,
-phrases, exclusions, filters, listings), for each corpus size.
+pay it), the build's time and peak RSS, and latency p50/p95 of (a) plain searches over a
+fixed mix of queries (words, compounds, OR, phrases, exclusions, filters, listings) and
+(b) the web search page's backend share (a clerk's need-to-know scope, 20 hits, counts per
+type, year, correspondent and tag): ``page`` in one ``search_with_counts`` call,
+``page_two_calls`` as ``search`` + ``counts``; for each corpus size. Then relevance (MRR,
+recall@10, precision@10 per query category) of every backend on the judged corpus of
+``bench_relevance.py``, in the same run.
 
 Records are generated and analysed as a stream (analysis in ``--workers`` processes) and
 written through the backends' bulk path (``index_documents``) in batches, so the build takes
-minutes and its memory stays bounded (peak RSS is reported, workers apart). The query mix
-runs ``--repeat`` times; the median of the runs' p95 is reported, as wall time and, for
+minutes and its memory stays bounded (peak RSS is reported, workers apart). Each mix
+runs ``--repeat`` times; the median of the runs' p50/p95 is reported, as wall time and, for
 SQLite, as CPU time of the searching process (what it would take on an idle machine: this
 one is shared, so the load average is printed beside every figure). ``--corpus uniform``
 is the earlier worst case in which each query word is in ~80 % of the records; ``zipf``
@@ -18,7 +23,7 @@ Usage (Elasticsearch must be running: ``bash scripts/elasticsearch.sh start``)::
 
     python bench/bench_backends.py --sizes 10000,100000
     python bench/bench_backends.py --sizes 10000 --backends sqlite --corpus uniform
-    python bench/bench_backends.py --sizes 300000 --backends sqlite --keep /tmp/bench-index
+    python bench/bench_backends.py --sizes 1000000 --backends sqlite --keep /tmp/bench-index --replicate 10
 
 Results go to stdout as a table and to ``bench/out/backends-<time>.json``.
 """
@@ -48,6 +53,9 @@ from aktenarchiv.archive.sqlite import SqliteBackend
 from aktenarchiv.config import ElasticSettings
 from aktenarchiv.models import ArchiveRecord, Classification, PageText
 from elasticsearch import Elasticsearch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_relevance import relevance  # noqa: E402
 
 # Word stock for synthetic letters; compounds and umlauts on purpose, so compound splitting
 # and folding cost what they cost on real records.
@@ -145,6 +153,22 @@ def query_mix(seed: int, count: int) -> list[SearchQuery]:
     return out
 
 
+def page_mix(seed: int, count: int) -> list[SearchQuery]:
+    """What the web's search page asks (``web/pages.py``): a clerk's need-to-know scope (all
+    types but one, no unclassified records), 20 hits, facet counts; a quarter with a year
+    chosen, a tenth without words (the listing)."""
+    rng = random.Random(seed + 1)
+    scope = tuple(t for t in DOC_TYPES[:-1] if t != "protokoll")
+    out = []
+    for _ in range(count):
+        roll = rng.random()
+        text = None if roll < 0.1 else rng.choice(QUERIES)
+        year = rng.randint(2015, 2025) if roll > 0.75 else None
+        out.append(SearchQuery(text=text, doc_types=scope, limit=20,
+                               date_from=f"{year}-01-01" if year else None, date_to=f"{year}-12-31" if year else None))
+    return out
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile of ``values``."""
     ordered = sorted(values)
@@ -181,34 +205,48 @@ def build(backend: SqliteBackend | ElasticBackend, records: Iterator[ArchiveReco
     return time.perf_counter() - began
 
 
-def time_queries(backend: SearchBackend, queries: list[SearchQuery], repeat: int) -> dict:
-    """p50/p95 (wall and CPU) of the query mix: medians over ``repeat`` runs, after a warm-up."""
+def timed(call: Callable[[SearchQuery], object], queries: list[SearchQuery], repeat: int) -> dict:
+    """p50/p95 of ``call`` over ``queries``, as wall time and as CPU time of this process:
+    medians over ``repeat`` runs, after a warm-up."""
     for q in queries[:20]:
-        backend.search(q)
+        call(q)
     runs = []
     load = os.getloadavg()[0]
     for _ in range(repeat):
         wall, cpu = [], []
         for q in queries:
             w0, c0 = time.perf_counter(), time.process_time()
-            backend.search(q)
+            call(q)
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
-        runs.append((percentile(wall, 50), percentile(wall, 95), percentile(cpu, 95), statistics.fmean(wall)))
+        runs.append((percentile(wall, 50), percentile(wall, 95), percentile(cpu, 50), percentile(cpu, 95),
+                     statistics.fmean(wall)))
     return {
         "queries": len(queries), "repeat": repeat,
         "p50_ms": round(statistics.median(r[0] for r in runs), 1),
         "p95_ms": round(statistics.median(r[1] for r in runs), 1),
-        "p95_cpu_ms": round(statistics.median(r[2] for r in runs), 1),
+        "p50_cpu_ms": round(statistics.median(r[2] for r in runs), 1),
+        "p95_cpu_ms": round(statistics.median(r[3] for r in runs), 1),
         "p95_runs_ms": [round(r[1], 1) for r in runs],
-        "mean_ms": round(statistics.median(r[3] for r in runs), 1),
+        "mean_ms": round(statistics.median(r[4] for r in runs), 1),
         "load": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
     }
 
 
+def time_queries(backend: SearchBackend, queries: list[SearchQuery], pages: list[SearchQuery], repeat: int) -> dict:
+    """(a) plain searches (top level, as before) and (b) the search page's backend share:
+    ``page`` in one call (``search_with_counts``), ``page_two_calls`` as search + counts."""
+    result = timed(backend.search, queries, repeat)
+    if hasattr(backend, "search_with_counts"):  # absent in code before it (a before/after run)
+        result["page"] = timed(backend.search_with_counts, pages, repeat)
+    result["page_two_calls"] = timed(lambda q: (backend.search(q), backend.counts(q)), pages, repeat)
+    return result
+
+
 def measure(
     backend: SqliteBackend | ElasticBackend, records: Callable[[], Iterator[ArchiveRecord]],
-    count: int, queries: list[SearchQuery], repeat: int, workers: int, built: bool = False,
+    count: int, queries: tuple[list[SearchQuery], list[SearchQuery]], repeat: int, workers: int,
+    built: bool = False,
 ) -> dict:
     """Build ``backend`` from the streamed ``records`` (unless ``built``), then time the queries."""
     result: dict = {"backend": backend.name, "records": count}
@@ -218,7 +256,7 @@ def measure(
         result.update(index_seconds=round(seconds, 1), docs_per_second=round(count / seconds),
                       build_load=f"{load:.1f}-{os.getloadavg()[0]:.1f}")
     result["peak_rss_mb"] = peak_rss_mb()
-    result.update(time_queries(backend, queries, repeat))
+    result.update(time_queries(backend, *queries, repeat))
     return result
 
 
@@ -244,7 +282,7 @@ def bulk_only(url: str, records: Iterator[ArchiveRecord], count: int, repeat: in
 
 
 def run_elastic(url: str, records: Callable[[], Iterator[ArchiveRecord]], count: int,
-                queries: list[SearchQuery], repeat: int, workers: int) -> list[dict]:
+                queries: tuple[list[SearchQuery], list[SearchQuery]], repeat: int, workers: int) -> list[dict]:
     """Measure on throw-away index prefixes that are deleted afterwards."""
     results = [bulk_only(url, records(), min(count, 10_000), repeat)]
     backend = ElasticBackend(ElasticSettings(url=url, index_prefix=f"akte-bench-{uuid.uuid4().hex[:8]}"))
@@ -255,19 +293,67 @@ def run_elastic(url: str, records: Callable[[], Iterator[ArchiveRecord]], count:
     return results
 
 
+def replicate(source: Path, target: SqliteBackend, copies: int) -> None:
+    """Fill ``target`` with ``copies`` copies of the finished index at ``source``, each with
+    fresh record ids and row ids after the last: a large index in minutes, in SQL alone
+    (FTS5 tokenizes the copies again; the German analysis in Python is not repeated). Every
+    word's share of the records stays that of ``source``."""
+    db = target.db
+    db.execute("ATTACH DATABASE ? AS src", (str(source),))
+    step = db.execute("SELECT max(rowid) FROM src.docs").fetchone()[0]
+    for k in range(copies):
+        with db:
+            for table in ("docs", "doc_text", "doc_keys", "docs_fts"):
+                columns = [row[1] for row in db.execute(f"PRAGMA src.table_info({table})") if row[1] != "rowid"]
+                values = ["substr(id, 1, 56) || printf('%08x', ?)" if c == "id" else c for c in columns]
+                db.execute(
+                    f"INSERT INTO {table} (rowid, {', '.join(columns)})"
+                    f" SELECT rowid + ?, {', '.join(values)} FROM src.{table}",
+                    (k * step, *([k] if "id" in columns else [])),
+                )
+    db.execute("DETACH DATABASE src")
+    with db:  # the copies' words are not in the word list yet: optimize() lists them
+        db.execute("DELETE FROM index_state WHERE key = 'body_terms'")
+    target.optimize()
+
+
 def run_sqlite(args: argparse.Namespace, size: int, records: Callable[[], Iterator[ArchiveRecord]],
-               queries: list[SearchQuery]) -> dict:
-    """Measure SQLite in a temporary folder, or in ``--keep`` (reusing a finished build)."""
+               queries: tuple[list[SearchQuery], list[SearchQuery]]) -> dict:
+    """Measure SQLite in a temporary folder, or in ``--keep`` (reusing a finished build).
+
+    With ``--replicate K`` the index of ``size / K`` records is built (or reused), then copied
+    K times into this one (:func:`replicate`); the build time reported is the copying's.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"index-{args.corpus}-{args.seed}-{size}.sqlite"
+        name = f"index-{args.corpus}-{args.seed}-{size}" + (f"-x{args.replicate}" if args.replicate > 1 else "")
+        path = folder / f"{name}.sqlite"
         done = path.with_name(path.name + ".done")
         if not done.exists():
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+        copied = {}
+        if args.replicate > 1 and not done.exists():
+            base = size // args.replicate
+            small = folder / f"index-{args.corpus}-{args.seed}-{base}.sqlite"
+            if not small.with_name(small.name + ".done").exists():
+                fresh = SqliteBackend(small)
+                load = os.getloadavg()[0]
+                seconds = build(fresh, synthetic_records(base, args.seed, args.corpus), args.workers)
+                fresh.close()
+                small.with_name(small.name + ".done").touch()
+                copied = {"base_index_seconds": round(seconds, 1), "base_build_load": f"{load:.1f}"}
+            sqlite = SqliteBackend(path)
+            load, began = os.getloadavg()[0], time.perf_counter()
+            replicate(small, sqlite, args.replicate)
+            copied.update(replicated=f"{base} x {args.replicate}", index_seconds=round(time.perf_counter() - began, 1),
+                          build_load=f"{load:.1f}-{os.getloadavg()[0]:.1f}")
+            sqlite.close()
+            done.touch()
         sqlite = SqliteBackend(path)
         result = measure(sqlite, records, size, queries, args.repeat, args.workers, built=done.exists())
+        result.update(copied)
         done.touch()
         sqlite.close()
         result["index_mb"] = round(path.stat().st_size / 2**20)
@@ -296,10 +382,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20241125)
     ap.add_argument("--es-url", default="http://127.0.0.1:9200")
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    ap.add_argument("--replicate", type=int, default=1,
+                    help="SQLite: build 1/K of each size, then copy it K times (minutes for a million)")
+    ap.add_argument("--relevance", type=int, default=600,
+                    help="generated letters of the relevance corpus (bench_relevance.py); 0 skips it")
     args = ap.parse_args(argv)
 
     results = []
-    queries = query_mix(args.seed, args.queries)
+    queries = (query_mix(args.seed, args.queries), page_mix(args.seed, args.queries))
     load = os.getloadavg()[0]
     for size in (int(s) for s in args.sizes.split(",")):
         def records(size: int = size) -> Iterator[ArchiveRecord]:
@@ -322,19 +412,32 @@ def main(argv: list[str] | None = None) -> int:
                 results.extend(run_elastic(args.es_url, records, size, queries, args.repeat, args.workers))
             print(json.dumps(results[-1]), file=sys.stderr)
 
+    relevance_results = relevance(args.backends.split(","), args.relevance, args.seed, args.es_url) \
+        if args.relevance else None
     print(f"corpus {args.corpus}; load average {load:.1f} on {os.cpu_count()} cores at the start"
-          " (shared machine: figures are upper bounds)")
-    print(f"{'backend':14} {'records':>8} {'docs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95 CPU':>8}"
-          f" {'RSS MB':>8}  load (query runs)")
+          " (shared machine: wall figures are upper bounds; CPU = this process, SQLite only)")
+    print(f"{'backend':14} {'records':>8} {'build s':>8} {'docs/s':>7} {'RSS MB':>7} {'call':15}"
+          f" {'p50 ms':>7} {'p95 ms':>7} {'p50 CPU':>7} {'p95 CPU':>7}  load (query runs)")
     for r in results:
-        cpu = r.get("p95_cpu_ms", "-") if r["backend"] == "sqlite" else "-"
-        print(f"{r['backend']:14} {r['records']:>8} {r.get('docs_per_second', '-'):>8} "
-              f"{r['p50_ms']:>8} {r['p95_ms']:>8} {cpu:>8} {r['peak_rss_mb']:>8}  {r.get('load', '')}")
+        head = (f"{r['backend']:14} {r['records']:>8} {r.get('index_seconds', '-'):>8}"
+                f" {r.get('docs_per_second', '-'):>7} {r['peak_rss_mb']:>7}")
+        calls = [("search" if "queries" in r else "-", r), *((k, r[k]) for k in ("page", "page_two_calls") if k in r)]
+        for name, t in calls:
+            cpu = (t.get("p50_cpu_ms", "-"), t.get("p95_cpu_ms", "-")) if r["backend"] == "sqlite" else ("-", "-")
+            print(f"{head} {name:15} {t['p50_ms']:>7} {t['p95_ms']:>7} {cpu[0]:>7} {cpu[1]:>7}  {t.get('load', '')}")
+            head = " " * len(head)
+    if relevance_results:
+        print(f"relevance: {relevance_results['records']} judged records, {relevance_results['queries']} queries")
+        for name in args.backends.split(","):
+            for category, m in relevance_results[name].items():
+                print(f"  {name:14} {category:14} MRR {m['mrr']:<6} recall@10 {m['recall@10']:<6}"
+                      f" precision@10 {m['precision@10']}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     (out / f"backends-{stamp}.json").write_text(
-        json.dumps({"corpus": args.corpus, "load": load, "results": results}, indent=2) + "\n"
+        json.dumps({"corpus": args.corpus, "load": load, "results": results,
+                    "relevance": relevance_results}, indent=2) + "\n"
     )
     return 0
 

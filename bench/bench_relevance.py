@@ -167,6 +167,33 @@ def evaluate(backend, queries, judged) -> dict:
     return out
 
 
+def relevance(backends: list[str], n: int, seed: int, es_url: str) -> dict:
+    """MRR, recall@10 and precision@10 per query category of each of ``backends``, on the
+    same judged corpus (``n`` generated letters plus the OCRed ones)."""
+    pairs = build_corpus(n, seed)
+    records = [record(i, clean, indexed) for i, (clean, indexed) in enumerate(pairs)]
+    queries = make_queries(pairs, seed)
+    judged = [{r.id for r, (clean, _) in zip(records, pairs) if relevant(q, clean)} for _, q in queries]
+    results: dict = {"records": len(records), "queries": len(queries)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in backends:
+            if name == "sqlite":
+                backend = SqliteBackend(Path(tmp) / "index.sqlite")
+            else:
+                backend = ElasticBackend(ElasticSettings(
+                    url=es_url, index_prefix=f"akte-relevance-{uuid.uuid4().hex[:8]}"))
+            try:
+                backend.index(records)
+                results[name] = evaluate(backend, queries, judged)
+            finally:
+                if name != "sqlite":
+                    client = backend.client
+                    client.indices.delete(index=",".join(client.indices.get(index=f"{backend.alias}-v*")))
+                    client.indices.delete_index_template(name=backend.alias)
+                backend.close()
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; prints a table per backend and writes the JSON results."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -183,27 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sqlite.eligible = elastic.eligible = lambda word: False
 
-    pairs = build_corpus(args.n, args.seed)
-    records = [record(i, clean, indexed) for i, (clean, indexed) in enumerate(pairs)]
-    queries = make_queries(pairs, args.seed)
-    judged = [{r.id for r, (clean, _) in zip(records, pairs) if relevant(q, clean)} for _, q in queries]
-    results = {"label": args.label, "records": len(records), "queries": len(queries)}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in args.backends.split(","):
-            if name == "sqlite":
-                backend = SqliteBackend(Path(tmp) / "index.sqlite")
-            else:
-                backend = ElasticBackend(ElasticSettings(
-                    url=args.es_url, index_prefix=f"akte-relevance-{uuid.uuid4().hex[:8]}"))
-            try:
-                backend.index(records)
-                results[name] = evaluate(backend, queries, judged)
-            finally:
-                if name != "sqlite":
-                    client = backend.client
-                    client.indices.delete(index=",".join(client.indices.get(index=f"{backend.alias}-v*")))
-                    client.indices.delete_index_template(name=backend.alias)
-                backend.close()
+    results = {"label": args.label, **relevance(args.backends.split(","), args.n, args.seed, args.es_url)}
     print(f"{results['label']}: {results['records']} records, {results['queries']} queries")
     for name in args.backends.split(","):
         print(f"\n{name:14} {'queries':>7} {'MRR':>6} {'R@10':>6} {'P@10':>6}")

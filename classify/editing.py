@@ -10,6 +10,7 @@ reads as a correction).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,6 +24,8 @@ from ..errors import AkteError, ArchiveUnavailableError
 from ..models import ArchiveRecord, now_iso
 
 _MAX_VALUE = 1000  # characters of one field value: a reference or a name, not a document
+# Control characters (C0, DEL, C1), bidi overrides and line separators: a value must read as stored.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ class RecordEdit:
         values = [self.reference, self.correspondent, *self.add_tags, *self.remove_tags,
                   *(x for pair in self.fields for x in pair)]
         for value in values:
-            if value is not None and (len(value) > _MAX_VALUE or any(ord(c) < 32 for c in value)):
+            if value is not None and (len(value) > _MAX_VALUE or _CONTROL.search(value)):
                 raise AkteError(f"value {value[:40]!r}: at most {_MAX_VALUE} characters, no control characters")
         if any(not t.strip() for t in (*self.add_tags, *self.remove_tags)):
             raise AkteError("a tag must not be empty")

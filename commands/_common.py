@@ -12,7 +12,6 @@ import sys
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -26,9 +25,9 @@ from rich.progress import (
 from rich.text import Text
 
 from ..config import Settings, load_settings
-from ._errors import err
+from ._errors import SafeConsole, err
 
-out = Console(soft_wrap=True)
+out = SafeConsole(soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:

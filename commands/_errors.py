@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -29,7 +30,28 @@ from .. import logs
 from ..config import Settings, redact
 from ..errors import AkteError, ExitCode
 
-err = Console(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
+# Characters a terminal acts on instead of showing them: C0/C1 controls but tab and newline
+# (escape sequences can clear lines, move the cursor, set the title), bidi overrides and line
+# separators (they make text read differently than it is stored).
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with the characters a terminal would act on shown as escapes (``\\x1b``)."""
+    return _HIDDEN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class SafeConsole(Console):
+    """A console that never lets printed text drive the terminal: titles, reasons, notes and
+    names come from users, scanners and migrated systems, and an auditor must see them as
+    they are stored (an escape sequence in a QA reason could otherwise hide audit lines)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """See ``rich.console.Console.print``; strings are passed through :func:`visible`."""
+        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+err = SafeConsole(stderr=True, soft_wrap=True)  # messages are never broken inside a path or a reason
 log = logging.getLogger(__name__)
 
 

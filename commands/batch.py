@@ -14,6 +14,7 @@ from rich.markup import escape
 from ..archive.store import ArchiveStore
 from ..batches import batch_summary, load_batch
 from ..config import Settings
+from ..release import batch_records
 from ._common import emit_json, err, out, settings_of
 
 app = typer.Typer(help="Scan batches (akte ingest --batch NAME): contents and completeness.",
@@ -22,7 +23,7 @@ app = typer.Typer(help="Scan batches (akte ingest --batch NAME): contents and co
 
 def _summary(settings: Settings, name: str) -> dict:
     batch = load_batch(settings.archive_dir, name)
-    return batch_summary(batch, ArchiveStore(settings.archive_dir).iter_records())
+    return batch_summary(batch, batch_records(ArchiveStore(settings.archive_dir), name))
 
 
 def warn_incomplete(settings: Settings, name: str) -> None:

@@ -35,6 +35,7 @@ from ..classify.train import (
 from ..errors import InputFileError
 from ..fsio import sha256_file
 from ._common import settings_of
+from ._errors import visible
 
 app = typer.Typer(no_args_is_help=True, help="Document types: label, train, review, evaluate.")
 
@@ -96,7 +97,7 @@ def edit(
     for name, values in (entry.get("changes") or {}).items():
         items = values.items() if name == "fields" else [(name, values)]
         for shown_name, change_of in items:
-            typer.echo(f"{updated.id[:12]}  {shown_name}: {_shown(change_of['from'])} → {_shown(change_of['to'])}")
+            typer.echo(visible(f"{updated.id[:12]}  {shown_name}: {_shown(change_of['from'])} → {_shown(change_of['to'])}"))
 
 
 def _shown(value) -> str:
@@ -170,7 +171,7 @@ def review(
             typer.echo(json.dumps(row, ensure_ascii=False))
         else:
             conf = f"{cls.confidence:.2f}" if cls.confidence is not None else "-"
-            typer.echo(f"{hit.id[:12]}  {row['suggested'] or '-':<14} {conf:>5}  {hit.title}")
+            typer.echo(f"{hit.id[:12]}  {row['suggested'] or '-':<14} {conf:>5}  {visible(hit.title)}")
     _err(f"{page.total} record(s) need review" + (f"; showing {len(page.hits)}" if page.total > len(page.hits) else ""))
 
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 from ..archive.store import ArchiveStore
 from ..qa import qa_queue, qa_status
 from ..qa_decisions import record_decision
+from ..release import batch_records
 from ._common import emit_json, err, out, settings_of
 
 app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
@@ -35,7 +36,8 @@ def queue(
     if ctx.invoked_subcommand is not None:
         return
     store = ArchiveStore(settings_of(ctx).archive_dir)
-    rows = [entry.to_json() for entry in qa_queue(store.iter_records(), batch, include_decided=show_all)]
+    records = store.iter_records() if batch is None else batch_records(store, batch)
+    rows = [entry.to_json() for entry in qa_queue(records, include_decided=show_all)]
     if json_out:
         emit_json(rows)
         return

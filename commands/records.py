@@ -143,8 +143,7 @@ def _answer(settings: Settings, query: SearchQuery, what: str, json_out: bool, c
     """Run a search or listing on the configured backend and print the page."""
     backend = open_backend(settings)
     try:
-        page = backend.search(query)
-        facets = backend.counts(query) if counts else None
+        page, facets = backend.search_with_counts(query) if counts else (backend.search(query), None)
     finally:
         backend.close()
     if json_out:

@@ -140,7 +140,7 @@ def count_export(src: Path) -> int:
     return sum(1 for _ in open_export(src).record_ids())
 
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _NONE = type(None)
 _RECORD = {"id": str, "sha256": str, "source_name": str, "media_type": str, "size": int, "page_count": int,
            "ingested_at": str, "title": str, "original_object": str, "archival_object": (str, _NONE),

@@ -204,3 +204,42 @@ def test_doc_types_allow_list_bounds_hits_counts_and_cursors(filled: SearchBacke
         if not (cursor := page.cursor):
             break
     assert seen == ["protokoll", "mietvertrag"] and page.total == 2
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {},
+        {"text": "Antrag OR Müller OR Bescheid OR Miete"},
+        {"text": "Antrag OR Müller OR Bescheid", "doc_types": ("antrag", "bescheid", "")},  # the web's scope
+        {"text": "Antrag OR Müller OR Bescheid", "doc_types": ("antrag", "widerspruch")},
+        {"doc_types": ("antrag", "widerspruch", "")},
+        {"text": "Müller OR Vertrag OR Protokoll", "date_from": "2024-01-01", "date_to": "2024-12-31"},
+        {"text": "Müller OR Vertrag OR Protokoll", "date_from": "2023-06-15", "date_to": "2024-12-31"},
+        {"text": "Müller OR Bescheid", "doc_type": "bescheid", "needs_review": False},
+        {"text": '"Antrag auf Erteilung" OR Gebührenbescheid', "doc_date_from": "2020-01-01"},
+        {"text": "Baugenehrnigung"},  # approximate: the OCR variant is found
+        {"text": "Antrag OR Müller OR Bescheid", "limit": 1},
+        {"doc_types": ()},
+    ],
+)
+def test_search_with_counts_is_search_and_counts(filled: SearchBackend, request_: dict) -> None:
+    """The web page's single call answers as the two calls do, and its counts are those of
+    the hits themselves (every hit paged through and tallied by type and year)."""
+    query = SearchQuery(**request_)
+    page, counts = filled.search_with_counts(query)
+    assert (page, counts) == (filled.search(query), filled.counts(query))
+    hits, cursor = [], None
+    while True:
+        more = filled.search(SearchQuery(**{**request_, "limit": 3, "cursor": cursor}))
+        hits += more.hits
+        if not (cursor := more.cursor):
+            break
+    by_type: dict[str, int] = {}
+    by_year: dict[str, int] = {}
+    for hit in hits:
+        by_type[hit.doc_type or ""] = by_type.get(hit.doc_type or "", 0) + 1
+        by_year[hit.date[:4]] = by_year.get(hit.date[:4], 0) + 1
+    assert counts["doc_type"] == by_type and counts["year"] == by_year
+    assert list(counts["doc_type"].values()) == sorted(by_type.values(), reverse=True)
+    assert page.total == len(hits)

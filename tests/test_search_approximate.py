@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from aktenarchiv.archive import sqlite_vocab
 from aktenarchiv.archive.base import SearchBackend, SearchQuery
 from aktenarchiv.archive.fuzzy import ocr_variants
+from aktenarchiv.archive.sqlite import SqliteBackend
 from backend_corpus import make_record
 
 pytest_plugins = ("es_fixtures", "backend_fixtures")
@@ -71,3 +75,27 @@ def test_variants_follow_ocr_confusions() -> None:
     assert ocr_variants("bescheid", ["bescheld", "beschied", "bescheidxy"]) == ("bescheld",)
     assert ocr_variants("bescheid", ["bescheide"]) == ("bescheide",)  # long: one other edit
     assert ocr_variants("gebuhr", ["gebiihr", "gebuhren"]) == ("gebiihr",)
+
+
+def test_sqlite_word_list_matches_fts5_vocabulary_and_older_indexes_still_work(tmp_path: Path) -> None:
+    """SQLite looks for OCR variants in its own word list (no posting lists read): it holds
+    exactly FTS5's body words, and an index filled before it existed answers the same, from
+    FTS5's vocabulary, until optimize() has listed its words."""
+    backend = SqliteBackend(tmp_path / "index.sqlite")
+    backend.index([*RECORDS.values(), make_record("odd", "x", ("Straße 5.5-1690/24, Müller_Bau § 12a",),
+                                                  "2024-03-01T00:00:00Z")])
+    db = backend.db
+    vocabulary = {t for (t,) in db.execute("SELECT term FROM docs_vocab WHERE col = 'body'")}
+    assert sqlite_vocab.is_complete(db)
+    assert {t for (t,) in db.execute("SELECT term FROM body_terms")} == vocabulary
+    answer = [KEY.get(h.id) for h in backend.search(SearchQuery(text="Widerspruch Bescheid OR Rechnung")).hits]
+    with db:  # as an index built before the word list: empty and not complete
+        db.execute("DELETE FROM body_terms")
+        db.execute("DELETE FROM index_state")
+    assert [KEY.get(h.id) for h in backend.search(SearchQuery(text="Widerspruch Bescheid OR Rechnung")).hits] == answer
+    backend.optimize()
+    assert sqlite_vocab.is_complete(db)
+    assert {t for (t,) in db.execute("SELECT term FROM body_terms")} == vocabulary
+    assert [KEY.get(h.id) for h in backend.search(SearchQuery(text="Widerspruch Bescheid OR Rechnung")).hits] == answer
+    assert "garbled_ws" in answer  # found approximately
+    backend.close()

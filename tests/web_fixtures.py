@@ -80,13 +80,7 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
                                           method="model:test",
                                           suggested_type="korrespondenz" if review else None),
         ))
-    for record in records:
-        write_record(store, record, "sealed")
-    backend = open_backend(settings)
-    try:
-        assert backend.index(records).errors == {}
-    finally:
-        backend.close()
+    store_and_index(settings, records)
     return WebArchive(settings, {key: r.id for key, r in zip(RECORDS, records)}, add_users(settings))
 
 
@@ -134,6 +128,18 @@ def ingest_flagged_scans(settings: Settings, folder: Path, keys=tuple(FLAGGED)) 
     return ids
 
 
+def store_and_index(settings: Settings, records: list[ArchiveRecord]) -> None:
+    """Write the records' sealed manifests and index them (their objects are stored already)."""
+    store = ArchiveStore(settings.archive_dir)
+    for record in records:
+        write_record(store, record, "sealed")
+    backend = open_backend(settings)
+    try:
+        assert backend.index(records).errors == {}
+    finally:
+        backend.close()
+
+
 def csrf_of(html: str) -> str:
     """The CSRF token of the first form on a page."""
     match = re.search(r'name="csrf" value="([^"]+)"', html)
@@ -154,3 +160,9 @@ def signed_in_client(app, name: str) -> TestClient:
     answer = sign_in(client, name)
     assert answer.status_code == 303, answer.text
     return client
+
+
+def api_get(app, token: str, path: str, **params):
+    """A GET of the JSON API with ``token`` as the bearer."""
+    client = TestClient(app, raise_server_exceptions=False)
+    return client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})

@@ -25,7 +25,7 @@ from ..qa_decisions import record_decision
 from .readlog import log_read
 from .users import Role, User
 
-_RECORD_ID = re.compile(r"^[0-9a-f]{64}$")
+_RECORD_ID = re.compile(r"^[0-9a-f]{64}\Z")
 UNCLASSIFIED = ""
 
 
@@ -91,10 +91,10 @@ class ScopedArchive:
         backend = open_backend(self.settings)
         try:
             try:
-                page = backend.search(scoped)
+                # One backend call for hits and facet counts (one query parse, one FTS pass less).
+                page, counts = backend.search_with_counts(scoped) if with_counts else (backend.search(scoped), None)
             except ValueError as exc:  # e.g. a cursor that is no offset
                 raise ConfigError(f"invalid search request: {exc}") from None
-            counts = backend.counts(scoped) if with_counts else None
         finally:
             backend.close()
         return page, counts
@@ -122,7 +122,12 @@ class ScopedArchive:
         """The archival PDF (or, for records staff and admins, the original) of a record in scope."""
         if original and self.user.role is Role.CLERK:
             raise RecordNotFoundError("no such file")
-        record = self.record(record_id, "download-original" if original else "download")
+        record = self._visible(record_id)
+        if record.source_pages and (original or not record.archival_object) and self.scope is not None:
+            # A document split from a batch file: the file holds its neighbours' pages too, which
+            # may lie outside the scope (admins alone see every type).
+            raise RecordNotFoundError("no such file")
+        self.log("download-original" if original else "download", record.id)
         if original or not record.archival_object:
             rel, media_type = record.original_object, record.media_type
         else:
@@ -133,8 +138,8 @@ class ScopedArchive:
     def archival_pdf(self, record_id: str, page: int) -> tuple[ArchiveRecord, Path]:
         """A record in scope and the PDF its page images come from (read of that page logged)."""
         record = self._visible(record_id)
-        if not 1 <= page <= record.page_count:
-            raise RecordNotFoundError("no such page")
+        if not 1 <= page <= record.page_count or (record.source_pages and not record.archival_object):
+            raise RecordNotFoundError("no such page")  # a split document's page n is not page n of its file
         self.log("page-image", record.id, page=page)
         return record, self.store.path(record.archival_object or record.original_object)
 

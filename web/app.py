@@ -70,15 +70,18 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
 def _install_headers(app: FastAPI) -> None:
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        docs = request.url.path == "/api/docs"
-        response.headers["Content-Security-Policy"] = _DOCS_CSP if docs else _CSP
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"  # queries and cursors stay in the archive
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        return _secured(request, await call_next(request))
+
+
+def _secured(request: Request, response: Response) -> Response:
+    docs = request.url.path == "/api/docs"
+    response.headers["Content-Security-Policy"] = _DOCS_CSP if docs else _CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"  # queries and cursors stay in the archive
+    if not request.url.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _is_api(request: Request) -> bool:
@@ -133,4 +136,5 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):
         log.exception("unexpected error on %s", request.url.path)
-        return _error(request, 500, "Ein interner Fehler ist aufgetreten; er wurde protokolliert.")
+        # Answered outside the middleware (Starlette's outermost error handler): headers set here.
+        return _secured(request, _error(request, 500, "Ein interner Fehler ist aufgetreten; er wurde protokolliert."))
