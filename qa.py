@@ -11,9 +11,9 @@ decisions a person recorded in its audit trail, so it never drifts from the mani
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Iterable
 
 from .archive.audit import Actor
 from .errors import AkteError
@@ -42,6 +42,15 @@ def page_qa(page: PageText) -> dict[str, Any]:
 def checked_pages(record: ArchiveRecord) -> tuple[PageText, ...]:
     """Pages the scan station looked at (OCRed scans; not text layers or imported text)."""
     return tuple(p for p in record.pages if p.source == "ocr" and p.dpi is not None)
+
+
+def flagged_pages(record: ArchiveRecord) -> tuple[PageText, ...]:
+    """The pages a person has to look at: those with an issue (a blank back alone is none),
+    or every page when all of them are blank."""
+    pages = checked_pages(record)
+    if pages and all(p.blank for p in pages):
+        return pages
+    return tuple(p for p in pages if any(i not in INFORMATIONAL for i in p.issues))
 
 
 def findings(record: ArchiveRecord) -> list[str]:
@@ -74,13 +83,16 @@ def record_qa(record: ArchiveRecord) -> dict[str, Any]:
             "findings": findings(record), "decision": last_decision(record)}
 
 
-def decide(record: ArchiveRecord, approve: bool, text: str | None) -> ArchiveRecord:
+def decide(record: ArchiveRecord, approve: bool, text: str | None, by: str | None = None,
+           via: str | None = None) -> ArchiveRecord:
     """``record`` with a person's QA decision appended to its audit trail.
 
     Args:
         record: the record decided on.
         approve: True to approve it as it is, False to reject it (rescan needed).
         text: the note (approve, optional) or the reason (reject, required).
+        by: who decided (the operating-system user by default).
+        via: where, when not on the command line (``"web"``).
     """
     if not approve and not (text or "").strip():
         raise AkteError("a rejection needs a reason (--reason), e.g. \"page 2 cut off, rescan\"")
@@ -89,10 +101,12 @@ def decide(record: ArchiveRecord, approve: bool, text: str | None) -> ArchiveRec
     entry: dict[str, Any] = {
         "at": now_iso(),
         "action": APPROVE if approve else REJECT,
-        "by": Actor.current().name,
+        "by": by or Actor.current().name,
         "from_status": str(qa_status(record)),
         "findings": findings(record),
     }
+    if via:
+        entry["via"] = via
     if text:
         entry["note" if approve else "reason"] = text.strip()
     return with_approvers(replace(record, audit=record.audit + (entry,)))
@@ -123,3 +137,38 @@ def with_approvers(record: ArchiveRecord) -> ArchiveRecord:
     names = approvers(record)
     note = {**record.audit[at], "approved_by": ", ".join(names) if names else None}
     return replace(record, audit=record.audit[:at] + (note,) + record.audit[at + 1:])
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A record in the QA queue and why it is there."""
+
+    record: ArchiveRecord
+    status: QaStatus
+    findings: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as ``akte qa --json`` lists it."""
+        return {"id": self.record.id, "title": self.record.title, "status": str(self.status),
+                "ingested_at": self.record.ingested_at, "findings": list(self.findings)}
+
+
+def qa_queue(records: Iterable[ArchiveRecord], batch: str | None = None,
+             include_decided: bool = False) -> list[QueueEntry]:
+    """Records that wait for a person's check (oldest first), optionally of one scan batch only.
+
+    Args:
+        records: the records to look at (the whole archive, or those a user may see).
+        batch: only records of this scan batch.
+        include_decided: also records already approved or rejected.
+    """
+    wanted = {QaStatus.REVIEW} | ({QaStatus.APPROVED, QaStatus.REJECTED} if include_decided else set())
+    queue = []
+    for record in records:
+        if batch is not None and record.batch != batch:
+            continue
+        status = qa_status(record)
+        if status in wanted:
+            queue.append(QueueEntry(record, status, tuple(findings(record))))
+    queue.sort(key=lambda entry: entry.record.ingested_at)
+    return queue

@@ -14,10 +14,10 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..archive.seal import commit_record_change
 from ..archive.store import ArchiveStore
-from ..qa import QaStatus, decide, findings, qa_status
-from ..release import batch_records, refuse_if_released
+from ..qa import qa_queue, qa_status
+from ..qa_decisions import record_decision
+from ..release import batch_records
 from ._common import emit_json, err, out, settings_of
 
 app = typer.Typer(help="Quality control of scans: the queue, approve, reject.", invoke_without_command=True)
@@ -36,14 +36,8 @@ def queue(
     if ctx.invoked_subcommand is not None:
         return
     store = ArchiveStore(settings_of(ctx).archive_dir)
-    wanted = {QaStatus.REVIEW} | ({QaStatus.APPROVED, QaStatus.REJECTED} if show_all else set())
-    rows = []
-    for record in store.iter_records() if batch is None else batch_records(store, batch):
-        status = qa_status(record)
-        if status in wanted:
-            rows.append({"id": record.id, "title": record.title, "status": str(status),
-                         "ingested_at": record.ingested_at, "findings": findings(record)})
-    rows.sort(key=lambda r: r["ingested_at"])
+    records = store.iter_records() if batch is None else batch_records(store, batch)
+    rows = [entry.to_json() for entry in qa_queue(records, include_decided=show_all)]
     if json_out:
         emit_json(rows)
         return
@@ -57,11 +51,7 @@ def queue(
 def _decide(ctx: typer.Context, record_id: str, approve: bool, text: str | None) -> None:
     store = ArchiveStore(settings_of(ctx).archive_dir)
     record = store.read_record(store.resolve(record_id))
-    refuse_if_released(store, record)
-    updated = decide(record, approve, text)
-    decision = updated.audit[-1]
-    # Sealed and in the audit chain, like every manifest change.
-    commit_record_change(store, updated, "qa", {k: v for k, v in decision.items() if k not in ("at", "by")})
+    updated = record_decision(store, record, approve, text)
     out.print(f"{updated.id[:12]}  {qa_status(record)} → {qa_status(updated)}")
 
 

@@ -15,6 +15,7 @@ PACKAGES=(
   python3 python3-venv python3-pip
   openjdk-17-jre-headless maven unzip curl            # the local Elasticsearch node (tests)
   chromium chromium-driver                            # the web archive's browser tests (Selenium)
+  chromium-l10n                                       # German browser locale for docs/suche.png (scripts/screenshot.py)
 )
 
 missing=()

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("web", ("web", "web.*")),
     ("jobs", ("migrate", "migrate.*")),
     # workers, batches and qa arrive with the worker-pool and scan-station changes.
-    ("pipeline", ("pipeline", "workers", "batches", "qa", "sampling", "release")),
+    ("pipeline", ("pipeline", "workers", "batches", "qa", "qa_decisions", "sampling", "release")),
     ("stages", ("ingest", "ingest.*", "ocr", "ocr.*", "classify", "classify.*")),
     ("store", ("archive", "archive.*")),
     ("settings", ("config",)),

@@ -129,6 +129,7 @@ def test_record_page_image_and_downloads(app, web) -> None:
     assert page.status_code == 200
     assert "Müllerstraße 12" in page.text and "63.2-4711/24" in page.text and 'loading="lazy"' in page.text
     assert f"/akte/{rid}/original" not in page.text  # clerks get no original
+    assert "qs-status" not in page.text  # no scanned pages: no scan quality to show
     image = clerk.get(f"/akte/{rid}/seite/2.png")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     cached = list((web.settings.archive_dir / "web" / "pages").rglob(f"{rid}-2-1000.png"))

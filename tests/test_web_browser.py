@@ -1,7 +1,8 @@
 """The web archive in a real browser: Debian's chromium + chromium-driver, headless, via Selenium.
 
 A clerk's day in one run: sign in, search a word with an umlaut, open the record, see its
-page image, correct a type in *Prüfen*, download the PDF, sign out. The application runs in
+page image, correct a type in *Prüfen*, download the PDF, approve a scan the scan station
+flagged in *QS* (records staff), sign out. The application runs in
 a real uvicorn server on a free local port. On failure a screenshot is saved (its path is in
 the failure message; ``AKTE_SCREENSHOT_DIR`` chooses the folder).
 """
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from aktenarchiv.qa import QaStatus, qa_status
 from aktenarchiv.web.app import create_app
-from web_fixtures import PASSWORD, build_archive
+from web_fixtures import PASSWORD, build_archive, ingest_flagged_scans
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.slow
 def server(settings, make_text_pdf, tmp_path):
     """The web archive served by uvicorn in a thread; yields (base URL, archive)."""
     web = build_archive(settings, make_text_pdf, tmp_path / "pdfs")
+    web.ids.update(ingest_flagged_scans(settings, tmp_path / "scans", keys=("sondernutzung",)))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -108,6 +111,17 @@ def test_a_day_in_the_browser(server, browser, tmp_path) -> None:
         browser.find_element(By.CSS_SELECTOR, "button.suggested").click()
         wait.until(ready.text_to_be_present_in_element((By.ID, "offen"), "1 Akte(n)"))
         assert web.record("offen").doc_type == "korrespondenz"
+        browser.find_element(By.LINK_TEXT, "QS").click()
+        wait.until(ready.text_to_be_present_in_element((By.ID, "offen-qs"), "1 Akte(n)"))
+        thumb = browser.find_element(By.CSS_SELECTOR, "#qs-seite-1 img")
+        wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", thumb))
+        assert browser.execute_script("return arguments[0].naturalWidth", thumb) == 240
+        assert "Auflösung zu gering" in browser.find_element(By.ID, "qs-seite-1").text
+        browser.switch_to.active_element.send_keys("Lesbar", Keys.ENTER)  # the note field has the focus
+        wait.until(ready.text_to_be_present_in_element((By.ID, "offen-qs"), "0 Akte(n)"))
+        decided = web.record("sondernutzung")
+        assert qa_status(decided) is QaStatus.APPROVED
+        assert (decided.audit[-1]["by"], decided.audit[-1]["note"]) == ("akten", "Lesbar")
         browser.find_element(By.ID, "abmelden").click()
         wait.until(ready.presence_of_element_located((By.ID, "anmelden")))
         browser.get(base + "/")

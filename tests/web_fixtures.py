@@ -81,6 +81,11 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
                                           suggested_type="korrespondenz" if review else None),
         ))
     store_and_index(settings, records)
+    return WebArchive(settings, {key: r.id for key, r in zip(RECORDS, records)}, add_users(settings))
+
+
+def add_users(settings: Settings) -> dict[str, str]:
+    """Create the USERS with ``akte user add``; returns their API tokens by name."""
     tokens = {}
     for name, (role, types) in USERS.items():
         args = ["user", "add", name, "--role", role, "--password-stdin"] + (["--types", types] if types else [])
@@ -89,7 +94,38 @@ def build_archive(settings: Settings, make_text_pdf, folder: Path) -> WebArchive
         token = akte(settings, "user", "token", name)
         assert token.exit_code == 0, token.output
         tokens[name] = token.stdout.strip().splitlines()[-1]
-    return WebArchive(settings, {key: r.id for key, r in zip(RECORDS, records)}, tokens)
+    return tokens
+
+
+# key → (lines of the letter, scan batch, type set by hand afterwards)
+FLAGGED = {
+    "sondernutzung": (["Stadt Musterstadt - Ordnungsamt", "Antrag auf Sondernutzung",
+                       "Gehweg vor dem Haus Lindenallee 7", "Mit freundlichen Grüßen"], "stapel-a", "antrag"),
+    "weber": (["Personalakte Weber", "Beurteilung der Beschäftigten", "Vertraulich"], "stapel-b", "personal"),
+}
+
+
+def ingest_flagged_scans(settings: Settings, folder: Path, keys=tuple(FLAGGED)) -> dict[str, str]:
+    """Scan letters at 120 dpi (too coarse: the scan station flags them ``rescan-dpi``), ingest
+    them through the real pipeline (Tesseract) into their batches, and set their type with
+    ``akte label``; returns the record ids by key."""
+    from aktenarchiv.pipeline import ingest
+    from scan_drawing import letter_page
+
+    ids = {}
+    for key in keys:
+        lines, batch, doc_type = FLAGGED[key]
+        inbox = folder / key
+        inbox.mkdir(parents=True)
+        letter_page(lines).save(inbox / f"{key}.png", dpi=(120, 120))
+        outcome = ingest([inbox], settings, batch=batch).outcomes[0]
+        assert outcome.status == "archived", outcome
+        (record,) = [r for r in ArchiveStore(settings.archive_dir).iter_records() if r.source_name == f"{key}.png"]
+        assert record.pages[0].issues and "rescan-dpi" in record.pages[0].issues, record.pages[0]
+        labelled = akte(settings, "label", record.id, doc_type)
+        assert labelled.exit_code == 0, labelled.output
+        ids[key] = record.id
+    return ids
 
 
 def store_and_index(settings: Settings, records: list[ArchiveRecord]) -> None:

@@ -20,6 +20,8 @@ from ..classify.labelling import apply_label
 from ..config import Settings
 from ..errors import ConfigError, RecordNotFoundError
 from ..models import SUFFIXES, ArchiveRecord, SearchPage
+from ..qa import QueueEntry, qa_queue
+from ..qa_decisions import record_decision
 from .readlog import log_read
 from .users import Role, User
 
@@ -89,10 +91,10 @@ class ScopedArchive:
         backend = open_backend(self.settings)
         try:
             try:
-                page = backend.search(scoped)
+                # One backend call for hits and facet counts (one query parse, one FTS pass less).
+                page, counts = backend.search_with_counts(scoped) if with_counts else (backend.search(scoped), None)
             except ValueError as exc:  # e.g. a cursor that is no offset
                 raise ConfigError(f"invalid search request: {exc}") from None
-            counts = backend.counts(scoped) if with_counts else None
         finally:
             backend.close()
         return page, counts
@@ -157,3 +159,33 @@ class ScopedArchive:
         if doc_type not in self.assignable_types():
             raise ConfigError(f"type {doc_type!r} is not one this user may assign")
         return apply_label(self.settings, record, doc_type, self.actor, via=self.channel)
+
+    def qa_queue(self) -> list[QueueEntry]:
+        """Records inside the scope whose scans wait for a person's check (records staff, admins).
+
+        Raises:
+            RecordNotFoundError: the user is a clerk (the queue is not theirs to see).
+        """
+        self._records_staff()
+        visible = (r for r in self.store.iter_records() if self.allows(r.doc_type))
+        queue = qa_queue(visible)
+        self.log("qa-queue", records=len(queue))
+        return queue
+
+    def qa_decide(self, record_id: str, approve: bool, text: str | None) -> ArchiveRecord:
+        """Approve or reject a record's scans, as ``akte qa approve|reject`` does, audited with
+        this user's name and address.
+
+        Raises:
+            RecordNotFoundError: a clerk, or a record outside the scope.
+            ConfigError: a rejection without a reason.
+        """
+        self._records_staff()
+        record = self._visible(record_id)
+        if not approve and not (text or "").strip():
+            raise ConfigError("Bitte einen Grund für die Ablehnung angeben.")
+        return record_decision(self.store, record, approve, text, self.actor, via=self.channel)
+
+    def _records_staff(self) -> None:
+        if self.user.role is Role.CLERK:
+            raise RecordNotFoundError("no such page")

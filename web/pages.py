@@ -1,4 +1,4 @@
-"""The German pages: Anmeldung, Suche, Akte, Prüfen, Verwaltung.
+"""The German pages: Anmeldung, Suche, Akte, Prüfen, QS, Verwaltung.
 
 Every form carries the session's CSRF token (the sign-in form one of its own cookie), every
 read goes through :class:`.access.ScopedArchive`, which checks the scope and logs the read.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -18,6 +19,7 @@ from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
 from ..errors import ConfigError, RecordNotFoundError
 from ..models import ArchiveRecord
+from ..qa import checked_pages, flagged_pages, qa_status
 from .access import ScopedArchive
 from .auth import LOGIN_COOKIE, SESSION_COOKIE, safe_next, same_token, throttle_keys
 from .deps import Web, signed_in, user_store, web_of
@@ -141,7 +143,8 @@ def record_page(request: Request, web: WebApp, session: SignedIn, record_id: str
     trail = archive.trail(record_id) if session.user.role is Role.ADMIN else []
     return web.page(request, "record.html", session=session, record=record, cls=record.classification,
                     types=archive.assignable_types(), extra=_transfer_note(record),
-                    may_original=session.user.role is not Role.CLERK, trail=trail)
+                    may_original=session.user.role is not Role.CLERK, trail=trail,
+                    qa=qa_status(record).value if checked_pages(record) else None)
 
 
 @router.get("/akte/{record_id}/seite/{number}.png")
@@ -190,6 +193,56 @@ def review_page(request: Request, web: WebApp, session: SignedIn) -> Response:
     suggested = current.classification.suggested_type if current is not None else None
     return web.page(request, "review.html", session=session, queue=queue, current=current,
                     suggested=suggested, types=archive.assignable_types())
+
+
+# -- QS (quality control of scans) ------------------------------------------------------------
+# The scan station's issue names (manifests, `akte qa`) in the words of the QS page.
+ISSUES = {
+    "rescan-dpi": "Auflösung zu gering – neu scannen", "low-dpi": "Auflösung niedrig",
+    "low-confidence": "Texterkennung unsicher", "orientation-uncertain": "Ausrichtung unsicher",
+    "blank": "leer", "skewed": "schief eingezogen", "dark-page": "zu dunkel", "dark-border": "dunkler Rand",
+    "text-at-edge": "Text am Rand (abgeschnitten?)",
+}
+
+
+def _qs_target(charge: str) -> str:
+    return "/qs" + (f"?{urlencode({'charge': charge})}" if charge else "")
+
+
+@router.get("/qs")
+def qa_page(request: Request, web: WebApp, session: SignedIn, charge: Annotated[str, Query(max_length=200)] = "",
+            akte: str = "") -> Response:
+    """QS: records whose scans failed a check, thumbnails of their flagged pages (records staff, admins)."""
+    archive = _archive(web, session, request)
+    everything = archive.qa_queue()
+    queue = [e for e in everything if e.record.batch == charge] if charge else everything
+    current = next((e for e in queue if e.record.id == akte), queue[0] if queue else None)
+    if current is not None:
+        archive.log("qa-view", current.record.id)
+    charges = sorted({e.record.batch for e in everything if e.record.batch})
+    return web.page(request, "qs.html", session=session, queue=queue, current=current, charge=charge,
+                    charges=charges, flagged=flagged_pages(current.record) if current else (), flagged_of=flagged_pages,
+                    issues=ISSUES)
+
+
+@router.post("/qs/{record_id}/freigeben")
+def qa_approve(request: Request, web: WebApp, session: SignedIn, record_id: str,
+               notiz: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form()] = "",
+               charge: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Approve a record's scans as they are (as ``akte qa approve``; audited with the user's name)."""
+    _check_csrf(session, csrf)
+    _archive(web, session, request).qa_decide(record_id, True, notiz.strip() or None)
+    return RedirectResponse(_qs_target(charge), status_code=303)
+
+
+@router.post("/qs/{record_id}/ablehnen")
+def qa_reject(request: Request, web: WebApp, session: SignedIn, record_id: str,
+              grund: Annotated[str, Form(max_length=2000)] = "", csrf: Annotated[str, Form()] = "",
+              charge: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Reject a record's scans: a rescan is needed (as ``akte qa reject``; the reason is required)."""
+    _check_csrf(session, csrf)
+    _archive(web, session, request).qa_decide(record_id, False, grund)
+    return RedirectResponse(_qs_target(charge), status_code=303)
 
 
 # -- Verwaltung -------------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""A person's QA decision, stored: the one function behind ``akte qa approve|reject`` and the
+web archive's *QS* page, so a decision has the same effect and audit wherever it is made.
+
+Apart from :mod:`.qa` because it refuses decisions on released batches, and :mod:`.release`
+itself builds on :mod:`.qa`.
+"""
+
+from __future__ import annotations
+
+from .archive.audit import Actor
+from .archive.seal import commit_record_change
+from .archive.store import ArchiveStore
+from .models import ArchiveRecord
+from .qa import decide
+from .release import refuse_if_released
+
+
+def record_decision(store: ArchiveStore, record: ArchiveRecord, approve: bool, text: str | None,
+                    actor: Actor | None = None, via: str | None = None) -> ArchiveRecord:
+    """Store a person's QA decision on ``record``: ``akte qa approve|reject`` and the web's *QS*.
+
+    The manifest is rewritten crash-safely and sealed in the audit chain, like every manifest
+    change; ``actor`` is who decided (the operating-system user by default, the signed-in user
+    and their client address in the web archive).
+
+    Raises:
+        AkteError: the record's batch is released, a rejection has no reason, or the record
+            has no scanned pages.
+    """
+    refuse_if_released(store, record)
+    actor = actor or Actor.current()
+    updated = decide(record, approve, text, actor.name, via)
+    decision = updated.audit[-1]
+    commit_record_change(store, updated, "qa", {k: v for k, v in decision.items() if k not in ("at", "by")}, actor)
+    return updated
+
