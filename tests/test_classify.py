@@ -31,13 +31,14 @@ SETTINGS = ClassifySettings()
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_model(shipped_model_path())
+    """The shipped model, through the process-wide cache the classify stage uses (loaded once per session)."""
+    return get_model(shipped_model_path())
 
 
 @pytest.fixture(scope="module")
 def small_model():
-    """A quickly trained model (600 generated documents) for tests that write model files."""
-    return train_from_examples(base_corpus(600, seed=3), source="test")
+    """A quickly trained model (240 generated documents) for tests that write model files."""
+    return train_from_examples(base_corpus(240, seed=3), source="test")
 
 
 def test_shipped_model_knows_the_taxonomy_and_its_metrics(shipped):
