@@ -238,8 +238,11 @@ def _serve(parent_pid: int, log_level: int) -> None:
             answer = (False, exc)
         try:
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # an unpicklable result or exception
-            data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        except Exception as exc:  # an unpicklable result or exception: its text goes, with a traceback
+            lost = RuntimeError(f"{type(exc).__name__}: {exc}")
+            # The job's own traceback when it failed, else the one of the failed pickling.
+            lost.worker_traceback = getattr(answer[1], "worker_traceback", None) or traceback.format_exc()
+            data = pickle.dumps((False, lost))
         try:
             _write_frame(results, data)
         except OSError:  # the main process is gone; nobody waits for this result

@@ -16,6 +16,10 @@ Contract, which the pipeline's handling of failures rests on:
   a program vanished mid-run, and anything else only on a bug;
 - programs are run through :func:`.tools.process.run_in_own_group`, so that the timeout
   and a worker's stop request end them with all their children.
+
+An engine may also define ``analyse_page`` with the signature of :func:`.pagecheck.analyse_page`;
+the scan station then analyses each page with it instead (the real analysis runs Tesseract
+to find the page's orientation; the fake engines of the fast test tier skip that).
 """
 
 from __future__ import annotations

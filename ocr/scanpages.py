@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pdfplumber
 import pikepdf
@@ -77,14 +77,16 @@ def _image_frames(path: str) -> Iterator[tuple[int, Image.Image]]:
             yield index + 1, frame
 
 
-def analyse_source(source: SourceFile, ocr: OcrSettings, scan: ScanSettings) -> dict[int, PageAnalysis]:
+def analyse_source(source: SourceFile, ocr: OcrSettings, scan: ScanSettings,
+                   analyser: Callable[..., PageAnalysis] = analyse_page) -> dict[int, PageAnalysis]:
     """Analysis of every scanned page of ``source``, keyed by 1-based page number.
 
     Pages are decoded one at a time, so a 1,000-page batch file needs the memory of one page.
+    ``analyser`` analyses one page (:func:`.pagecheck.analyse_page`, or an engine's own).
     """
     pages = _pdf_pages(source) if source.media_type == PDF else _image_frames(source.path)
     try:
-        return {number: analyse_page(image, settings=scan, languages=ocr.languages, default_dpi=ocr.image_dpi)
+        return {number: analyser(image, settings=scan, languages=ocr.languages, default_dpi=ocr.image_dpi)
                 for number, image in pages}
     except (OSError, PDFSyntaxError, pypdfium2.PdfiumError) as exc:
         raise ToolFailedError(f"cannot read the pages for the scan checks: {exc}") from None

@@ -79,9 +79,12 @@ def _fake_engines_importable(monkeypatch) -> None:
 
 @pytest.fixture
 def instant_settings(settings, monkeypatch) -> Settings:
-    """``settings`` with the instant fake OCR engine: pipeline logic without Tesseract."""
+    """``settings`` with the instant fake OCR engine: pipeline logic without Tesseract.
+
+    One worker process: starting one costs more than the instant engine's work on a test's few scans.
+    """
     _fake_engines_importable(monkeypatch)
-    return replace(settings, ocr=replace(settings.ocr, engine=FAKE_ENGINE.format("InstantEngine")))
+    return replace(settings, ocr=replace(settings.ocr, engine=FAKE_ENGINE.format("InstantEngine"), workers=1))
 
 
 @pytest.fixture
@@ -92,6 +95,7 @@ def ocr_engine(cli, monkeypatch):
     def use(name: str = "InstantEngine") -> str:
         value = FAKE_ENGINE.format(name)
         monkeypatch.setenv("AKTE_OCR_ENGINE", value)  # after cli's clean-up of AKTE_* variables
+        monkeypatch.setenv("AKTE_OCR_WORKERS", "1")  # as for instant_settings
         return value
 
     return use

@@ -19,6 +19,10 @@ import time
 from aktenarchiv.errors import ToolFailedError
 from aktenarchiv.models import PDF, PageText
 from aktenarchiv.ocr.engine import EngineOutput, OcrJob
+from aktenarchiv.ocr.ink import measure_ink
+from aktenarchiv.ocr.pagecheck import BLANK, PageAnalysis, ink_issues, resolution_issues
+from aktenarchiv.ocr.resolution import effective_resolution
+from aktenarchiv.ocr.separator import match_separator, read_barcodes
 from aktenarchiv.ocr.tools.process import failure, run_in_own_group
 from PIL import Image
 
@@ -32,8 +36,27 @@ def page_text(job: OcrJob, number: int) -> str:
     return f"{FIXED_TEXT}\nVorgang {stem}, Seite {number}"
 
 
+def quick_analysis(image, *, settings, languages, default_dpi, **_) -> PageAnalysis:
+    """The scan station's page analysis without Tesseract: resolution, ink, blank and separator
+    sheets as the real one finds them; every page taken as upright and legible."""
+    resolution = effective_resolution(image, default_dpi)
+    ink = measure_ink(image, resolution.dpi)
+    separator = match_separator(read_barcodes(image), settings)
+    if separator is not None:
+        return PageAnalysis(resolution.dpi, resolution.source, 0, False, separator, "", None, None, ink.coverage, ())
+    blank = ink.is_blank(settings.blank_max_ink, settings.blank_max_marks)
+    issues = ink_issues(ink, settings) + ([BLANK] if blank else resolution_issues(resolution, settings))
+    return PageAnalysis(resolution.dpi, resolution.source, 0, blank, None, "", None, None, ink.coverage, tuple(issues))
+
+
 class InstantEngine:
-    """Returns fixed text at once, and an archival copy (a plain PDF of the scan)."""
+    """Returns fixed text at once, and an archival copy (a plain PDF of the scan).
+
+    Its page analysis is :func:`quick_analysis`: the scan station's own, which runs
+    Tesseract, is tested where a test is about the scan station.
+    """
+
+    analyse_page = staticmethod(quick_analysis)
 
     def check(self, settings) -> None:
         pass

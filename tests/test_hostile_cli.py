@@ -45,12 +45,22 @@ def no_traceback(result) -> None:
 
 @pytest.fixture(scope="module")
 def base_archive(tmp_path_factory) -> tuple[Path, str]:
-    """An archive holding one OCRed scan (original + archival PDF); made once, copied per test."""
+    """An archive holding one scan (original + archival PDF); made once, copied per test.
+
+    The tests are about hostile ids, paths and manifests, not OCR: the instant fake engine reads the scan.
+    """
     root = tmp_path_factory.mktemp("base")
     (root / "eingang").mkdir()
     draw_page(["Stadt Musterstadt", "Bauantrag Gartenhaus"]).save(root / "eingang" / "bauantrag.png", dpi=(DPI, DPI))
-    result = akte("--archive", root / "archiv", "ingest", root / "eingang")
-    assert result.returncode == 0, result.stderr
+    from aktenarchiv.cli import app
+
+    with pytest.MonkeyPatch.context() as env:  # in-process: the test process has the package loaded already
+        for key in [k for k in os.environ if k.startswith("AKTE_") and k != "AKTE_DECOMPOUND_DICT"]:
+            env.delenv(key)
+        env.setenv("AKTE_OCR_ENGINE", "fake_engines:InstantEngine")
+        env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])))
+        result = CliRunner().invoke(app, ["--archive", str(root / "archiv"), "ingest", str(root / "eingang")])
+    assert result.exit_code == 0, result.output
     [record_id] = [p.stem for p in (root / "archiv" / "records").glob("*/*.json")]
     return root / "archiv", record_id
 

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -154,6 +155,10 @@ def test_worker_pool_survives_a_dying_worker_and_stops_at_once():
         done = {d.key: d for d in pool.wait() + pool.wait()}
         assert done["pid"].result in pool.pids and done["pid"].result != os.getpid()
         assert isinstance(done["bad"].error, ValueError)
+        pool.submit("unpicklable", threading.Lock)  # a result that cannot travel back keeps its evidence
+        [lost] = pool.wait()
+        assert isinstance(lost.error, RuntimeError) and "pickle" in str(lost.error)
+        assert "Traceback" in lost.error.worker_traceback and "pickle" in lost.error.worker_traceback
         pool.submit("died", os._exit, 3)
         [died] = pool.wait()
         assert isinstance(died.error, WorkerDiedError)

@@ -7,6 +7,7 @@ A real archive (born-digital PDFs in the store, a real SQLite index, users made 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from dataclasses import replace
 
@@ -14,8 +15,10 @@ import pytest
 from aktenarchiv.archive.base import SearchQuery
 from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
+from aktenarchiv.config import load_settings
 from aktenarchiv.web.app import create_app
 from aktenarchiv.web.readlog import read_entries
+from drawn_pages import write_text_pdf
 from fastapi.testclient import TestClient
 from web_fixtures import PASSWORD, akte, build_archive, csrf_of, sign_in, signed_in_client
 
@@ -23,9 +26,19 @@ pytest_plugins = ("es_fixtures",)
 ROUTES = ("/akte/{id}", "/akte/{id}/seite/1.png", "/akte/{id}/pdf", "/akte/{id}/original")
 
 
+@pytest.fixture(scope="module")
+def web_template(tmp_path_factory):
+    """The web archive, built once per module (its users' Argon2 hashes are slow on purpose)."""
+    root = tmp_path_factory.mktemp("web")
+    return build_archive(load_settings(root / "archiv", environ={}),
+                         lambda name, *pages, folder: write_text_pdf(folder / name, *pages), root / "pdfs")
+
+
 @pytest.fixture
-def web(settings, make_text_pdf, tmp_path):
-    return build_archive(settings, make_text_pdf, tmp_path / "pdfs")
+def web(web_template, settings):
+    """A copy of the template archive of its own for each test (tests change users and records)."""
+    shutil.copytree(web_template.settings.archive_dir, settings.archive_dir)
+    return replace(web_template, settings=settings)
 
 
 @pytest.fixture
