@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 WORK_DPI = 100
 INK_RATIO = 0.6  # ink is darker than 60 % of the paper's brightness
@@ -58,6 +57,10 @@ def _paper_level(grey: np.ndarray) -> float:
 
 def content_mask(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ink of the content without dust, dark regions connected to the edge)."""
+    # scipy.ndimage takes a few tenths of a second to import; commands that never look at a
+    # page (search, show, qa) import this module through the QA findings and should not pay it.
+    from scipy import ndimage
+
     paper = _paper_level(grey)
     ink = grey < paper * INK_RATIO
     dark = grey < DARK_LEVEL
@@ -97,6 +100,8 @@ def work_page(image: Image.Image, dpi: int) -> WorkPage:
 
 def ink_stats(page: WorkPage) -> InkStats:
     """Ink coverage and dark areas of a page's work copy."""
+    from scipy import ndimage  # imported late, see content_mask
+
     grey, content = page.grey, page.content
     total = float(grey.size)
     labels, count = ndimage.label(content, structure=np.ones((3, 3)))

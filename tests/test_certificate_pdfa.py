@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from aktenarchiv.archive import certificate
-from aktenarchiv.archive.certificate import render_pdf
+from aktenarchiv.archive import certificate_pdf as certificate
+from aktenarchiv.archive.certificate_pdf import render_pdf
 from aktenarchiv.errors import AkteError
 
 REPO = Path(__file__).resolve().parent.parent
