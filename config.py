@@ -41,6 +41,9 @@ class OcrSettings:
     rotate_pages: bool = True
     deskew: bool = True
     workers: int = 0  # documents OCRed at once; 0 = one per CPU core
+    # OCR in the main process, one document at a time, instead of in worker processes: no
+    # isolation from a crashing OCR library. For a debugger, and the fast tier's fake engines.
+    in_process: bool = False
     image_dpi: int = 300  # assumed for images that carry no resolution
     timeout_per_page: int = 180  # seconds, for the whole OCR run: timeout_base + this × pages
     timeout_base: int = 60  # seconds per document (start-up, PDF/A), on top of the pages' time
@@ -207,6 +210,7 @@ _ENV = {
     "AKTE_BACKEND": (None, "backend"),
     "AKTE_OCR_LANGUAGES": ("ocr", "languages"),
     "AKTE_OCR_WORKERS": ("ocr", "workers"),
+    "AKTE_OCR_IN_PROCESS": ("ocr", "in_process"),
     "AKTE_OCR_DESKEW": ("ocr", "deskew"),
     "AKTE_OCR_ROTATE": ("ocr", "rotate_pages"),
     "AKTE_OCR_ENGINE": ("ocr", "engine"),

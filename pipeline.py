@@ -51,7 +51,7 @@ from .ocr.split import SplitDocument, split_documents
 from .ocr.transfer import make_title, stamp_archival, transfer_note
 from .states import JournalState, OutcomeStatus
 from .textnorm import shown
-from .workers import Done, WorkerPool
+from .workers import Done, InlinePool, WorkerPool
 
 INDEX_BATCH = 200  # records per index call during a run: one bulk request / one transaction
 # Group commit of the audit entries of new records (archive/seal.py): one fsync per group of at
@@ -476,13 +476,14 @@ def _process(run: Run, checked: Iterator[tuple[SourceFile, ImportMeta | None]], 
     archive and the journal happens in this process, one record at a time. With fewer
     documents than workers, each document's OCR gets the spare cores (ocrmypdf --jobs).
     On Ctrl-C or a fatal error the workers and their OCR runs are stopped at once; what was
-    not stored stays "started" in the journal and the next run redoes it.
+    not stored stays "started" in the journal and the next run redoes it. With
+    ``ocr.in_process`` the jobs run here instead, one at a time.
     """
-    workers = max(1, min(run.settings.workers, count or run.settings.workers))
+    workers = 1 if run.settings.ocr.in_process else max(1, min(run.settings.workers, count or run.settings.workers))
     jobs = max(1, (os.cpu_count() or 1) // workers)
     workroot = Path(tempfile.mkdtemp(prefix="work-", dir=_workdir(run.store.root)))
     try:
-        with WorkerPool(workers) as pool:
+        with InlinePool() if run.settings.ocr.in_process else WorkerPool(workers) as pool:
             exhausted = False
             while pool.busy or not exhausted:
                 while not exhausted and pool.has_room():

@@ -171,6 +171,56 @@ class WorkerPool:
             self._selector.unregister(worker.proc.stdout)
 
 
+class InlinePool:
+    """The pool's interface without processes: each job runs in this process when submitted.
+
+    For ``ocr.in_process`` (debugging, and the fast test tier's instant engines, whose work
+    costs less than starting a worker): one job at a time, no isolation from a crashing
+    OCR library, and a stop kills only the OCR program this process runs.
+    """
+
+    size = 1
+    pids: list[int] = []
+
+    def __init__(self) -> None:
+        self._done: list[Done] = []
+
+    @property
+    def busy(self) -> int:
+        """Finished jobs not yet collected by :meth:`wait`."""
+        return len(self._done)
+
+    def has_room(self) -> bool:
+        """True when nothing waits to be collected."""
+        return not self._done
+
+    def submit(self, key: Any, func: Callable, *args: Any) -> None:
+        """Run ``func(*args)`` now; its :class:`Done` comes back from the next :meth:`wait`."""
+        try:
+            self._done.append(Done(key, func(*args)))
+        except Exception as exc:  # handed back like a worker's, for the pipeline to decide
+            self._done.append(Done(key, error=exc))
+
+    def wait(self) -> list[Done]:
+        """The jobs run since the last call."""
+        done, self._done = self._done, []
+        return done
+
+    def close(self) -> None:
+        """Nothing to end."""
+
+    def stop(self) -> None:
+        """Stop the OCR program this process runs (Ctrl-C, a fatal error)."""
+        stop_ocr()
+
+    def __enter__(self) -> InlinePool:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.stop()
+
+
 def _close(worker: _Worker) -> None:
     for stream in (worker.proc.stdin, worker.proc.stdout):
         try:

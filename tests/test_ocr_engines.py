@@ -4,9 +4,11 @@ and what a crashing, hanging, vanishing or buggy OCR program leads to (exit code
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,12 +19,14 @@ from aktenarchiv.errors import ConfigError
 from aktenarchiv.fsio import sha256_file
 from aktenarchiv.ingest.journal import Journal
 from aktenarchiv.ocr.registry import get_engine
+from aktenarchiv.ocr.tools.process import run_in_own_group
 from aktenarchiv.pipeline import ingest
 from aktenarchiv.states import OutcomeStatus
 from fake_engines import FIXED_TEXT, processes_with
 
 
 def test_instant_engine_runs_the_whole_pipeline(tmp_path, make_scan, make_text_pdf, instant_settings):
+    instant_settings = replace(instant_settings, ocr=replace(instant_settings.ocr, in_process=False))  # in a worker
     folder = tmp_path / "eingang"
     make_scan("Hundesteuer.png", folder=folder)
     make_scan("akte.tiff", ["Seite eins"], ["Seite zwei"], folder=folder)
@@ -147,3 +151,26 @@ def test_unknown_engine_is_a_settings_error(name, cli, monkeypatch, make_scan, t
     make_scan("eingang/scan.png")
     result = cli("ingest", tmp_path / "eingang")
     assert result.exit_code == 1 and "OCR engine" in _said(result.stderr)
+
+
+def test_an_interrupted_ocr_program_is_killed_not_left_running(tmp_path):
+    """Ctrl-C in a run without workers (``ocr.in_process``) lands in the OCR call itself: its
+    program must go with it (a worker's SIGTERM handler does the same for a worker's run)."""
+    marker = str(tmp_path / "unterbrochen.png")
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_in_own_group([sys.executable, "-c", "import time; time.sleep(60)", marker], what="fake-tesseract",
+                             env=None, cwd=tmp_path, timeout=60, input_file=Path(marker))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    deadline = time.monotonic() + 5
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker) == []

@@ -52,6 +52,9 @@ def run_in_own_group(
         _kill(proc)
         proc.communicate()
         raise ToolFailedError(f"{input_file}: OCR took longer than {timeout:.0f} s and was stopped") from None
+    except BaseException:  # Ctrl-C in a run without workers (ocr.in_process): no orphan runs on
+        _kill(proc)
+        raise
     finally:
         _running.discard(proc)
     return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
