@@ -235,6 +235,20 @@ def test_sign_in_is_throttled(app, web) -> None:
     assert sign_in(client, "nobody", "x").status_code == 429  # the same address
 
 
+def test_passwords_are_kept_as_argon2id_hashes_of_rfc_9106s_profile(tmp_path, product_password_hashes) -> None:
+    """The other tests hash with argon2's cheapest parameters; the product uses RFC 9106's low-memory profile."""
+    settings = load_settings(tmp_path / "archiv", environ={})
+    assert akte(settings, "user", "add", "neu", "--role", "clerk", "--password-stdin",
+                input="ein-langes-passwort\n").exit_code == 0
+    db = sqlite3.connect(settings.archive_dir / "web" / "users.sqlite")
+    [(stored,)] = db.execute("SELECT password_hash FROM users WHERE name = 'neu'").fetchall()
+    db.close()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "ein-langes-passwort" not in stored
+    app = create_app(settings)
+    assert sign_in(TestClient(app), "neu", "ein-langes-passwort").status_code == 303
+    assert sign_in(TestClient(app), "neu", "falsches-passwort").status_code == 401
+
+
 def test_security_headers(app, web) -> None:
     client = signed_in_client(app, "sach")
     for path in ("/", f"/akte/{web.ids['bauantrag']}", "/anmelden", "/api/search", "/akte/xyz"):
