@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Run the whole test suite: set up (idempotent), start a local Elasticsearch node for the
 # backend tests, run pytest, stop the node again. Extra arguments go to pytest.
-# --fast: only the fast tier (pytest -m "not slow": fake OCR engines, no Elasticsearch node).
+# --fast: only the fast tier (pytest -m "not slow": fake OCR engines, no Elasticsearch node),
+# spread over every core with pytest-xdist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ "${1:-}" = "--fast" ]; then
   shift
-  exec .venv/bin/python -m pytest -m "not slow" "$@"
+  exec .venv/bin/python -m pytest -m "not slow" -n auto "$@"
 fi
 if [ -f scripts/elasticsearch.sh ] && [ -z "${AKTE_ES_URL:-}" ]; then
   bash scripts/elasticsearch.sh start

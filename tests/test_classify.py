@@ -41,6 +41,14 @@ def small_model():
     return train_from_examples(base_corpus(240, seed=3), source="test")
 
 
+@pytest.fixture(scope="module")
+def small_model_file(small_model, tmp_path_factory):
+    """``small_model`` saved once, for tests that only read or copy the file."""
+    path = tmp_path_factory.mktemp("model") / "good.zip"
+    save_model(small_model, path)
+    return path
+
+
 def test_shipped_model_knows_the_taxonomy_and_its_metrics(shipped):
     assert set(shipped.labels) == set(DEFAULT_TAXONOMY)
     assert shipped.meta["format_version"] == FORMAT_VERSION
@@ -152,11 +160,9 @@ def _rewrite(path, target, change):
         (lambda m, b: ({**m, "labels": ["a", "b"]}, b), "labels"),
     ],
 )
-def test_broken_or_foreign_model_fails_loudly(tmp_path, small_model, change, message):
-    good = tmp_path / "good.zip"
-    save_model(small_model, good)
+def test_broken_or_foreign_model_fails_loudly(tmp_path, small_model_file, change, message):
     with pytest.raises(ModelError, match=message):
-        load_model(_rewrite(good, tmp_path / "bad.zip", change))
+        load_model(_rewrite(small_model_file, tmp_path / "bad.zip", change))
 
 
 def test_missing_or_non_model_files(tmp_path):

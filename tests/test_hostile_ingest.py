@@ -229,6 +229,7 @@ def test_kill_between_archival_pdf_and_manifest(tmp_path, make_scan, settings):
 
 # -- hostile folder entries ---------------------------------------------------------------
 
+@pytest.mark.slow  # a whole `akte` process, which must not hang on the pipe
 def test_fifo_is_reported_not_opened(tmp_path, settings):
     folder = tmp_path / "eingang"
     folder.mkdir()
@@ -241,6 +242,7 @@ def test_fifo_is_reported_not_opened(tmp_path, settings):
     assert json.loads(reason.read_text())["copy_kept"] is False
 
 
+@pytest.mark.slow  # a whole `akte` process: the real bytes on its stderr
 def test_non_utf8_names_are_kept_and_shown_escaped(tmp_path, settings):
     folder = tmp_path / "eingang"
     folder.mkdir()

@@ -9,6 +9,7 @@ hold for every import, also the late ones inside functions.
 from __future__ import annotations
 
 import ast
+import functools
 import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
@@ -62,6 +63,12 @@ def _top_level(body: list[ast.stmt]):
             yield from _top_level(node.body)
 
 
+@functools.cache
+def _parsed(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once for all the tests here (read, never changed)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _graph(module_level: bool = True) -> dict[str, set[str]]:
     """Module → the package's modules it imports (at module level, or anywhere)."""
     modules = _modules()
@@ -70,7 +77,7 @@ def _graph(module_level: bool = True) -> dict[str, set[str]]:
         is_package = path.name == "__init__.py"
         here = [] if name == "__init__" else name.split(".")
         package = here if is_package else here[:-1]
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = _parsed(path)
         if module_level:
             imports = list(_top_level(tree.body))
         else:

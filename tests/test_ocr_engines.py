@@ -94,13 +94,13 @@ def test_hanging_program_is_stopped_by_the_timeout_exit_4(cli, ocr_engine, make_
                                                           archive_dir):
     ocr_engine("HangingEngine")
     archive_dir.mkdir(parents=True)
-    (archive_dir / "akte.toml").write_text("[ocr]\ntimeout_base = 1\ntimeout_per_page = 1\n", encoding="utf-8")
+    (archive_dir / "akte.toml").write_text("[ocr]\ntimeout_base = 0\ntimeout_per_page = 1\n", encoding="utf-8")
     folder = _batch(make_scan, make_text_pdf, tmp_path)
     started = time.monotonic()
     result = cli("ingest", folder)
     assert result.exit_code == 4, result.output
     assert time.monotonic() - started < 30
-    assert "OCR took longer than 2 s and was stopped" in _reasons(archive_dir)["scan.png"]["reason"]
+    assert "OCR took longer than 1 s and was stopped" in _reasons(archive_dir)["scan.png"]["reason"]
     assert processes_with(str(folder / "scan.png")) == []  # killed, not left running
 
 

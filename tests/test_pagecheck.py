@@ -16,6 +16,7 @@ from aktenarchiv.ocr.pagecheck import (
     RESCAN_DPI,
     TEXT_AT_EDGE,
     analyse_page,
+    ink_issues,
 )
 from aktenarchiv.ocr.resolution import effective_resolution
 from aktenarchiv.ocr.separator import Separator, match_separator, read_barcodes, split_pages
@@ -72,16 +73,25 @@ def test_a_sparse_page_is_not_blank():
     assert not measure_ink(letter_page(), 150).is_blank(*BLANK_LIMITS)
 
 
-def test_dark_pages_and_dark_borders_are_flagged():
-    black = Image.new("L", (1240, 1754), 20)
-    assert analyse(black, 150).issues[:1] == (DARK_PAGE,)
+def _uncropped_receipt() -> Image.Image:
     receipt = letter_page(origin=(300, 300))
     receipt.paste(30, (0, 0, 1240, 120))  # the scanner lid around an uncropped sheet
     receipt.paste(30, (0, 0, 150, 1754))
-    stats = measure_ink(receipt, 150)
+    return receipt
+
+
+def test_dark_pages_and_dark_borders_are_flagged():
+    assert ink_issues(measure_ink(Image.new("L", (1240, 1754), 20), 150), SCAN) == [DARK_PAGE]
+    stats = measure_ink(_uncropped_receipt(), 150)
     assert stats.border_share >= SCAN.dark_border_share and stats.dark_share < SCAN.dark_page_share
     assert not stats.is_blank(*BLANK_LIMITS)
-    assert DARK_BORDER in analyse(receipt, 150).issues
+    assert ink_issues(stats, SCAN) == [DARK_BORDER]
+
+
+@pytest.mark.slow  # the whole analysis reads the receipt with Tesseract
+def test_the_page_analysis_reports_dark_pages_and_borders():
+    assert analyse(Image.new("L", (1240, 1754), 20), 150).issues[:1] == (DARK_PAGE,)
+    assert DARK_BORDER in analyse(_uncropped_receipt(), 150).issues
 
 
 def test_skew_is_measured_from_the_text_lines():
