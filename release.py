@@ -35,8 +35,8 @@ from .errors import AkteError, ExitCode
 from .fsio import sha256_file
 from .ingest.journal import Journal
 from .models import ArchiveRecord, now_iso
-from .pipeline import archive_lock
 from .qa import APPROVE, QaStatus, last_decision, qa_status
+from .run import archive_lock
 from .sampling import SamplePage, batch_sample, check_plan_of
 
 

@@ -2,7 +2,7 @@
 
 The rebuild goes into a new index version beside the live one and replaces it atomically;
 an interrupted rebuild resumes where it stopped. It works on an open pipeline run
-(``pipeline.open_run``), which holds the archive's write lock and has already indexed the
+(``run.open_run``), which holds the archive's write lock and has already indexed the
 records an earlier run left pending.
 """
 
@@ -19,13 +19,13 @@ from .store import ArchiveStore
 
 
 class OpenRun(Protocol):
-    """What the reindex needs of ``pipeline.Run`` (the archive is locked while it exists)."""
+    """What the reindex needs of ``run.Run`` (the archive is locked while it exists)."""
 
     settings: Settings
     store: ArchiveStore
     journal: object  # ingest.journal.Journal: pending() and mark()
     backend: SearchBackend | None
-    report: object  # pipeline.BatchReport: index_message and pending_indexed
+    report: object  # run.BatchReport: index_message and pending_indexed
 
 
 @dataclass

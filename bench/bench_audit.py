@@ -85,7 +85,7 @@ class Writer:
 
 def store_records(archive: Path, count: int, seed: int) -> float:
     """Store ``count`` sealed synthetic records (groups of AUDIT_GROUP); returns seconds."""
-    from aktenarchiv.pipeline import AUDIT_GROUP
+    from aktenarchiv.run import AUDIT_GROUP
 
     archive.parent.mkdir(parents=True, exist_ok=True)
     writer = Writer(archive, archive.parent, True, AUDIT_GROUP, seed)
@@ -145,17 +145,17 @@ def real_ingest_ms(disk: Path, count: int) -> float:
 
 def group_ab(disk: Path, count: int, rounds: int) -> None:
     """Real ingest with an fsync per record (group of one) against group commit, alternating."""
-    from aktenarchiv import pipeline
+    from aktenarchiv import run
 
-    default = pipeline.AUDIT_GROUP
+    default = run.AUDIT_GROUP
     results: dict[int, list[float]] = {1: [], default: []}
     try:
         for _ in range(rounds):
             for size in results:
-                pipeline.AUDIT_GROUP = size
+                run.AUDIT_GROUP = size
                 results[size].append(real_ingest_ms(disk, count))
     finally:
-        pipeline.AUDIT_GROUP = default
+        run.AUDIT_GROUP = default
     for size, ms in results.items():
         print(f"  real ingest, audit group {size:>2}: " + ", ".join(f"{m:.0f}" for m in ms)
               + f" ms/record (median {statistics.median(ms):.0f})")
@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"write overhead on {args.disk}:")
-    from aktenarchiv.pipeline import AUDIT_GROUP, AUDIT_GROUP_SECONDS
+    from aktenarchiv.run import AUDIT_GROUP, AUDIT_GROUP_SECONDS
 
     per_record = real_ingest_ms(args.disk, args.real) if args.real else 0.0
     # The pipeline flushes a group once its oldest record waited AUDIT_GROUP_SECONDS: at the

@@ -91,7 +91,7 @@ def progress_bars(unit: str = "pages") -> Progress:
 
 
 def print_index_problems(report) -> None:
-    """What a run's ``pipeline.BatchReport`` says about the search index, on stderr."""
+    """What a run's ``run.BatchReport`` says about the search index, on stderr."""
     if report.index_message:
         err.print(f"[yellow]warning:[/yellow] {escape(report.index_message)}")
     for record_id, reason in report.index_errors.items():

@@ -24,7 +24,7 @@ def reindex(
     pending: Annotated[bool, typer.Option("--pending", help="Only index records waiting since an outage.")] = False,
 ) -> None:
     """Rebuild the search index from the archive store (new version, atomic switch, resumable)."""
-    from ..pipeline import open_run  # heavy (OCR, classifier): only when the command runs
+    from ..run import open_run  # loads the audit chain and its signing: only when the command runs
 
     settings = settings_of(ctx)
     if backend:

@@ -21,12 +21,8 @@ from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import ExitCode
 from ..ingest.discover import discover
-from ..pipeline import (
-    ProgressSink,
-    commit,
-    ingest_items,
-    open_run,
-)
+from ..pipeline import commit, ingest_items
+from ..run import ProgressSink, open_run
 from ..states import MigrationStatus, OutcomeStatus
 from .archive_export import count_export, export_archive, import_export
 from .folder import Failed, iter_folder_items

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from aktenarchiv import pipeline
+from aktenarchiv import pipeline, run
 from aktenarchiv.archive.audit import AuditLog
 from aktenarchiv.archive.seal import SealGroup, check_store, finish_pending
 from aktenarchiv.archive.store import ArchiveStore
@@ -101,8 +101,8 @@ def test_ingest_killed_at_the_groups_fsync_resumes_with_every_file_archived_once
     inbox = tmp_path / "eingang"
     for n in range(4):
         make_text_pdf(f"bescheid{n}.pdf", [f"Gebührenbescheid Nummer {n}", "Stadt Musterstadt"], folder=inbox)
-    monkeypatch.setattr(pipeline, "AUDIT_GROUP", 100)
-    monkeypatch.setattr(pipeline, "AUDIT_GROUP_SECONDS", 3600)  # one group: flushed at the end of the run
+    monkeypatch.setattr(run, "AUDIT_GROUP", 100)
+    monkeypatch.setattr(run, "AUDIT_GROUP_SECONDS", 3600)  # one group: flushed at the end of the run
 
     def killed(group):  # the process dies right before the group's fsync
         raise KeyboardInterrupt

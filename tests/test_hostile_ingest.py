@@ -207,11 +207,11 @@ def test_kill_between_archival_pdf_and_manifest(tmp_path, make_scan, settings):
     # A real SIGKILL at exactly the worst moment: both objects stored, manifest not yet written.
     script = textwrap.dedent(f"""
         import os, signal
-        from aktenarchiv import pipeline
+        from aktenarchiv.archive.seal import SealGroup
         from aktenarchiv.config import load_settings
         from aktenarchiv.pipeline import ingest
         # The manifest is staged (and sealed) by SealGroup.add: die just before it.
-        pipeline.SealGroup.add = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+        SealGroup.add = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
         ingest([{str(folder)!r}], load_settings({str(archive)!r}, environ={{}}))
     """)
     crashed = subprocess.run([sys.executable, "-c", script], env=akte_env(), capture_output=True, timeout=300)

@@ -128,9 +128,9 @@ def test_a_run_stopped_between_documents_keeps_what_it_sealed(cli, archive_dir, 
     """Stopped right after the first document's manifest was staged and its audit entry written
     (not yet fsync'd: group commit): the next run completes that document and does not sweep
     the shared original or its archival PDF away as a killed run's leftovers."""
-    from aktenarchiv import pipeline
+    from aktenarchiv.archive.seal import SealGroup
 
-    real, staged = pipeline.SealGroup.add, []
+    real, staged = SealGroup.add, []
 
     def stop_after_first(*args, **kwargs):
         if staged:
@@ -138,9 +138,9 @@ def test_a_run_stopped_between_documents_keeps_what_it_sealed(cli, archive_dir, 
         staged.append(real(*args, **kwargs))
         return staged[-1]
 
-    monkeypatch.setattr(pipeline.SealGroup, "add", stop_after_first)
+    monkeypatch.setattr(SealGroup, "add", stop_after_first)
     assert cli("ingest", batch_file).exit_code != 0
-    monkeypatch.setattr(pipeline.SealGroup, "add", real)
+    monkeypatch.setattr(SealGroup, "add", real)
     store = ArchiveStore(archive_dir)
     assert list(store.record_ids()) == []  # not live before its group's fsync
     (pending,) = (archive_dir / "records").glob("*/*.json.pending")
