@@ -10,7 +10,7 @@ They die with the main process, however it ends:
 
 - ``prctl(PR_SET_PDEATHSIG, SIGTERM)``: the kernel sends SIGTERM when the parent dies, even by
   ``kill -9``; the SIGTERM handler kills the worker's running ocrmypdf process group (with
-  Tesseract and Ghostscript) and exits at once;
+  Tesseract and Ghostscript) and exits at once, wherever the worker is (:func:`_stop_on_sigterm`);
 - a worker waiting for a job sees end-of-file on its stdin when the parent is gone;
 - :meth:`WorkerPool.stop` sends SIGTERM, then SIGKILL to the worker's process group.
 
@@ -28,6 +28,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -257,11 +258,34 @@ def _on_sigterm(signum, frame) -> None:
     os._exit(128 + signum)
 
 
+def _stop_on_sigterm() -> None:
+    """Have SIGTERM stop this worker at once, even in the middle of a blocking call.
+
+    A Python signal handler runs in the main thread between two bytecodes. A SIGTERM that
+    lands after the last check and before a blocking call (a job's ``time.sleep``, waiting for
+    an OCR program, reading the next job) waits until that call returns: a worker stopped just
+    as it took a job ran the job on until :meth:`WorkerPool.stop` gave up after ``_STOP_GRACE``
+    and sent SIGKILL (4 stops in 40 in a loop). The C-level handler writes every signal to the
+    wakeup pipe at once, in whichever thread it lands; a thread waiting on it does the stop.
+    """
+    read_fd, write_fd = os.pipe()  # not inherited by the programs a job starts
+    os.set_blocking(write_fd, False)  # a signal handler never blocks
+    signal.signal(signal.SIGTERM, _on_sigterm)  # still the main thread's path, when it gets there first
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while signums := os.read(read_fd, 64):
+            if signal.SIGTERM in signums:
+                _on_sigterm(signal.SIGTERM, None)
+
+    threading.Thread(target=watch, name="sigterm", daemon=True).start()
+
+
 def _serve(parent_pid: int, log_level: int) -> None:
     """The worker's loop: one job from stdin, its result to the private output, until EOF."""
     # Like the main process (``akte -v`` shows the workers' debug log too), on stderr.
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    _stop_on_sigterm()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     die_with_parent(parent_pid, signal.SIGTERM)
     jobs = os.fdopen(os.dup(0), "rb")

@@ -164,6 +164,10 @@ def test_worker_pool_survives_a_dying_worker_and_stops_at_once():
         assert isinstance(died.error, WorkerDiedError)
         pool.submit("again", os.getpid)
         assert pool.wait()[0].result > 0
+        # The job's thread cannot take a SIGTERM now, as when one lands just before a blocking
+        # call: the worker must stop all the same, not run its job on until SIGKILL.
+        pool.submit("deaf", signal.pthread_sigmask, signal.SIG_BLOCK, {signal.SIGTERM})
+        assert pool.wait()[0].error is None
         pool.submit("slow", time.sleep, 60)
         pids = pool.pids
         started = time.monotonic()
