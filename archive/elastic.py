@@ -3,7 +3,7 @@
 Layout on the cluster, for an index prefix ``akte``:
 
 * index template ``akte-records`` for ``akte-records-v*`` (mappings in :mod:`.elastic_schema`);
-* versioned indexes ``akte-records-v1``, ``akte-records-v2`` …;
+* versioned indexes ``akte-records-v1``, ``akte-records-v2`` … (kept by :mod:`.elastic_cluster`);
 * the alias ``akte-records``, pointing at exactly one of them; every read and write goes
   through it, so :meth:`ElasticBackend.reindex_into_new_version` can rebuild the index
   from the archive store and switch the alias atomically while searches go on.
@@ -14,7 +14,6 @@ The record id is the document ``_id``, so indexing is an upsert. Secrets from th
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
@@ -28,23 +27,21 @@ from elasticsearch import (
     helpers,
 )
 
-from ..config import ElasticSettings, redact, redact_url, url_userinfo
+from ..config import ElasticSettings, redact, redact_url
 from ..errors import ArchiveUnavailableError, ConfigError
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
-from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document, resolve_filters
-from .elastic_schema import (
-    MAPPING_VERSION,
-    TIER,
-    build_query,
-    decode_cursor,
-    encode_cursor,
-    es_document,
-    index_template,
-    sort_for,
-    suggest_body,
+from .elastic_cluster import (
+    built_by_this_code,
+    check_url,
+    create_first_index,
+    put_template,
+    rebuild_target,
+    records_alias,
+    switch_alias,
 )
+from .elastic_schema import TIER, build_query, decode_cursor, encode_cursor, es_document, sort_for, suggest_body
 from .fuzzy import eligible, ocr_variants
 from .query import ParsedQuery, parse_query
 from .recordfields import hit_snippet
@@ -60,23 +57,6 @@ _COUNT_AGGS = {
     "tag": {"terms": {"field": "tags", "size": _COUNT_BUCKETS}},
 }
 _SOURCE = ["id", "title", "doc_type", "date", "text", "meta"]
-
-
-def check_url(url: str) -> None:
-    """Refuse a URL whose user info is not percent-encoded before the client sees it.
-
-    ``http://elastic:pa/ss@host:9200`` would otherwise reach host ``elastic`` and send
-    ``ss@host:9200`` as a request path: part of the password on the wire and in every log line.
-
-    Raises:
-        ConfigError: naming the URL without its credentials.
-    """
-    userinfo = url_userinfo(url)
-    if any(c in userinfo for c in "/?#") or any(c.isspace() for c in url):
-        raise ConfigError(
-            f"Elasticsearch URL {redact_url(url)!r} is malformed: a password in it must be percent-encoded "
-            "(/ as %2F, ? as %3F, # as %23, @ as %40), or give it in AKTE_ES_USERNAME/AKTE_ES_PASSWORD"
-        )
 
 
 class ElasticBackend:
@@ -97,7 +77,7 @@ class ElasticBackend:
         self.settings = settings
         self.url = redact_url(settings.url)
         check_url(settings.url)
-        self.alias = f"{settings.index_prefix}-records"
+        self.alias = records_alias(settings.index_prefix)
         auth: dict[str, Any] = {}
         if settings.api_key:
             auth["api_key"] = settings.api_key
@@ -118,8 +98,8 @@ class ElasticBackend:
             raise ConfigError(f"Elasticsearch URL {self.url!r}: {reason}") from None
         with self._guard("connect"):
             if not self.client.indices.exists_alias(name=self.alias):
-                self._put_template()
-                self._create_first_index()
+                put_template(self.client, settings.index_prefix)
+                create_first_index(self.client, self.alias)
 
     def __repr__(self) -> str:
         return f"ElasticBackend(url={self.url!r}, alias={self.alias!r})"
@@ -138,27 +118,6 @@ class ElasticBackend:
     def _redacted(self, problem: str) -> str:
         # The client's messages may quote a node URL or header; none of them may carry a secret.
         return redact(f"Elasticsearch at {self.url} {problem}", self.settings.secrets())
-
-    def _put_template(self) -> None:
-        template = index_template(self.settings.index_prefix)
-        self.client.indices.put_index_template(name=self.alias, **template)
-
-    def _create_first_index(self) -> None:
-        name = self._version_name(1)
-        try:
-            self.client.indices.create(index=name, aliases={self.alias: {"is_write_index": True}})
-        except BadRequestError as exc:
-            # Another process created it between our check and this call: fine.
-            if exc.error != "resource_already_exists_exception":
-                raise
-
-    def _version_name(self, version: int) -> str:
-        return f"{self.alias}-v{version}"
-
-    def _versions(self) -> dict[str, bool]:
-        """Existing versioned indexes of this prefix → whether the alias points at it."""
-        found = self.client.indices.get_alias(index=f"{self.alias}-v*", ignore_unavailable=True)
-        return {name: self.alias in (info.get("aliases") or {}) for name, info in found.items()}
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -355,15 +314,7 @@ class ElasticBackend:
         rebuild it with :meth:`reindex_into_new_version`.
         """
         with self._guard("read mappings"):
-            return self._built_by_this_code(self.alias)
-
-    def _built_by_this_code(self, index: str) -> bool:
-        wanted = {"mapping_version": MAPPING_VERSION, "analysis_version": ANALYSIS_VERSION}
-        for info in self.client.indices.get_mapping(index=index).values():
-            meta = info["mappings"].get("_meta") or {}
-            if any(meta.get(key) != value for key, value in wanted.items()):
-                return False
-        return True
+            return built_by_this_code(self.client, self.alias)
 
     def reindex_into_new_version(
         self,
@@ -394,38 +345,14 @@ class ElasticBackend:
             ArchiveUnavailableError: the cluster is unreachable (rerun to resume).
         """
         with self._guard("reindex"):
-            versions = self._versions()
-            numbers = {_version_of(n): n for n in versions}
-            newest = max(numbers) if numbers else 0
-            resumed = bool(numbers) and not versions[numbers[newest]]
-            target = numbers[newest] if resumed else self._version_name(newest + 1)
-            if resumed and not self._built_by_this_code(target):
-                # Left by an interrupted run of older code: its mappings are stale, start over.
-                self.client.indices.delete(index=target)
-                resumed = False
-            done: set[str] = set()
-            if resumed:
-                # The interrupted run may have stopped before its closing refresh.
-                self.client.indices.refresh(index=target)
-                done = self._ids_in(target)
-            else:
-                self._put_template()  # new versions get the mappings of this code
-                # Nobody searches the new version before the switch: skip periodic refreshes.
-                self.client.indices.create(index=target, settings={"refresh_interval": "-1"})
+            versions, target, resumed = rebuild_target(self.client, self.settings.index_prefix)
+            done = self._ids_in(target) if resumed else set()
         todo = (r for r in records if r.id not in done or _tick(progress))
         report = self._bulk_index(todo, target, progress)
         if report.errors:
             return ReindexReport(target, report, switched=False, resumed=resumed)
-        old = tuple(n for n in versions if n != target)
         with self._guard("switch alias"):
-            self.client.indices.put_settings(index=target, settings={"refresh_interval": None})
-            actions: list[dict[str, Any]] = [
-                {"remove": {"index": n, "alias": self.alias}} for n in old if versions[n]
-            ]
-            actions.append({"add": {"index": target, "alias": self.alias, "is_write_index": True}})
-            self.client.indices.update_aliases(actions=actions)
-            if old:
-                self.client.indices.delete(index=",".join(old))
+            old = switch_alias(self.client, self.alias, target, versions)
         return ReindexReport(target, report, switched=True, resumed=resumed, deleted=old)
 
 
@@ -444,11 +371,6 @@ def _tick(progress: Callable[[int], None] | None) -> bool:
     if progress is not None:
         progress(1)
     return False
-
-
-def _version_of(index_name: str) -> int:
-    match = re.search(r"-v(\d+)$", index_name)
-    return int(match.group(1)) if match else 0
 
 
 def _reason(result: dict[str, Any], limit: int = 300) -> str:

@@ -5,7 +5,7 @@ analyzer, no ``asciifolding``), and the embedded backend must find exactly the s
 So German text is analysed in Python (:func:`.base.index_document`) and indexed with the
 server's built-in ``whitespace`` analyzer: ``body``, ``parts`` and ``title_terms`` arrive
 as space-separated stems. Queries are built from the same :class:`.query.ParsedQuery` as
-the FTS5 expression in :mod:`.sqlite`, clause for clause.
+the FTS5 expression in :mod:`.sqlite_match`, clause for clause.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ MAPPING_VERSION = 3
 # The metadata fields (META_WEIGHTS) hold words and identifier tokens alike, as in sqlite.py.
 BOOSTS = {"body": 1.0, "parts": 0.4, "title_terms": 2.0, **META_WEIGHTS}
 IDENT_BOOSTS = {"idents": 1.0, "ident_exact": 3.0}
-PHRASE_FIELDS = ("body", "title_terms", *META_WEIGHTS)  # parts carry no word order, as in sqlite.py
+PHRASE_FIELDS = ("body", "title_terms", *META_WEIGHTS)  # parts carry no word order, as in sqlite_match.py
 TIER = 1000.0  # score added per clause matched exactly; far above any BM25 score here
 
 _STEMS = {"type": "text", "analyzer": "whitespace"}
@@ -157,7 +157,7 @@ def build_query(query: SearchQuery, parsed: ParsedQuery | None, keys: list[str])
     """The Elasticsearch query for a search (``parsed``) or a listing (``parsed`` None).
 
     Each must-clause is a ``bool.should`` over its alternatives, each alternative a
-    ``should`` over the fields it may match in: the same shape as :func:`.sqlite.fts_expression`.
+    ``should`` over the fields it may match in: the same shape as :func:`.sqlite_match.fts_expression`.
     """
     bool_query: dict[str, Any] = {"filter": filters(query, keys)}
     if parsed is not None:

@@ -24,94 +24,13 @@ from ..fsio import fsync_dir
 from ..models import ArchiveRecord, SearchHit, SearchPage
 from ..states import BackendName
 from . import sqlite_vocab
-from .analysis import ANALYSIS_VERSION
 from .base import BulkReport, ReindexReport, SearchQuery, index_document, resolve_filters
-from .query import ParsedQuery, Term, parse_query
+from .query import ParsedQuery, parse_query
 from .recordfields import META_WEIGHTS, hit_snippet
 from .sqlite_facets import FacetCounter, FtsFilter, fts_filter, grouped_counts, key_counts
-from .sqlite_rank import WORD_SCOPE, Ranker, facet_tokens, word_scope
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT UNIQUE NOT NULL,
-    title TEXT NOT NULL,
-    doc_type TEXT,
-    needs_review INTEGER NOT NULL DEFAULT 0,
-    reference TEXT,
-    doc_date TEXT,
-    date TEXT NOT NULL,
-    ingested_at TEXT NOT NULL,
-    page_count INTEGER NOT NULL
-);
--- Page text apart from the narrow rows that filters read for every match; meta: the fields
--- a snippet may name (JSON, from recordfields).
-CREATE TABLE IF NOT EXISTS doc_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL, meta TEXT NOT NULL);
--- Filter keys of the metadata fields (recordfields), with the value as shown for counts.
-CREATE TABLE IF NOT EXISTS doc_keys (rowid INTEGER NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
-                                     shown TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS doc_keys_key ON doc_keys(key, rowid);
-CREATE INDEX IF NOT EXISTS doc_keys_rowid ON doc_keys(rowid);
-CREATE INDEX IF NOT EXISTS docs_ingested ON docs(ingested_at DESC, id);
-DROP INDEX IF EXISTS docs_type; -- replaced: docs_type_newest lists a type without sorting it
-CREATE INDEX IF NOT EXISTS docs_type_newest ON docs(doc_type, ingested_at DESC, id);
-CREATE INDEX IF NOT EXISTS docs_reference ON docs(reference);
--- The years a facet count probes: min(date) and max(date) without a scan.
-CREATE INDEX IF NOT EXISTS docs_date ON docs(date);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    body, parts, title_terms, idents, ident_exact,
-    ref_terms, corr_terms, tag_terms, field_terms, note_terms, file_terms, facets,
-    tokenize = "unicode61 remove_diacritics 0 tokenchars './-_'"
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, col);
-"""
-_SCHEMA_VERSION = 5  # the tables above; with ANALYSIS_VERSION it makes PRAGMA user_version
-_USER_VERSION = ANALYSIS_VERSION * 1000 + _SCHEMA_VERSION
-# The metadata columns (recordfields); their bm25 weights are in sqlite_rank.WEIGHTS.
-_META = " ".join(META_WEIGHTS)
-
-
-def _quote(stem: str) -> str:
-    return '"' + stem.replace('"', '""') + '"'
-
-
-def _fts_term(term: Term, scope: str) -> str:
-    if term.is_identifier:
-        compact, exact = _quote(term.stems[0]), _quote(term.exact or "")
-        return f"(idents : {compact} OR ident_exact : {exact} OR {{{_META}}} : ({compact} OR {exact}))"
-    if term.is_phrase:
-        return f"{{body title_terms {_META}}} : " + _quote(" ".join(term.stems))
-    words = " OR ".join(_quote(s) for s in (term.stems[0], *term.variants))
-    return f"{scope}({words})"
-
-
-def _fts_clause(clause: tuple[Term, ...], scope: str) -> str:
-    return "(" + " OR ".join(_fts_term(t, scope) for t in clause) + ")"
-
-
-def fts_phrases(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> list[str]:
-    """Each FTS5 phrase of :func:`fts_expression` whose BM25 the score sums, as an expression."""
-    out = []
-    for term in (t for clause in parsed.must for t in clause):
-        if term.is_identifier:
-            compact, exact = _quote(term.stems[0]), _quote(term.exact or "")
-            out += [f"idents : {compact}", f"ident_exact : {exact}", f"{{{_META}}} : ({compact} OR {exact})"]
-        elif term.is_phrase:
-            out.append(_fts_term(term, scope))
-        else:
-            out += [scope + _quote(w) for w in (term.stems[0], *term.variants)]
-    return out
-
-
-def fts_expression(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> str:
-    """FTS5 MATCH expression for a parsed query (approximate forms included); ``scope`` is
-    the column filter for plain words (:func:`word_scope`)."""
-    expr = " AND ".join(_fts_clause(clause, scope) for clause in parsed.must)
-    if parsed.must_not:
-        # One NOT of the excluded terms ORed: a NOT per term nests, and FTS5's parser stack
-        # overflows at about a hundred of them ("fts5: parser stack overflow").
-        expr = f"({expr}) NOT ({' OR '.join(_fts_term(t, scope) for t in parsed.must_not)})"
-    return expr
+from .sqlite_match import fts_clause, fts_expression, fts_phrases
+from .sqlite_rank import Ranker, facet_tokens, word_scope
+from .sqlite_schema import SCHEMA, USER_VERSION
 
 
 def _offset(cursor: str | None) -> int:
@@ -174,7 +93,7 @@ class SqliteBackend:
                 "SELECT 1 FROM sqlite_master WHERE name = 'docs'"
             ).fetchone()
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if existed and version != _USER_VERSION and not self.db.execute(
+            if existed and version != USER_VERSION and not self.db.execute(
                 "SELECT 1 FROM docs LIMIT 1"
             ).fetchone():
                 # Nothing indexed yet: take the current layout right away.
@@ -183,16 +102,16 @@ class SqliteBackend:
                     " DROP TABLE docs_fts; DROP TABLE docs;"
                 )
                 existed = None
-            if not existed or version == _USER_VERSION:
+            if not existed or version == USER_VERSION:
                 # An index of older code keeps its tables untouched until `akte reindex`
                 # replaces the file (this layout's indexes need columns it lacks).
-                self.db.executescript(_SCHEMA + sqlite_vocab.SCHEMA)
+                self.db.executescript(SCHEMA + sqlite_vocab.SCHEMA)
             if not existed:
                 with self.db:
                     sqlite_vocab.mark_complete(self.db)  # empty: every word is listed as it comes
-                self.db.execute(f"PRAGMA user_version = {_USER_VERSION}")
-                version = _USER_VERSION
-            self.current = version == _USER_VERSION
+                self.db.execute(f"PRAGMA user_version = {USER_VERSION}")
+                version = USER_VERSION
+            self.current = version == USER_VERSION
             self.ranker = Ranker(self.db)
             self.scope = word_scope({row[1] for row in self.db.execute("PRAGMA table_info(docs_fts)")})
         except (OSError, sqlite3.Error) as exc:
@@ -333,7 +252,7 @@ class SqliteBackend:
         sql = " + ".join(
             "(docs_fts.rowid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?))" for _ in exact
         )
-        return sql, [_fts_clause(c, self.scope) for c in exact]
+        return sql, [fts_clause(c, self.scope) for c in exact]
 
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked hits (or newest records without text); cursor = offset of the next page.
