@@ -8,7 +8,7 @@ itself builds on :mod:`.qa`.
 from __future__ import annotations
 
 from .archive.audit import Actor
-from .archive.seal import commit_record_change
+from .archive.seal import update_record
 from .archive.store import ArchiveStore
 from .models import ArchiveRecord
 from .qa import decide
@@ -19,18 +19,19 @@ def record_decision(store: ArchiveStore, record: ArchiveRecord, approve: bool, t
                     actor: Actor | None = None, via: str | None = None) -> ArchiveRecord:
     """Store a person's QA decision on ``record``: ``akte qa approve|reject`` and the web's *QS*.
 
-    The manifest is rewritten crash-safely and sealed in the audit chain, like every manifest
-    change; ``actor`` is who decided (the operating-system user by default, the signed-in user
+    The manifest is re-read, changed and rewritten crash-safely under the audit lock, and sealed
+    in the audit chain, like every manifest change (:func:`.archive.seal.update_record`); ``actor`` is who decided (the operating-system user by default, the signed-in user
     and their client address in the web archive).
 
     Raises:
         AkteError: the record's batch is released, a rejection has no reason, or the record
             has no scanned pages.
     """
-    refuse_if_released(store, record)
     actor = actor or Actor.current()
-    updated = decide(record, approve, text, actor.name, via)
-    decision = updated.audit[-1]
-    commit_record_change(store, updated, "qa", {k: v for k, v in decision.items() if k not in ("at", "by")}, actor)
-    return updated
+
+    def change(current: ArchiveRecord) -> ArchiveRecord:
+        refuse_if_released(store, current)
+        return decide(current, approve, text, actor.name, via)
+
+    return update_record(store, record.id, "qa", change, actor)
 

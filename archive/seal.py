@@ -80,6 +80,34 @@ def commit_record_change(store: ArchiveStore, record: ArchiveRecord, event: str,
     return entry
 
 
+def update_record(store: ArchiveStore, record_id: str, event: str | None,
+                  change: Callable[[ArchiveRecord], ArchiveRecord], actor: Actor | None = None) -> ArchiveRecord:
+    """Read a record, change it and commit the change, all under the audit lock.
+
+    Two people changing one record at once (two browsers, a browser and ``akte``) never
+    overwrite each other: the second reads the manifest the first wrote. A release, which
+    holds the same lock, cannot slip between a check ``change`` makes and the write.
+
+    Args:
+        store: the archive.
+        record_id: the record (a full id).
+        event: the audit event ("qa", "qa-signoff", …); None: the new entry's ``action``.
+        change: the record as stored now → the record to store, with the entry it appended
+            to its ``audit`` last (the entry's fields but ``at`` and ``by`` become the details);
+            it raises to refuse.
+        actor: who did it; the operating-system user by default.
+
+    Returns:
+        The record as stored.
+    """
+    with store.audit.locked():
+        updated = change(store.read_record(record_id))
+        entry = updated.audit[-1]
+        details = {k: v for k, v in entry.items() if k not in ("at", "by")}
+        commit_record_change(store, updated, event or entry["action"], details, actor)
+    return updated
+
+
 def _stage_and_append(store: ArchiveStore, record: ArchiveRecord, event: str, details: dict[str, Any] | None,
                       actor: Actor | None, durable: bool) -> tuple[Path, Entry]:
     """Steps 1 and 2 of a change (the caller holds the audit lock); returns the staged file and its entry."""

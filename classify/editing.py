@@ -17,7 +17,7 @@ from typing import Any
 from ..archive.audit_entries import Actor
 from ..archive.recordfields import is_builtin, name_key, record_fields, value_key, with_fields
 from ..archive.registry import open_backend
-from ..archive.seal import commit_record_change
+from ..archive.seal import update_record
 from ..archive.store import ArchiveStore
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError
@@ -132,12 +132,14 @@ def apply_edit(settings: Settings, record: ArchiveRecord, edit: RecordEdit, acto
     if edit.empty:
         raise AkteError("nothing to change: give --type, --ref, --correspondent, --tag, --untag or --field")
     actor = actor or Actor.current()
-    updated = edited(record, edit, actor.name, note, via)
-    entry = updated.audit[-1]
-    if "to_type" not in entry and "changes" not in entry:
-        raise AkteError(f"record {record.id[:12]} already has these values; nothing changed")
-    details = {k: v for k, v in entry.items() if k not in ("at", "by")}
-    commit_record_change(ArchiveStore(settings.archive_dir), updated, entry["action"], details, actor)
+
+    def change(current: ArchiveRecord) -> ArchiveRecord:
+        updated = edited(current, edit, actor.name, note, via)
+        if "to_type" not in updated.audit[-1] and "changes" not in updated.audit[-1]:
+            raise AkteError(f"record {record.id[:12]} already has these values; nothing changed")
+        return updated
+
+    updated = update_record(ArchiveStore(settings.archive_dir), record.id, None, change, actor)  # "label" or "edit"
     backend = open_backend(settings)
     try:
         report = backend.index([updated])

@@ -16,10 +16,11 @@ import typer
 from rich.markup import escape
 
 from ..archive.certificate import certificate_paths
-from ..archive.seal import commit_record_change
+from ..archive.seal import update_record
 from ..archive.store import ArchiveStore
 from ..batches import load_batch
 from ..errors import AkteError
+from ..models import ArchiveRecord
 from ..release import ReleaseBlockedError, batch_records, refuse_if_released, release_batch
 from ..sampling import batch_sample, sign_off
 from ._common import emit_json, err, out, settings_of
@@ -65,13 +66,15 @@ def signoff(
 ) -> None:
     """Record that you looked at sampled pages of a record and found them fine (or not, with --fail)."""
     store = ArchiveStore(settings_of(ctx).archive_dir)
-    record = store.read_record(store.resolve(record_id))
-    refuse_if_released(store, record)
-    if record.batch is None:
-        raise AkteError(f"record {record.id[:12]} belongs to no scan batch: it has no sample")
-    updated = sign_off(record, batch_sample(batch_records(store, record.batch)), list(pages or ()), fail is None, fail)
+
+    def change(record: ArchiveRecord) -> ArchiveRecord:
+        refuse_if_released(store, record)
+        if record.batch is None:
+            raise AkteError(f"record {record.id[:12]} belongs to no scan batch: it has no sample")
+        return sign_off(record, batch_sample(batch_records(store, record.batch)), list(pages or ()), fail is None, fail)
+
+    updated = update_record(store, store.resolve(record_id), "qa-signoff", change)
     entry = updated.audit[-1]
-    commit_record_change(store, updated, "qa-signoff", {k: v for k, v in entry.items() if k not in ("at", "by")})
     verdict = "fine" if entry["ok"] else f"found wrong: {escape(fail or '')}"
     out.print(f"{updated.id[:12]}  page(s) {', '.join(map(str, entry['pages']))} {verdict} ({escape(entry['by'])})")
 

@@ -81,3 +81,24 @@ def test_akte_qa_queue_approve_and_reject(cli, tmp_path):
     assert [d["action"] for d in decisions] == ["qa-reject", "qa-approve"]
     assert decisions[0]["reason"] == "zu grob gescannt" and decisions[1]["note"] == "Original ist nicht besser"
     assert cli("verify").exit_code == 0
+
+
+def test_two_decisions_from_the_same_stale_view_both_stay(instant_settings, make_scan, tmp_path):
+    """Two people decide on one record, each from the page they loaded earlier: the second
+    decision is added to the first, not written over it (the change re-reads under the lock)."""
+    from aktenarchiv.archive.audit import Actor
+    from aktenarchiv.archive.store import ArchiveStore
+    from aktenarchiv.classify.editing import RecordEdit, apply_edit
+    from aktenarchiv.pipeline import ingest
+    from aktenarchiv.qa_decisions import record_decision
+
+    make_scan("brief.png", folder=tmp_path / "eingang")
+    [outcome] = ingest([tmp_path / "eingang"], instant_settings).outcomes
+    store = ArchiveStore(instant_settings.archive_dir)
+    seen = store.read_record(outcome.record_id)  # what both browsers show
+    record_decision(store, seen, True, "lesbar", Actor("anna", "10.0.0.1"), via="web")
+    record_decision(store, seen, False, "Seite 1 abgeschnitten", Actor("bernd", "10.0.0.2"), via="web")
+    apply_edit(instant_settings, seen, RecordEdit(doc_type="antrag"), Actor("carla", "10.0.0.3"))
+    stored = store.read_record(outcome.record_id)
+    assert [e.get("by") for e in stored.audit[-3:]] == ["anna", "bernd", "carla"]
+    assert store.verify().ok and store.audit.verify().ok
