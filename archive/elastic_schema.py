@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -213,14 +214,23 @@ def encode_cursor(sort_values: list[Any], seen: int, pit: str | None = None) -> 
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _sort_value(value: Any) -> bool:
+    return isinstance(value, str) or type(value) is int or (type(value) is float and math.isfinite(value))
+
+
 def decode_cursor(cursor: str) -> tuple[list[Any], int, str | None]:
     """Inverse of :func:`encode_cursor`; a foreign or damaged cursor is a usage error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        pit = data.get("pit")
+        pit, after, seen = data.get("pit"), data["after"], data["seen"]
         if pit is not None and not isinstance(pit, str):
             raise TypeError("pit")
-        return list(data["after"]), int(data["seen"]), pit
+        # Only what encode_cursor writes: sort values (text, whole or finite numbers) and a count.
+        if not isinstance(after, list) or not all(_sort_value(v) for v in after):
+            raise TypeError("after")
+        if type(seen) is not int or seen < 0:
+            raise TypeError("seen")
+        return after, seen, pit
     except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"invalid search cursor {cursor!r} (not from this backend?)") from exc

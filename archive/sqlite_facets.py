@@ -61,11 +61,16 @@ def _quoted(tokens: list[str]) -> str:
     return "(" + " OR ".join(f'"{t}"' for t in tokens) + ")"
 
 
+def _year(bound: str) -> bool:
+    """True when the bound starts with four ASCII digits (``isdigit`` alone takes ``²`` and ``١``)."""
+    return bound[:4].isascii() and bound[:4].isdigit()
+
+
 def _whole_years(low: str | None, high: str | None) -> tuple[int, int] | None:
     """The year span of date bounds that are whole years (``YYYY-01-01``..``YYYY-12-31``)."""
     if low is None or high is None or len(low) != 10 or len(high) != 10:
         return None
-    if not (low.endswith("-01-01") and high.endswith("-12-31") and low[:4].isdigit() and high[:4].isdigit()):
+    if not (low.endswith("-01-01") and high.endswith("-12-31") and _year(low) and _year(high)):
         return None
     first, last = int(low[:4]), int(high[:4])
     return (first, last) if 0 <= last - first <= YEARS_MAX else None

@@ -5,6 +5,7 @@ The shared behaviour of both backends is in ``test_backends.py``.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 
 import pytest
@@ -125,6 +126,12 @@ def test_cursor_round_trip_and_rejects_garbage() -> None:
         decode_cursor("nicht-von-uns")
     with pytest.raises(ConfigError):
         decode_cursor("10")  # an SQLite offset cursor
+    # Forged: JSON that json.loads accepts but encode_cursor never writes.
+    for raw in ('{"after":[1],"seen":Infinity}', '{"after":[NaN],"seen":1}', '{"after":[1],"seen":-1}',
+                '{"after":"x","seen":1}', '{"after":[[1]],"seen":1}', '{"after":[1],"seen":1.5}',
+                '{"after":[1],"seen":true}', '[1]'):
+        with pytest.raises(ConfigError):
+            decode_cursor(base64.urlsafe_b64encode(raw.encode()).decode())
 
 
 @pytest.mark.es

@@ -89,6 +89,8 @@ def test_search_page_with_facets_and_highlights(app, web) -> None:
     assert "Gebührenbescheid Schröder" in by_year.text and "Bauantrag Müller" not in by_year.text
     assert client.get("/", params={"von": "morgen"}).status_code == 400
     assert client.get("/", params={"jahr": "20x4"}).status_code == 400
+    for year in ("²²²²", "٢٠٢٣", "２０２３"):  # digits to isdigit(), no year to int() or a date
+        assert client.get("/", params={"jahr": year}).status_code == 400, year
 
 
 def test_clerk_without_personal_cannot_reach_a_personnel_record_by_any_url(app, web) -> None:

@@ -114,7 +114,7 @@ def search_page(request: Request, web: WebApp, session: SignedIn,
                 von: str = "", bis: str = "", az: Annotated[str, Query(max_length=100)] = "",
                 cursor: Annotated[str, Query(max_length=500)] = "") -> Response:
     """Suche: query box, facets with counts, document-date range, Aktenzeichen, ranked hits."""
-    if jahr and not (len(jahr) == 4 and jahr.isdigit()):
+    if jahr and not (len(jahr) == 4 and jahr.isascii() and jahr.isdigit()):
         raise ConfigError(f"Jahr {jahr!r}")
     archive = _archive(web, session, request)
     query = SearchQuery(
