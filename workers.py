@@ -180,9 +180,6 @@ class InlinePool:
     OCR library, and a stop kills only the OCR program this process runs.
     """
 
-    size = 1
-    pids: list[int] = []
-
     def __init__(self) -> None:
         self._done: list[Done] = []
 

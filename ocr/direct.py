@@ -54,6 +54,7 @@ from .pagecheck import PageAnalysis, analyse_page
 from .pdfa import PagePlan, assemble, image_page, pdf_page
 from .prepare import needs_conversion, to_accepted_mode
 from .tools import tesseract
+from .tools.process import kill_running
 from .tools.tesseract_page import recognize_page
 
 MAX_RENDER_DPI = 400  # a PDF page is rendered at its image's resolution, at most this
@@ -132,7 +133,9 @@ def takes(source: SourceFile) -> bool:
         with pikepdf.open(source.path) as pdf:
             return all(_keepable_text_page(page) if number in source.text_pages else _plain_scan_page(page)
                        for number, page in enumerate(pdf.pages, start=1))
-    except pikepdf.PdfError:
+    except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
+        # A damaged or odd structure (a font array where a dictionary belongs, …): ocrmypdf
+        # repairs what it can, and quarantines with its own reason what it cannot.
         return False
 
 
@@ -204,7 +207,15 @@ def run(source: SourceFile, ocr: OcrSettings, scan: ScanSettings, workdir: Path)
     text_pages = set(source.text_pages) if source.media_type == PDF else set()
     scanned = [n for n in numbers if n not in text_pages]
     with ThreadPoolExecutor(max_workers=len(slots.paths), thread_name_prefix="page") as pool:
-        results = list(pool.map(lambda n: _slotted_page(slots, source, n, ocr, scan, workdir), scanned))
+        try:
+            results = list(pool.map(lambda n: _slotted_page(slots, source, n, ocr, scan, workdir), scanned))
+        except BaseException:
+            # Ctrl-C in a run without workers (ocr.in_process) lands here, not in the page
+            # threads: stop their Tesseract runs and the pages not begun, or leaving the pool
+            # would wait for every reading to finish.
+            pool.shutdown(wait=False, cancel_futures=True)
+            kill_running()
+            raise
     page_pdfs = {r.number: r.page_pdf for r in results}
     page_pdfs.update({n: _text_page(source, n, workdir) for n in sorted(text_pages)})
     analyses = {r.number: r.analysis for r in results}

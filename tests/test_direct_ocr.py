@@ -148,6 +148,13 @@ def test_which_pdfs_the_direct_path_takes(tmp_path, mixed_pdf):
         pdf.save(tmp_path / "core-mixed.pdf")
     core_mixed = sniff(tmp_path / "core-mixed.pdf", "d" * 64, 1, OCR)
     assert core_mixed.text_pages == (1, 3) and not direct.takes(core_mixed)
+    # A damaged font resource (an array where a dictionary belongs) is ocrmypdf's to repair or
+    # refuse with its reason, not an internal error of the direct path.
+    with pikepdf.open(mixed_pdf) as pdf:
+        pdf.pages[0].Resources.Font = pikepdf.Array([pikepdf.Name.F1])
+        pdf.save(tmp_path / "odd-font.pdf")
+    odd = sniff(tmp_path / "odd-font.pdf", "e" * 64, 1, OCR)
+    assert odd.text_pages == (1,) and not direct.takes(odd)
 
 
 @pytest.mark.slow
