@@ -28,10 +28,9 @@ from ..errors import IntegrityError
 from ..fsio import fsync_dir, sha256_file
 from ..models import ArchiveRecord
 from .audit import BATCH_KEY, MANIFEST_KEY, Actor, ChainReport, Entry, Finding
-from .store import ArchiveStore, manifest_bytes
+from .store import ArchiveStore, is_record_id, manifest_bytes
 
 PENDING = ".pending"
-HEX64 = re.compile(r"^[0-9a-f]{64}\Z")  # \Z: "$" would pass a name ending in a newline
 HEX2 = re.compile(r"^[0-9a-f]{2}\Z")
 SQLITE_FILE = re.compile(r"^(index|journal)\.sqlite(\.rebuild)?(-wal|-shm|-journal)?\Z")
 # Top-level folders whose content is free-form (kept by the pipeline, migrations, releases;
@@ -299,7 +298,7 @@ def find_strays(root: Path) -> list[Finding]:
 
     def stray(path: Path, why: str) -> None:
         rel = path.relative_to(root).as_posix()
-        record = path.name[:64] if HEX64.match(path.name[:64]) else None
+        record = path.name[:64] if is_record_id(path.name[:64]) else None
         findings.append(Finding("stray", rel, why, (record,) if record else ()))
 
     for top in sorted(root.iterdir()):
@@ -331,7 +330,7 @@ def _check_sharded(top: Path, kind: str, stray: Callable[[Path, str], None]) -> 
             if name.endswith(".part") or (kind == "records" and name.endswith(suffix + PENDING)):
                 continue  # an interrupted write, cleaned up or completed by the next writing command
             stem = name[: len(name) - len(suffix)] if suffix and name.endswith(suffix) else name
-            if not (path.is_file() and name.endswith(suffix) and HEX64.match(stem) and stem[:2] == shard.name):
+            if not (path.is_file() and name.endswith(suffix) and is_record_id(stem) and stem[:2] == shard.name):
                 stray(path, f"not a {kind} file of the form {kind}/{shard.name}/<sha256>{suffix}")
 
 

@@ -16,17 +16,18 @@ from .sqlite_rank import WORD_SCOPE
 _META = " ".join(META_WEIGHTS)
 
 
-def _quote(stem: str) -> str:
+def fts_quote(stem: str) -> str:
+    """``stem`` as one FTS5 string (its double quotes doubled): never an operator or a column."""
     return '"' + stem.replace('"', '""') + '"'
 
 
 def _fts_term(term: Term, scope: str) -> str:
     if term.is_identifier:
-        compact, exact = _quote(term.stems[0]), _quote(term.exact or "")
+        compact, exact = fts_quote(term.stems[0]), fts_quote(term.exact or "")
         return f"(idents : {compact} OR ident_exact : {exact} OR {{{_META}}} : ({compact} OR {exact}))"
     if term.is_phrase:
-        return f"{{body title_terms {_META}}} : " + _quote(" ".join(term.stems))
-    words = " OR ".join(_quote(s) for s in (term.stems[0], *term.variants))
+        return f"{{body title_terms {_META}}} : " + fts_quote(" ".join(term.stems))
+    words = " OR ".join(fts_quote(s) for s in (term.stems[0], *term.variants))
     return f"{scope}({words})"
 
 
@@ -40,12 +41,12 @@ def fts_phrases(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> list[str]:
     out = []
     for term in (t for clause in parsed.must for t in clause):
         if term.is_identifier:
-            compact, exact = _quote(term.stems[0]), _quote(term.exact or "")
+            compact, exact = fts_quote(term.stems[0]), fts_quote(term.exact or "")
             out += [f"idents : {compact}", f"ident_exact : {exact}", f"{{{_META}}} : ({compact} OR {exact})"]
         elif term.is_phrase:
             out.append(_fts_term(term, scope))
         else:
-            out += [scope + _quote(w) for w in (term.stems[0], *term.variants)]
+            out += [scope + fts_quote(w) for w in (term.stems[0], *term.variants)]
     return out
 
 

@@ -17,6 +17,7 @@ import sqlite3
 
 from .fuzzy import EXPAND_BELOW, MAX_EDITS, PREFIX, eligible, ocr_variants
 from .query import ParsedQuery
+from .sqlite_match import fts_quote
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS body_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -62,7 +63,7 @@ def with_variants(db: sqlite3.Connection, parsed: ParsedQuery) -> ParsedQuery:
         # Counting stops at EXPAND_BELOW: a common word's whole posting list is not read.
         found_in = db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM docs_fts WHERE docs_fts MATCH ? LIMIT ?)",
-            ('body : "' + word.replace('"', '""') + '"', EXPAND_BELOW),
+            ("body : " + fts_quote(word), EXPAND_BELOW),
         ).fetchone()[0]
         if found_in >= EXPAND_BELOW:
             continue

@@ -21,7 +21,6 @@ hostile export never becomes a damaged archive.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from typing import Any, Callable, Iterator
 
 from ..archive.confine import MissingFileError, inside
 from ..archive.seal import write_record
-from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, sha256_file
+from ..archive.store import ArchiveStore, atomic_copy, atomic_write_bytes, is_record_id, sha256_file
 from ..errors import ArchiveUnavailableError, InputFileError
 from ..models import ArchiveRecord, document_id, now_iso
 from ..states import MigrationStatus
@@ -140,7 +139,6 @@ def count_export(src: Path) -> int:
     return sum(1 for _ in open_export(src).record_ids())
 
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}\Z")
 _NONE = type(None)
 _RECORD = {"id": str, "sha256": str, "source_name": str, "media_type": str, "size": int, "page_count": int,
            "ingested_at": str, "title": str, "original_object": str, "archival_object": (str, _NONE),
@@ -180,7 +178,7 @@ def checked_record(data: Any, record_id: str) -> ArchiveRecord:
         ValueError: with the first problem found (type, id, hash format, layout path).
     """
     _typed(data, _RECORD, "manifest", _REQUIRED)
-    if data["id"] != record_id or not _HEX64.match(data["sha256"]):
+    if data["id"] != record_id or not is_record_id(data["sha256"]):
         raise ValueError(f"manifest names id {data['id']!r:.80} / sha256 {data['sha256']!r:.80}, not its file name")
     # A document split from a batch file has an id derived from the file's hash and its pages.
     for key in ("source_pages", "separator_pages"):
@@ -219,7 +217,7 @@ def checked_record(data: Any, record_id: str) -> ArchiveRecord:
     archival, archival_sha = data.get("archival_object"), data.get("archival_sha256")
     if (archival is None) != (archival_sha is None):
         raise ValueError("archival_object and archival_sha256 must be given together")
-    if archival_sha is not None and (not _HEX64.match(archival_sha) or archival != archival_rel(archival_sha)):
+    if archival_sha is not None and (not is_record_id(archival_sha) or archival != archival_rel(archival_sha)):
         raise ValueError(f"archival_object {archival!r:.80} is not archival/ab/<its sha256>.pdf")
     try:
         return ArchiveRecord.from_json(data)
@@ -256,7 +254,7 @@ def _export_manifests(root: Path) -> Iterator[Path]:
 def _check_incoming(root: Path, manifest: Path) -> _Incoming:
     """Read and check one manifest of the export and hash its objects; ValueError with the reason."""
     record_id = manifest.stem
-    if not _HEX64.match(record_id) or manifest.parent.name != record_id[:2]:
+    if not is_record_id(record_id) or manifest.parent.name != record_id[:2]:
         raise ValueError("not a record id (64 lower-case hex characters, kept in records/<first two>/)")
     real = inside(root, manifest, f"records/{manifest.parent.name}/{manifest.name}")
     try:
