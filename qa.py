@@ -153,20 +153,16 @@ class QueueEntry:
                 "ingested_at": self.record.ingested_at, "findings": list(self.findings)}
 
 
-def qa_queue(records: Iterable[ArchiveRecord], batch: str | None = None,
-             include_decided: bool = False) -> list[QueueEntry]:
-    """Records that wait for a person's check (oldest first), optionally of one scan batch only.
+def qa_queue(records: Iterable[ArchiveRecord], include_decided: bool = False) -> list[QueueEntry]:
+    """Records that wait for a person's check (oldest first).
 
     Args:
-        records: the records to look at (the whole archive, or those a user may see).
-        batch: only records of this scan batch.
+        records: the records to look at (the whole archive, one batch's, or those a user may see).
         include_decided: also records already approved or rejected.
     """
     wanted = {QaStatus.REVIEW} | ({QaStatus.APPROVED, QaStatus.REJECTED} if include_decided else set())
     queue = []
     for record in records:
-        if batch is not None and record.batch != batch:
-            continue
         status = qa_status(record)
         if status in wanted:
             queue.append(QueueEntry(record, status, tuple(findings(record))))

@@ -59,6 +59,10 @@ def test_records_staff_see_flagged_pages_inside_their_scope(app, web) -> None:
     assert secret not in page.text and "weber" not in page.text  # the personnel record stays hidden
     assert secret not in staff.get("/qs", params={"akte": secret}).text
     assert 'id="offen-qs">0 Akte(n)' in staff.get("/qs", params={"charge": "stapel-b"}).text
+    for hostile in ("stapel-b\n", "../stapel-b", '"><script>alert(1)</script>', "stapel-b&akte=x", "-b"):
+        answer = staff.get("/qs", params={"charge": hostile})
+        assert answer.status_code == 400 and "Traceback" not in answer.text, hostile
+        assert "<script>alert(1)" not in answer.text
     thumb = staff.get(f"/akte/{rid}/seite/1.png", params={"w": 240})
     assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).width == 240
     assert list((web.settings.archive_dir / "web" / "pages").rglob("*-1-240.png"))  # cached

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
 from ..archive.store import ArchiveStore
+from ..batches import check_name as check_batch_name
 from ..errors import ConfigError, RecordNotFoundError
 from ..models import ArchiveRecord
 from ..qa import checked_pages, flagged_pages, qa_status
@@ -206,13 +207,19 @@ ISSUES = {
 
 
 def _qs_target(charge: str) -> str:
-    return "/qs" + (f"?{urlencode({'charge': charge})}" if charge else "")
+    return "/qs" + (f"?{urlencode({'charge': _charge(charge)})}" if charge else "")
+
+
+def _charge(value: str) -> str:
+    """The batch (Charge) a QS view is narrowed to: a valid batch name or none (ConfigError: 400)."""
+    return check_batch_name(value) if value else ""
 
 
 @router.get("/qs")
 def qa_page(request: Request, web: WebApp, session: SignedIn, charge: Annotated[str, Query(max_length=200)] = "",
             akte: str = "") -> Response:
     """QS: records whose scans failed a check, thumbnails of their flagged pages (records staff, admins)."""
+    charge = _charge(charge)
     archive = _archive(web, session, request)
     everything = archive.qa_queue()
     queue = [e for e in everything if e.record.batch == charge] if charge else everything
