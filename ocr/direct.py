@@ -191,7 +191,22 @@ def _keepable_text_page(page: pikepdf.Page) -> bool:
         return False
     if not all(_embedded(font) for font in (resources.get("/Font") or {}).values()):
         return False
-    return not pikepdf.parse_content_stream(page, "k K")
+    return _grey_or_rgb_content(page)
+
+
+def _grey_or_rgb_content(page: pikepdf.Page) -> bool:
+    """The page's content paints in device grey or RGB only (the PDF/A output intent is sRGB):
+    no CMYK colour (``k``/``K``, or ``cs``/``CS`` to DeviceCMYK) and no inline image, whose
+    colour space the checks of the page's image resources never see."""
+    for instruction in pikepdf.parse_content_stream(page):
+        if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+            return False
+        operator = str(instruction.operator)
+        if operator in ("k", "K"):
+            return False
+        if operator in ("cs", "CS") and instruction.operands[0] not in (pikepdf.Name.DeviceGray, pikepdf.Name.DeviceRGB):
+            return False
+    return True
 
 
 def run(source: SourceFile, ocr: OcrSettings, scan: ScanSettings, workdir: Path) -> DirectRun:

@@ -155,6 +155,13 @@ def test_which_pdfs_the_direct_path_takes(tmp_path, mixed_pdf):
         pdf.save(tmp_path / "odd-font.pdf")
     odd = sniff(tmp_path / "odd-font.pdf", "e" * 64, 1, OCR)
     assert odd.text_pages == (1,) and not direct.takes(odd)
+    # CMYK colour set through a colour space, or an inline image, is no sRGB content either.
+    for number, painting in enumerate((b"/DeviceCMYK cs 0 0 0 1 sc", b"BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI")):
+        with pikepdf.open(mixed_pdf) as pdf:
+            pdf.pages[0].contents_add(pdf.make_stream(b"q " + painting + b" Q"))
+            pdf.save(tmp_path / f"painted-{number}.pdf")
+        painted = sniff(tmp_path / f"painted-{number}.pdf", f"{number}" * 64, 1, OCR)
+        assert painted.text_pages == (1,) and not direct.takes(painted), painting
 
 
 @pytest.mark.slow
