@@ -7,6 +7,7 @@ archive (real store, real SQLite index, users made with the real ``akte user`` c
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 from dataclasses import replace
@@ -50,13 +51,21 @@ def app(web):
     return create_app(web.settings)
 
 
+@pytest.fixture(scope="module")
+def browsers(app):
+    """A signed-in browser of each user, for the module's read-only attacks (sign-in itself
+    is attacked in its own test); one event loop each, not one per request."""
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(signed_in_client(app, name)) for name in ("sach", "hr", "admin")}
+
+
 def _api(app, web, name: str, path: str, **params):
     return api_get(app, web.tokens[name], path, **params)
 
 
-def test_metadata_filters_and_facets_keep_the_scope(app, web) -> None:
+def test_metadata_filters_and_facets_keep_the_scope(app, web, browsers) -> None:
     secret = web.ids["personal"]
-    clerk = signed_in_client(app, "sach")
+    clerk = browsers["sach"]
     queries = ("Korrespondent:Geheimdienst", "correspondent:geheimdienst", "Tag:Abmahnung", "tag:abmahnung",
                "Kassenzeichen:XQ-7731", "Aktenzeichen:PA-99/24", "ref:pa-99/24", "Geheimdienst", "Abmahnung",
                "XQ-7731", "PA-99/24", "Müller Korrespondent:Geheimdienst", "Geheimdienst OR Müller")
@@ -70,14 +79,14 @@ def test_metadata_filters_and_facets_keep_the_scope(app, web) -> None:
         assert secret not in found.text and "Geheimdienst" not in found.text, q
     assert _api(app, web, "sach", "/api/search", ref="PA-99/24").json() == []
     # The person who has the type finds it by each of these.
-    hr = signed_in_client(app, "hr")
+    hr = browsers["hr"]
     for q in ("Korrespondent:Geheimdienst", "Tag:Abmahnung", "Kassenzeichen:XQ-7731"):
         assert secret in hr.get("/", params={"q": q}).text, q
 
 
 @pytest.mark.parametrize("cursor", ["99999999999999999999", "1e3", "abc", "-5", "0x10", " 1", "١٢"])
-def test_a_forged_cursor_is_a_clear_400_never_a_crash(app, web, cursor) -> None:
-    clerk = signed_in_client(app, "sach")
+def test_a_forged_cursor_is_a_clear_400_never_a_crash(app, web, browsers, cursor) -> None:
+    clerk = browsers["sach"]
     for params in ({"cursor": cursor}, {"q": "Müller", "cursor": cursor}):
         page = clerk.get("/", params=params)
         assert page.status_code in (200, 400), (params, page.status_code)
@@ -92,8 +101,8 @@ def test_a_forged_cursor_is_a_clear_400_never_a_crash(app, web, cursor) -> None:
                                "Müller)", "' OR 1=1 --", "\x00", "Müller\x00", "«Müller»", "a" * 500,
                                '"' * 500, ":", "Tag:", "Tag:\"\"", "x:y:z", "Korrespondent:\"Geheim", "\u202e",
                                "-a " * 160 + "Müller", "Müller " + "-1 " * 160])
-def test_fts5_syntax_in_the_query_is_searched_or_refused_never_a_crash(app, web, q) -> None:
-    clerk = signed_in_client(app, "sach")
+def test_fts5_syntax_in_the_query_is_searched_or_refused_never_a_crash(app, web, browsers, q) -> None:
+    clerk = browsers["sach"]
     page = clerk.get("/", params={"q": q})
     assert page.status_code in (200, 400), (q, page.status_code)
     assert web.ids["personal"] not in page.text and "Traceback" not in page.text
@@ -102,8 +111,8 @@ def test_fts5_syntax_in_the_query_is_searched_or_refused_never_a_crash(app, web,
     assert web.ids["personal"] not in answer.text
 
 
-def test_a_query_longer_than_allowed_is_refused(app, web) -> None:
-    clerk = signed_in_client(app, "sach")
+def test_a_query_longer_than_allowed_is_refused(app, web, browsers) -> None:
+    clerk = browsers["sach"]
     assert clerk.get("/", params={"q": "Müller " * 200}).status_code == 400
     assert _api(app, web, "sach", "/api/search", q="Müller " * 200).status_code == 400
 
@@ -111,12 +120,12 @@ def test_a_query_longer_than_allowed_is_refused(app, web) -> None:
 @pytest.mark.parametrize("shape", ["{id}%0A", "{id}%00", "{id}.json", "{upper}", "{id12}",
                                    "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2frecords", "{arabic}",
                                    "{fullwidth}", "{id}%20", "%20{id}"])
-def test_ids_other_than_64_hex_digits_are_not_found(app, web, shape) -> None:
+def test_ids_other_than_64_hex_digits_are_not_found(app, web, browsers, shape) -> None:
     rid = web.ids["bauantrag"]
     forged = shape.format(id=rid, upper=rid.upper(), id12=rid[:12],
                           arabic="".join(chr(0x660 + int(c)) if c.isdigit() else c for c in rid),
                           fullwidth="".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in rid))
-    admin = signed_in_client(app, "admin")
+    admin = browsers["admin"]
     for route in ("/akte/{}", "/akte/{}/pdf", "/akte/{}/original", "/akte/{}/seite/1.png"):
         answer = admin.get(route.format(forged))
         assert answer.status_code == 404, (route, forged, answer.status_code)
