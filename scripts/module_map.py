@@ -2,7 +2,7 @@
 
 A module is a ``.py`` file whose every folder, the repository root included, is a package
 (has an ``__init__.py``) at that revision; tests, benchmarks and scripts are not. Files are
-read with ``git show REV:path``, so no checkout is needed and the work tree is not touched.
+read from git's object store (``git cat-file``), so no checkout is needed and the work tree is not touched.
 
 Usage::
 
@@ -48,13 +48,28 @@ def summary(source: str) -> str:
     return doc.strip().splitlines()[0] if doc and doc.strip() else ""
 
 
+def _blobs(rev: str, paths: list[str]) -> list[str]:
+    """The text of each of ``paths`` at ``rev``, read by one ``git cat-file --batch`` (not a
+    ``git show`` per file: 120 processes took most of the time)."""
+    request = "".join(f"{rev}:{path}\n" for path in paths).encode()
+    out = subprocess.run(["git", "-C", str(REPO), "cat-file", "--batch"], input=request, check=True,
+                         capture_output=True).stdout
+    texts, at = [], 0
+    for path in paths:
+        header_end = out.index(b"\n", at)
+        header = out[at:header_end].split()
+        if len(header) != 3:  # "<rev>:<path> missing"
+            raise subprocess.CalledProcessError(128, "git cat-file", stderr=f"{path} not found at {rev}")
+        size = int(header[2])
+        texts.append(out[header_end + 1:header_end + 1 + size].decode("utf-8"))
+        at = header_end + 1 + size + 1  # the blob, then a newline
+    return texts
+
+
 def module_map(rev: str) -> list[tuple[str, int, str]]:
     """(path, line count, docstring summary) of every package module at ``rev``."""
-    rows = []
-    for path in package_modules(rev):
-        source = _git("show", f"{rev}:{path}")
-        rows.append((path, len(source.splitlines()), summary(source)))
-    return rows
+    paths = package_modules(rev)
+    return [(path, len(source.splitlines()), summary(source)) for path, source in zip(paths, _blobs(rev, paths))]
 
 
 def main(argv: list[str] | None = None) -> int:
