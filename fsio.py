@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -53,16 +54,21 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def atomic_open(path: Path, mode: int = 0o666) -> Iterator[BinaryIO]:
+def atomic_open(path: Path, mode: int = 0o666, *, hidden: bool = False) -> Iterator[BinaryIO]:
     """Open ``<path>.part`` for writing; on success it is fsynced and renamed to ``path``.
 
     The new file gets ``mode`` less the umask. A leftover ``.part`` is replaced, not
     reused, so it cannot carry a wider mode over. On an exception the ``.part`` file is
     removed and the exception propagates; ``path`` keeps whatever it held before.
+    ``hidden``: the temporary name is ``.<name>.<random>.part`` instead, for a folder of the
+    user's, where a ``<name>.part`` may be a file of theirs that must not be replaced.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.unlink(missing_ok=True)
+    if hidden:
+        part = path.with_name(f".{path.name[:200]}.{secrets.token_hex(4)}.part")
+    else:
+        part = path.with_name(path.name + ".part")
+        part.unlink(missing_ok=True)
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -89,9 +95,14 @@ def atomic_copy(src: Path, dst: Path, mode: int = 0o666) -> str:
     the hash it expects and catch a source that changed during the copy. ``mode`` less the
     umask is the new file's mode.
     """
-    digest = hashlib.sha256()
     with open(src, "rb") as fin, atomic_open(dst, mode) as fout:
-        for chunk in _chunks(fin):
-            digest.update(chunk)
-            fout.write(chunk)
+        return copy_hashing(fin, fout)
+
+
+def copy_hashing(fin: BinaryIO, fout: BinaryIO) -> str:
+    """Copy ``fin`` to ``fout`` in chunks; returns the SHA-256 of the bytes copied."""
+    digest = hashlib.sha256()
+    for chunk in _chunks(fin):
+        digest.update(chunk)
+        fout.write(chunk)
     return digest.hexdigest()

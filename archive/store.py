@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 import time
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..errors import ArchiveUnavailableError, InputFileError, IntegrityError, QuarantineReason, RecordNotFoundError
-from ..fsio import atomic_copy, atomic_write_bytes, fsync_dir, sha256_file
+from ..fsio import atomic_copy, atomic_open, atomic_write_bytes, copy_hashing, sha256_file
 from ..models import ArchiveRecord
 from ..textnorm import shown
 
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from .audit import AuditLog
 
 _MAX_COPY_NAME = 200  # bytes; 255 is the usual limit, and the ".part" name must fit too
-CHUNK = 1 << 20  # bytes read at a time when copying out
 RECORD_ID = re.compile(r"[0-9a-f]{64}")  # a record id is the SHA-256 of its original
 _ID_PREFIX = re.compile(r"[0-9a-f]{6,64}")
 _OBJECT_TOPS = ("objects", "archival")
@@ -361,26 +359,16 @@ class ArchiveStore:
             fin = open(src, "rb")
         except OSError as exc:
             raise ArchiveUnavailableError(f"record {record_id}: cannot read {rel}: {exc.strerror or exc}") from None
-        tmp = dest.with_name(f".{dest.name[:200]}.{secrets.token_hex(4)}.part")
         try:
-            digest = hashlib.sha256()
-            with fin, open(tmp, "xb") as fout:
-                while chunk := fin.read(CHUNK):
-                    digest.update(chunk)
-                    fout.write(chunk)
-                fout.flush()
-                os.fsync(fout.fileno())
-            if digest.hexdigest() != sha256:
-                raise IntegrityError(
-                    f"record {record_id}: {rel} is altered (SHA-256 {digest.hexdigest()[:12]}…, manifest says "
-                    f"{str(sha256)[:12]}…); nothing written; run `akte verify`"
-                )
-            os.replace(tmp, dest)
+            with fin, atomic_open(dest, hidden=True) as fout:
+                digest = copy_hashing(fin, fout)
+                if digest != sha256:  # raised inside: the temporary file goes, dest stays as it was
+                    raise IntegrityError(
+                        f"record {record_id}: {rel} is altered (SHA-256 {digest[:12]}…, manifest says "
+                        f"{str(sha256)[:12]}…); nothing written; run `akte verify`"
+                    )
         except OSError as exc:
             raise InputFileError(str(dest), f"cannot write: {exc.strerror or exc}") from None
-        finally:
-            tmp.unlink(missing_ok=True)
-        fsync_dir(dest.parent)
 
 
 def _short_suffix(path: Path) -> str:

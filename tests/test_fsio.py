@@ -52,3 +52,18 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_a_hidden_write_leaves_a_users_part_file_alone(tmp_path):
+    """Copies handed to a user (``akte get -o``) land in their folder, where ``<name>.part`` may be theirs."""
+    theirs = tmp_path / "brief.pdf.part"
+    theirs.write_bytes(b"mine")
+    target = tmp_path / "brief.pdf"
+    with atomic_open(target, hidden=True) as fh:
+        fh.write(b"neu")
+    assert target.read_bytes() == b"neu" and theirs.read_bytes() == b"mine"
+    with pytest.raises(RuntimeError), atomic_open(target, hidden=True) as fh:
+        fh.write(b"halb")
+        raise RuntimeError("altered on the way")
+    assert target.read_bytes() == b"neu"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.pdf", "brief.pdf.part"]
