@@ -2,7 +2,9 @@
 
 ``draw_page`` draws lines of text on a white page; ``save_scan`` writes pages as PNG,
 JPEG, multi-page TIFF or an image-only PDF; ``draw_letter`` makes the 300-dpi letters the
-classifier tests OCR. Everything is deterministic, so a test that OCRs a page reads the
+classifier tests OCR; ``letter_page``, ``blank_back`` and ``barcode_sheet`` are the scan
+station's A4 letters, empty backs and separator sheets; ``write_text_pdf`` makes born-digital
+letters. Everything is deterministic, so a test that OCRs a page reads the
 same text on every machine with the same Tesseract, and a born-digital letter is the same bytes.
 """
 
@@ -16,30 +18,73 @@ import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+SERIF = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+A4_150 = (1240, 1754)  # A4 at 150 dpi
+BAUANTRAG = [
+    "Stadt Musterstadt - Bauamt",
+    "Bauantrag für das Grundstück Müllerstraße 12",
+    "Sehr geehrte Frau Müßig,",
+    "wir bestätigen den Eingang Ihres Bauantrags.",
+    "Die Prüfung der Unterlagen dauert etwa vier Wochen.",
+    "Mit freundlichen Grüßen",
+]
 DPI = 150  # small pages OCR fast; 30 px text at 150 dpi is still read reliably
 _CREATED = datetime(2024, 1, 15, 9, 30, tzinfo=timezone.utc)  # of every born-digital letter
 
 
 def draw_page(lines: list[str], size: tuple[int, int] = (1240, 900), font_size: int = 30,
-              origin: tuple[int, int] = (90, 80), spacing: float = 1.8) -> Image.Image:
+              origin: tuple[int, int] = (90, 80), spacing: float = 1.8, font: str = FONT) -> Image.Image:
     """A white greyscale page with black text lines, like a clean scan.
 
     Args:
         lines: the text, one line each.
         size: width and height in pixels (the default is a clean 150-dpi half page).
-        font_size: DejaVu Sans size in pixels.
+        font_size: font size in pixels.
         origin: where the first line starts (left, top).
         spacing: line distance as a multiple of ``font_size``.
+        font: the TrueType file (DejaVu Sans by default).
     """
     page = Image.new("L", size, 255)
     draw = ImageDraw.Draw(page)
-    font = ImageFont.truetype(FONT, font_size)
+    face = ImageFont.truetype(font, font_size)
     left, top = origin
     for i, line in enumerate(lines):
-        draw.text((left, top + i * int(font_size * spacing)), line, font=font, fill=0)
+        draw.text((left, top + i * int(font_size * spacing)), line, font=face, fill=0)
+    return page
+
+
+def letter_page(lines: list[str] = BAUANTRAG, size: tuple[int, int] = A4_150, font_size: int = 30,
+                origin: tuple[int, int] = (120, 160), font: str = SERIF) -> Image.Image:
+    """A whole A4 page at 150 dpi in DejaVu Serif: the scan-station tests' letter."""
+    return draw_page(lines, size=size, font_size=font_size, origin=origin, spacing=1.7, font=font)
+
+
+def blank_back(size=A4_150, seed=0, speckle=0.001, border=0, bleed: Image.Image | None = None) -> Image.Image:
+    """An empty sheet as a scanner sees it: grey paper, dust speckle, a dark lid border, bleed-through."""
+    rng = np.random.default_rng(seed)
+    grey = np.full((size[1], size[0]), 238, dtype=np.int16) + rng.integers(-6, 7, (size[1], size[0]))
+    if bleed is not None:
+        # Text from the other side shows through as faint mirror writing.
+        mirrored = np.asarray(bleed.convert("L").transpose(Image.Transpose.FLIP_LEFT_RIGHT).resize(size))
+        grey = np.where(mirrored < 128, grey - 30, grey)
+    grey[rng.random(grey.shape) < speckle] = 30
+    if border:
+        grey[:, :border] = 25
+        grey[:border, :] = 25
+    return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
+
+
+def barcode_sheet(value: str, fmt=zxingcpp.BarcodeFormat.QRCode, size=A4_150, caption="TRENNBLATT") -> Image.Image:
+    """A separator sheet: a barcode with ``value`` and a caption."""
+    page = letter_page([caption], size=size)
+    code = zxingcpp.create_barcode(value, fmt).to_image(scale=6)
+    symbol = Image.fromarray(np.asarray(code)).convert("L")
+    page.paste(symbol, (size[0] // 2 - symbol.width // 2, size[1] // 2 - symbol.height // 2))
     return page
 
 

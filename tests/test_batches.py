@@ -8,7 +8,7 @@ import pytest
 from aktenarchiv.batches import Batch, batch_summary, check_name, open_batch
 from aktenarchiv.errors import ConfigError
 from aktenarchiv.models import ArchiveRecord, PageText
-from scan_drawing import blank_back, letter_page
+from drawn_pages import blank_back, letter_page
 
 
 def _record(name: str, batch: str | None, *pages: PageText) -> ArchiveRecord:

@@ -17,8 +17,8 @@ from aktenarchiv.ingest.sniff import sniff
 from aktenarchiv.ocr import direct
 from aktenarchiv.ocr.recognize import recognize
 from aktenarchiv.ocr.textlayer import read_text_layer
+from drawn_pages import blank_back, letter_page
 from PIL import Image
-from scan_drawing import blank_back, letter_page
 
 OCR = OcrSettings(engine="direct")
 SCAN = ScanSettings()

@@ -21,8 +21,8 @@ from aktenarchiv.ocr.pagecheck import (
 from aktenarchiv.ocr.resolution import effective_resolution
 from aktenarchiv.ocr.separator import Separator, match_separator, read_barcodes, split_pages
 from aktenarchiv.ocr.wordlist import dictionary_share
+from drawn_pages import BAUANTRAG, barcode_sheet, blank_back, letter_page
 from PIL import Image
-from scan_drawing import LETTER, barcode_sheet, blank_back, letter_page
 
 SCAN = ScanSettings()
 BLANK_LIMITS = (SCAN.blank_max_ink, SCAN.blank_max_marks)
@@ -95,7 +95,7 @@ def test_the_page_analysis_reports_dark_pages_and_borders():
 
 
 def test_skew_is_measured_from_the_text_lines():
-    page = letter_page(LETTER * 3)
+    page = letter_page(BAUANTRAG * 3)
     assert abs(estimate_skew(page, 150)) <= 0.2
     assert abs(estimate_skew(page.rotate(2.0, fillcolor=255), 150) - 2.0) <= 0.3
     assert abs(estimate_skew(page.rotate(-1.5, fillcolor=255), 150) + 1.5) <= 0.3

@@ -8,7 +8,7 @@ import pytest
 from aktenarchiv.errors import AkteError
 from aktenarchiv.models import ArchiveRecord, PageText
 from aktenarchiv.qa import QaStatus, decide, findings, qa_status, record_qa
-from scan_drawing import letter_page
+from drawn_pages import letter_page
 
 
 def _record(*pages: PageText) -> ArchiveRecord:

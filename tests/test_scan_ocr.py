@@ -11,8 +11,8 @@ from aktenarchiv.models import ArchiveRecord, PageText
 from aktenarchiv.ocr.textlayer import read_text_layer
 from aktenarchiv.pipeline import ingest
 from aktenarchiv.states import OutcomeStatus
+from drawn_pages import blank_back, letter_page
 from PIL import Image
-from scan_drawing import blank_back, letter_page
 
 SIDEWAYS = Image.Transpose.ROTATE_90  # Pillow turns counter-clockwise: a clockwise 90 undoes it
 

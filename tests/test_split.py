@@ -11,8 +11,8 @@ from aktenarchiv.config import ScanSettings
 from aktenarchiv.ingest.journal import Journal
 from aktenarchiv.models import OcrResult, PageText, document_id
 from aktenarchiv.ocr.split import split_documents
+from drawn_pages import barcode_sheet, blank_back, letter_page
 from PIL import Image
-from scan_drawing import barcode_sheet, blank_back, letter_page
 
 
 def _pdf(path, pages: int):

@@ -110,7 +110,7 @@ def ingest_flagged_scans(settings: Settings, folder: Path, keys=tuple(FLAGGED)) 
     them through the real pipeline (Tesseract) into their batches, and set their type with
     ``akte label``; returns the record ids by key."""
     from aktenarchiv.pipeline import ingest
-    from scan_drawing import letter_page
+    from drawn_pages import letter_page
 
     ids = {}
     for key in keys:
