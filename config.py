@@ -1,21 +1,20 @@
 """One settings object, built once: defaults < settings file (TOML) < ``AKTE_*`` env < flags.
 
 The settings file is ``--config FILE`` / ``AKTE_CONFIG``, else ``<archive>/akte.toml`` when it
-exists. Stages receive only their slice (``settings.ocr``, ``settings.search`` …).
+exists. Stages receive only their slice (``settings.ocr``, ``settings.search`` …). How each
+source is read and its values checked (the file, the variables, flags): :mod:`.config_sources`.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
-import stat
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, get_type_hints
+from typing import Any, Mapping
 from urllib.parse import unquote
 
+from .config_sources import ENV_VARIABLES, merge_file, read_toml, set_value
 from .errors import ConfigError
 from .states import BackendName
 
@@ -86,9 +85,6 @@ class ClassifySettings:
     review_threshold: float = 0.6
     model_path: str | None = None  # None: <archive>/model/classifier.zip if trained, else the shipped one
     rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (type, keywords, regexes)
-
-
-RULE_FLAGS = re.IGNORECASE | re.MULTILINE  # how rule patterns are compiled (classify/rules.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,143 +201,6 @@ def default_archive_dir() -> Path:
     return Path(base) / "aktenarchiv"
 
 
-_ENV = {
-    # env name: (section or None, key)
-    "AKTE_BACKEND": (None, "backend"),
-    "AKTE_OCR_LANGUAGES": ("ocr", "languages"),
-    "AKTE_OCR_WORKERS": ("ocr", "workers"),
-    "AKTE_OCR_IN_PROCESS": ("ocr", "in_process"),
-    "AKTE_OCR_DESKEW": ("ocr", "deskew"),
-    "AKTE_OCR_ROTATE": ("ocr", "rotate_pages"),
-    "AKTE_OCR_ENGINE": ("ocr", "engine"),
-    "AKTE_ES_URL": ("elastic", "url"),
-    "AKTE_ES_API_KEY": ("elastic", "api_key"),
-    "AKTE_ES_USERNAME": ("elastic", "username"),
-    "AKTE_ES_PASSWORD": ("elastic", "password"),
-    "AKTE_ES_CA_CERT": ("elastic", "ca_cert"),
-    "AKTE_ES_INDEX_PREFIX": ("elastic", "index_prefix"),
-    "AKTE_REVIEW_THRESHOLD": ("classify", "review_threshold"),
-    "AKTE_MODEL": ("classify", "model_path"),
-    "AKTE_DECOMPOUND_DICT": ("search", "decompound_dict"),
-    "AKTE_OPERATOR": ("transfer", "operator"),
-    "AKTE_SCANNER": ("transfer", "scanner"),
-    "AKTE_SCAN_PROFILE": ("transfer", "profile"),
-    "AKTE_SCHUTZBEDARF": ("transfer", "schutzbedarf"),
-}
-_SECTIONS = {"ocr": OcrSettings, "elastic": ElasticSettings, "classify": ClassifySettings,
-             "search": SearchSettings, "transfer": TransferSettings, "scan": ScanSettings,
-             "web": WebSettings}
-
-
-_POSITIVE = frozenset({"image_dpi", "timeout_per_page", "max_image_pixels", "tesseract_timeout", "timeout"})
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def _coerce(value: Any, hint: Any, name: str, key: str = "") -> Any:
-    """Check a settings-file, environment or flag value against the field's type.
-
-    Strings (all an environment variable can hold) are parsed into booleans and numbers;
-    any other value must already have the field's type: ``workers = "vier"``, ``deskew = 5``
-    or ``languages = 3`` are refused, never silently converted.
-
-    Raises:
-        ConfigError: naming ``name`` (file and key, or the variable) and what was expected.
-    """
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-            return value.strip().lower() in _TRUE
-        raise ConfigError(f"{name}: {value!r} is not true or false")
-    if hint in (int, float):
-        number = _number(value, hint, name)
-        if key == "review_threshold" and not 0 <= number <= 1:
-            raise ConfigError(f"{name}: {value!r} must lie between 0 and 1")
-        if number < 0 or (number == 0 and key in _POSITIVE):
-            raise ConfigError(f"{name}: {value!r} must be {'above' if key in _POSITIVE else 'at least'} 0")
-        return number
-    if hint in (str, str | None):
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{name}: {value!r} is not a text (write it in quotes)")
-    if hint == tuple[str, ...]:
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) and v.strip() for v in value):
-            return tuple(value)
-        raise ConfigError(f"{name}: {value!r} is not a non-empty list of texts")
-    raise ConfigError(f"{name}: cannot be set here")
-
-
-def _number(value: Any, hint: type, name: str) -> int | float:
-    kind = "whole number" if hint is int else "number"
-    if isinstance(value, str):
-        try:
-            value = hint(value.strip())
-        except ValueError:
-            raise ConfigError(f"{name}: {value!r} is not a {kind}") from None
-    # bool is an int subclass: `workers = true` is a mistake, not 1.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (hint is int and isinstance(value, float)):
-        raise ConfigError(f"{name}: {value!r} is not a {kind}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{name}: {value!r} is not a finite {kind}")
-    return hint(value)
-
-
-def _apply(section_obj: Any, values: Mapping[str, Any], where: str) -> Any:
-    hints = get_type_hints(type(section_obj))
-    known = {f.name for f in fields(section_obj)} - {"rules"}
-    changes = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
-        changes[key] = _coerce(value, hints[key], f"{where} {key}" if where.endswith("]") else where, key)
-    return replace(section_obj, **changes)
-
-
-def _rules_from_toml(raw: Any, where: str) -> tuple:
-    """``[classify.rules.<type>]`` tables → ``ClassifySettings.rules``; every regex is compiled here,
-    so a broken one stops the run before any OCR starts."""
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} [classify] rules: {raw!r} is not a table; write [classify.rules.<type>] tables")
-    rules = []
-    for doc_type, spec in raw.items():
-        name = f"{where} [classify.rules.{doc_type}]"
-        if not isinstance(spec, Mapping):
-            raise ConfigError(f"{name}: {spec!r} is not a table with keywords/patterns")
-        unknown = set(spec) - {"keywords", "patterns"}
-        if unknown:
-            raise ConfigError(f"{name}: unknown setting {sorted(unknown)[0]!r} (known: keywords, patterns)")
-        keywords, patterns = (
-            _coerce(spec[key], tuple[str, ...], f"{name} {key}") if key in spec else ()
-            for key in ("keywords", "patterns")
-        )
-        for pattern in patterns:
-            try:
-                re.compile(pattern, RULE_FLAGS)
-            except re.error as exc:
-                raise ConfigError(f"{name} pattern {pattern!r}: {exc}") from None
-        rules.append((doc_type, keywords, patterns))
-    return tuple(rules)
-
-
-def _read_toml(path: str | Path) -> dict[str, Any]:
-    """The parsed settings file; only a regular UTF-8 file is opened (a FIFO would block)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ConfigError(f"settings file {path}: not a regular file")
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"settings file {path}: {exc.strerror or exc}") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"settings file {path}: not UTF-8 (byte {raw[exc.start]:#04x} in line {line}); save it as UTF-8"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"settings file {path}: {exc}") from None
-
-
 def load_settings(
     archive_dir: str | Path | None = None,
     config_file: str | Path | None = None,
@@ -364,16 +223,16 @@ def load_settings(
     if cfg_path is None and (archive / "akte.toml").is_file():
         cfg_path = archive / "akte.toml"
     if cfg_path is not None:
-        settings = _merge_file(settings, _read_toml(cfg_path), f"settings file {cfg_path}")
+        settings = merge_file(settings, read_toml(cfg_path), f"settings file {cfg_path}")
 
-    for name, (section, key) in _ENV.items():
+    for name, (section, key) in ENV_VARIABLES.items():
         if env.get(name) not in (None, ""):
-            settings = _set(settings, section, key, env[name], name)
+            settings = set_value(settings, section, key, env[name], name)
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue
         section, _, key = dotted.rpartition(".")
-        settings = _set(settings, section or None, key, value, f"--{key.replace('_', '-')}")
+        settings = set_value(settings, section or None, key, value, f"--{key.replace('_', '-')}")
 
     if settings.scan.split not in ("separator", "none"):
         raise ConfigError(f"scan.split {settings.scan.split!r}: use 'separator' or 'none'")
@@ -402,26 +261,3 @@ def backend_name(value: str) -> BackendName:
         return BackendName(value)
     except ValueError:
         raise ConfigError(f"backend {value!r}: use {BackendName.choices()}") from None
-
-
-def _set(settings: Settings, section: str | None, key: str, value: Any, where: str) -> Settings:
-    if section is None:
-        return replace(settings, **{key: _coerce(value, str, where)})
-    return replace(settings, **{section: _apply(getattr(settings, section), {key: value}, where)})
-
-
-def _merge_file(settings: Settings, data: Mapping[str, Any], where: str) -> Settings:
-    for key, value in data.items():
-        if key == "backend":
-            settings = replace(settings, backend=_coerce(value, str, f"{where} backend"))
-        elif key in _SECTIONS:
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{where} [{key}]: {value!r} is not a table; write a [{key}] section")
-            values = dict(value)
-            if key == "classify" and "rules" in values:
-                rules = _rules_from_toml(values.pop("rules"), where)
-                settings = replace(settings, classify=replace(settings.classify, rules=rules))
-            settings = replace(settings, **{key: _apply(getattr(settings, key), values, f"{where} [{key}]")})
-        else:
-            raise ConfigError(f"{where}: unknown setting or section {key!r}")
-    return settings

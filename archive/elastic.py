@@ -250,9 +250,20 @@ class ElasticBackend:
                 ) from None
             raise
         except BadRequestError:
-            if snapshot:  # the query was fine on the first page: the cursor's values are forged
+            if snapshot and self._accepted_without_cursor(request):
                 raise ConfigError("invalid search cursor (not from this search?)") from None
             raise
+
+    def _accepted_without_cursor(self, request: dict[str, Any]) -> bool:
+        # Whether the cursor (forged sort values, a foreign point in time) made the request bad.
+        # The node's reasons do not say so reliably (a damaged point-in-time id is refused as a
+        # Java EOFException): ask the same without the cursor; other causes keep their error.
+        probe = {k: v for k, v in request.items() if k not in ("pit", "search_after")}
+        try:
+            self.client.search(index=self.alias, **probe)
+        except BadRequestError:
+            return False
+        return True
 
     @staticmethod
     def _with_variants(

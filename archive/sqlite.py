@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ArchiveUnavailableError, ConfigError, StorageFullError, storage_error
 from ..fsio import fsync_dir
@@ -122,6 +123,15 @@ class SqliteBackend:
 
     def _full(self, exc: BaseException) -> ArchiveUnavailableError:
         return storage_error(self.path.parent, f"search index {self.path.name}", exc)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        # Every read of a search, planning included: a locked or damaged file is the
+        # index being unavailable, not a bug.
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
 
     def is_current(self) -> bool:
         """False when the file was built with an older layout or text analysis."""
@@ -261,51 +271,45 @@ class SqliteBackend:
         what the index cannot), in a bounded window (:mod:`.sqlite_rank`); ties are broken by
         id, as in Elasticsearch, and titles and page text are read for the page's hits alone.
         """
-        return self._search(self._base(query), query, None)
+        with self._reading():
+            return self._search(self._base(query), query, None)
 
     def counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Counts per document type, per year (of the record date), per correspondent and tag."""
-        try:
+        with self._reading():
             return self._counts(self._base(query))
-        except sqlite3.Error as exc:
-            raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
 
     def search_with_counts(self, query: SearchQuery) -> tuple[SearchPage, dict[str, dict[str, int]]]:
         """``search(query)`` and ``counts(query)`` in one call: the query is parsed and its
         approximate words looked up once, and the counting gives the ranking its total."""
-        plan = self._base(query)
-        try:
+        with self._reading():
+            plan = self._base(query)
             counts = self._counts(plan)
-        except sqlite3.Error as exc:
-            raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
-        return self._search(plan, query, sum(counts["doc_type"].values())), counts
+            return self._search(plan, query, sum(counts["doc_type"].values())), counts
 
     def _search(self, plan: _Plan, query: SearchQuery, total: int | None) -> SearchPage:
         offset = _offset(query.cursor)
-        try:
-            if plan.parsed:
-                ranked = self.ranker.rank(
-                    plan.source, plan.args, self._tier(plan.parsed), fts_phrases(plan.parsed, self.scope),
-                    (offset, query.limit), plan.filtered, total,
-                )
-                rows, total = ranked.hits, ranked.total
-            else:
-                if total is None:
-                    total = self.db.execute(f"SELECT count(*) FROM {plan.source}", plan.args).fetchone()[0]
-                rows = self.db.execute(
-                    f"SELECT d.rowid, d.id, 0.0 FROM {plan.source} ORDER BY d.ingested_at DESC, d.id"
-                    " LIMIT ? OFFSET ?", [*plan.args, query.limit, offset],
-                ).fetchall()
-            marks = ",".join("?" * len(rows))
-            details = {
-                r[0]: r[1:] for r in self.db.execute(
-                    "SELECT d.rowid, title, doc_type, date, text, meta FROM docs d JOIN doc_text t"
-                    f" ON t.rowid = d.rowid WHERE d.rowid IN ({marks})",
-                    [r[0] for r in rows],
-                )
-            }
-        except sqlite3.Error as exc:
-            raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
+        if plan.parsed:
+            ranked = self.ranker.rank(
+                plan.source, plan.args, self._tier(plan.parsed), fts_phrases(plan.parsed, self.scope),
+                (offset, query.limit), plan.filtered, total,
+            )
+            rows, total = ranked.hits, ranked.total
+        else:
+            if total is None:
+                total = self.db.execute(f"SELECT count(*) FROM {plan.source}", plan.args).fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT d.rowid, d.id, 0.0 FROM {plan.source} ORDER BY d.ingested_at DESC, d.id"
+                " LIMIT ? OFFSET ?", [*plan.args, query.limit, offset],
+            ).fetchall()
+        marks = ",".join("?" * len(rows))
+        details = {
+            r[0]: r[1:] for r in self.db.execute(
+                "SELECT d.rowid, title, doc_type, date, text, meta FROM docs d JOIN doc_text t"
+                f" ON t.rowid = d.rowid WHERE d.rowid IN ({marks})",
+                [r[0] for r in rows],
+            )
+        }
         hits = []
         for rowid, id_, sc in rows:
             title, doc_type, date, text, meta = details[rowid]

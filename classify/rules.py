@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..config import RULE_FLAGS
+from ..config_sources import RULE_FLAGS
 from ..errors import ConfigError
 from ..textnorm import fold_ocr
 

@@ -10,6 +10,7 @@ import base64
 import contextlib
 import json
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -229,3 +230,22 @@ def test_an_internal_error_page_has_the_security_headers_and_no_traceback(app, w
     assert "Traceback" not in answer.text and str(web.settings.archive_dir) not in answer.text
     assert answer.headers["content-security-policy"].startswith("default-src 'self'")
     assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
+
+
+def test_a_fault_inside_a_search_is_an_internal_error_not_the_requests(app, web) -> None:
+    """A real fault: the index row of a hit holds no JSON where its snippet fields go. That is
+    the archive's fault (a bug or damage), logged as one: never a 400 blaming the request."""
+    index = sqlite3.connect(web.settings.archive_dir / "index.sqlite")
+    where = "rowid = (SELECT rowid FROM docs WHERE id = ?)"
+    (meta,) = index.execute(f"SELECT meta FROM doc_text WHERE {where}", (web.ids["bauantrag"],)).fetchone()
+    try:
+        with index:
+            index.execute(f"UPDATE doc_text SET meta = 'kein JSON' WHERE {where}", (web.ids["bauantrag"],))
+        page = signed_in_client(app, "admin").get("/", params={"q": "Bauantrag"})
+        answer = _api(app, web, "admin", "/api/search", q="Bauantrag")
+    finally:
+        with index:
+            index.execute(f"UPDATE doc_text SET meta = ? WHERE {where}", (meta, web.ids["bauantrag"]))
+        index.close()
+    assert page.status_code == 500 and "Traceback" not in page.text, page.status_code
+    assert answer.status_code == 500 and "kein JSON" not in answer.text, answer.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from itertools import islice, product
 
 import pytest
 from aktenarchiv.archive.base import SearchQuery, index_document
@@ -15,7 +16,7 @@ from aktenarchiv.archive.elastic_schema import decode_cursor, encode_cursor, es_
 from aktenarchiv.config import ElasticSettings
 from aktenarchiv.errors import ConfigError
 from backend_corpus import CORPUS, ID, keys
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 
 pytest_plugins = ("es_fixtures",)
 
@@ -153,6 +154,43 @@ def test_deep_pages_read_from_one_point_in_time(make_es_backend) -> None:
         seen.extend(h.id for h in page.hits)
     assert sorted(seen) == sorted(ID.values()) and late.id not in seen
     assert backend.search(SearchQuery(limit=50)).total == len(RECORDS) + 1  # a new search sees it
+
+
+@pytest.mark.es
+def test_a_forged_cursor_is_a_usage_error(make_es_backend) -> None:
+    backend = make_es_backend()
+    backend.index(RECORDS)
+    after, seen, _ = decode_cursor(backend.search(SearchQuery(text="die", limit=1)).cursor)
+    snapshot = decode_cursor(backend.search(SearchQuery(text="die", limit=1, cursor=encode_cursor(after, seen))).cursor)[2]
+    for forged in (
+        encode_cursor(after[:1], seen),  # search_after has 1 value(s) but sort has 2
+        encode_cursor(["abc", after[1]], seen),  # failed to parse search_after value
+        encode_cursor(after, seen, snapshot[:-8]),  # EOFException reading the point-in-time id
+        encode_cursor(after, seen, base64.urlsafe_b64encode(b"\0" * 60).decode()),  # not all bytes were read
+    ):
+        with pytest.raises(ConfigError, match="invalid search cursor"):
+            backend.search(SearchQuery(text="die", limit=1, cursor=forged))
+
+
+@pytest.mark.es
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        ({"limit": 20_000}, "Result window is too large"),  # above index.max_result_window
+        # About 10 term queries per word: far above the node's clause limit (8192 at 512 MB heap).
+        ({"text": " ".join(map("".join, islice(product("bcdfghklmpqvwxz", repeat=4), 3000)))},
+         "too many clauses|maxClauseCount"),
+    ],
+)
+def test_a_bad_request_on_a_later_page_keeps_its_own_reason(make_es_backend, request_, reason) -> None:
+    """Only the cursor's faults are reported as an invalid cursor: a request the node refuses
+    for another reason fails on a later page as it does on the first."""
+    backend = make_es_backend()
+    backend.index(RECORDS)
+    cursor = backend.search(SearchQuery(text="die", limit=1)).cursor
+    for page in (None, cursor):
+        with pytest.raises(BadRequestError, match=reason):
+            backend.search(SearchQuery(**{"text": "die", "limit": 1, **request_, "cursor": page}))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 The graph is read from the source (``import``/``from`` statements, parsed with ``ast``),
 not from a running interpreter, so a cycle that happens to import fine today still fails
 here. Cycles are looked for among module-level imports (those run on import); the layers
-hold for every import, also the late ones inside functions.
+hold for every import, also the late ones inside functions. Also here, as part of the same
+shape: no module grows past the developers' guide's 400 lines.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pipeline", ("pipeline", "run", "workers", "batches", "qa", "qa_decisions", "sampling", "release")),
     ("stages", ("ingest", "ingest.*", "ocr", "ocr.*", "classify", "classify.*")),
     ("store", ("archive", "archive.*")),
-    ("settings", ("config",)),
+    ("settings", ("config", "config_sources")),
     ("base", ("__init__", "errors", "models", "fsio", "textnorm", "states", "logs", "pdftext")),
 )
 PEER_UNITS = {"stages"}
@@ -180,6 +181,15 @@ def test_the_search_interface_knows_no_backend():
     shared = {"archive.base", "archive.analysis", "archive.identifiers", "archive.query", "archive.recordfields"}
     backends = {m for m in _modules() if m.startswith("archive.")} - shared
     assert not _graph(module_level=False)["archive.base"] & backends
+
+
+MAX_LINES = 400  # the developers' guide: modules of 100-400 lines
+
+
+def test_no_module_is_longer_than_the_guide_allows():
+    too_long = {name: lines for name, path in sorted(_modules().items())
+                if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not too_long, f"modules over {MAX_LINES} lines (split them along a seam): {too_long}"
 
 
 def test_every_package_folder_is_installed():

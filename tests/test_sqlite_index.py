@@ -46,3 +46,36 @@ def test_empty_index_of_older_code_is_replaced_at_once(tmp_path: Path) -> None:
     assert backend.is_current()
     assert backend.index(CORPUS.values()).indexed == len(CORPUS)
     backend.close()
+
+
+def _damaged_index(path: Path) -> None:
+    """An index of the corpus whose full-text segments are overwritten: the file opens, its
+    tables are listed, but every word lookup reads garbage."""
+    backend = SqliteBackend(path)
+    backend.index(CORPUS.values())
+    backend.close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE docs_fts_data SET block = x'00ff00ff' WHERE id > 10")
+    db.close()
+
+
+def test_damaged_index_is_unavailable_in_every_search_call(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    _damaged_index(path)
+    backend = SqliteBackend(path)
+    # A rare long word is looked up while the query is planned (for OCR variants).
+    query = SearchQuery(text="Bauantrag")
+    for call in (backend.search, backend.counts, backend.search_with_counts):
+        with pytest.raises(ArchiveUnavailableError, match=f"search index {path}: database disk image is malformed"):
+            call(query)
+    backend.close()
+
+
+def test_akte_search_on_a_damaged_index_exits_5_naming_the_file(cli, archive_dir: Path) -> None:
+    _damaged_index(archive_dir / "index.sqlite")
+    for extra in ((), ("--counts",)):
+        result = cli("search", "Bauantrag", *extra)
+        assert result.exit_code == 5, result.output
+        assert f"error: search index {archive_dir / 'index.sqlite'}: database disk image is malformed" in result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -85,16 +85,15 @@ class ScopedArchive:
         """One page of hits (and facet counts) inside the scope.
 
         Raises:
-            ConfigError: the query or cursor is malformed.
+            ConfigError: the query or cursor is malformed (raised by the backends themselves:
+                any other exception is a fault of the archive or a bug, never the request's).
+            ArchiveUnavailableError: the search index cannot be read.
         """
         scoped = replace(query, doc_types=self.scope)
         backend = open_backend(self.settings)
         try:
-            try:
-                # One backend call for hits and facet counts (one query parse, one FTS pass less).
-                page, counts = backend.search_with_counts(scoped) if with_counts else (backend.search(scoped), None)
-            except ValueError as exc:  # e.g. a cursor that is no offset
-                raise ConfigError(f"invalid search request: {exc}") from None
+            # One backend call for hits and facet counts (one query parse, one FTS pass less).
+            page, counts = backend.search_with_counts(scoped) if with_counts else (backend.search(scoped), None)
         finally:
             backend.close()
         return page, counts
