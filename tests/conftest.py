@@ -153,6 +153,20 @@ def product_password_hashes(_cheap_password_hashes, monkeypatch) -> None:
     monkeypatch.setattr(users, "_DUMMY_HASH", _cheap_password_hashes[1])
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """How many processes ``-n auto`` (pyproject's addopts) starts: every core (pytest-xdist's
+    own count, at most ``--maxprocesses``) for the fast tier, a marker expression with
+    ``not slow``; one process, no xdist, for any other run.
+
+    The slow tier runs test by test, as in CI: its tests share one Elasticsearch node (one of
+    them stops it) and its OCR uses every core anyway. ``-s`` needs the test's own process to
+    print, as ``--pdb`` does (xdist sees to that one itself); ``-n 0`` is one process always.
+    """
+    if "not slow" not in (config.option.markexpr or "") or config.option.capture == "no":
+        return 0
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test on a real Elasticsearch node is a slow one too: the fast tier runs without a node (CI runs both)."""
     for item in items:
