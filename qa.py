@@ -44,20 +44,24 @@ def checked_pages(record: ArchiveRecord) -> tuple[PageText, ...]:
     return tuple(p for p in record.pages if p.source == "ocr" and p.dpi is not None)
 
 
+def _open_issues(page: PageText) -> list[str]:
+    # A blank back alone (informational) is no reason to look at a page.
+    return [issue for issue in page.issues if issue not in INFORMATIONAL]
+
+
 def flagged_pages(record: ArchiveRecord) -> tuple[PageText, ...]:
     """The pages a person has to look at: those with an issue (a blank back alone is none),
     or every page when all of them are blank."""
     pages = checked_pages(record)
     if pages and all(p.blank for p in pages):
         return pages
-    return tuple(p for p in pages if any(i not in INFORMATIONAL for i in p.issues))
+    return tuple(p for p in pages if _open_issues(p))
 
 
 def findings(record: ArchiveRecord) -> list[str]:
     """Why a record needs a person, e.g. ``["page 2: low-dpi", "all pages blank"]``."""
     pages = checked_pages(record)
-    found = [f"page {p.number}: {', '.join(i for i in p.issues if i not in INFORMATIONAL)}"
-             for p in pages if any(i not in INFORMATIONAL for i in p.issues)]
+    found = [f"page {p.number}: {', '.join(issues)}" for p in pages if (issues := _open_issues(p))]
     if pages and all(p.blank for p in pages):
         found.append("all pages blank")
     return found
