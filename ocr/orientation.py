@@ -54,7 +54,25 @@ def straighten(image: Image.Image, skew: float) -> Image.Image:
     """``image`` turned back by its ``skew`` (degrees, counter-clockwise positive) about its centre."""
     if not skew:
         return image
-    return image.rotate(-skew, resample=Image.Resampling.BILINEAR, fillcolor="white" if image.mode != "1" else 1)
+    return image.rotate(-skew, resample=Image.Resampling.BILINEAR, fillcolor=_paper(image))
+
+
+def _paper(image: Image.Image) -> int | float | str | tuple[int, ...]:
+    """White paper in the image's own mode: the fill of the corners a rotation uncovers.
+
+    Pillow's "white" is palette entry 0 in a palette image, full ink in CMYK and 255 of
+    65535 in 16-bit grey: black wedges in the corners, which Tesseract then reads.
+    """
+    if image.mode == "1":
+        return 1
+    if image.mode == "P":  # the palette's lightest entry
+        palette = image.getpalette() or [255, 255, 255]
+        return max(range(len(palette) // 3), key=lambda i: sum(palette[3 * i:3 * i + 3]))
+    if image.mode == "CMYK":
+        return (0, 0, 0, 0)
+    if image.mode.startswith("I") or image.mode == "F":  # 16-bit, 32-bit or float grey
+        return image.getextrema()[1]  # the paper is the brightest of it
+    return "white"
 
 
 def vertical_share(words: PageWords, min_letters: int = 3) -> float:

@@ -7,7 +7,7 @@ import zxingcpp
 from aktenarchiv.config import ScanSettings, load_settings
 from aktenarchiv.errors import ConfigError
 from aktenarchiv.ocr.ink import estimate_skew, measure_ink
-from aktenarchiv.ocr.orientation import decide_orientation, rotate_upright
+from aktenarchiv.ocr.orientation import decide_orientation, rotate_upright, straighten
 from aktenarchiv.ocr.pagecheck import (
     BLANK,
     DARK_BORDER,
@@ -208,3 +208,21 @@ def test_scan_settings_come_from_the_settings_file(tmp_path):
     cfg.write_text('[scan]\nreference_pattern = "AZ:("\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="reference_pattern"):
         load_settings(tmp_path, cfg, environ={})
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "P", "CMYK", "1", "I;16"])
+def test_straightening_uncovers_paper_not_ink_in_every_mode(mode):
+    """The corners a rotation uncovers are filled with white paper in the frame's own mode (a
+    palette or CMYK scan got black wedges, which Tesseract read as marks)."""
+    page = letter_page(["Seite eins"], size=(400, 300), origin=(40, 40))
+    if mode == "I;16":
+        frame = Image.frombytes("I;16", page.size, bytes(b for v in page.tobytes() for b in (v, v)))
+    else:
+        frame = page.convert(mode)
+    turned = straighten(frame, 3.0)
+    assert turned.mode == mode
+    corner = turned.getpixel((0, 0))
+    if mode == "I;16":
+        assert corner == frame.getextrema()[1]
+    else:
+        assert turned.convert("L").getpixel((0, 0)) >= 250, corner
