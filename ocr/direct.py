@@ -36,7 +36,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -50,7 +50,7 @@ from ..models import PDF, PageText, SourceFile
 from .engine import EngineOutput
 from .ocrmypdf_engine import OcrmypdfEngine
 from .orientation import layer_path, rotate_upright, straighten
-from .pagecheck import PageAnalysis, analyse_page
+from .pagecheck import PageAnalysis, analyse_page, with_reading
 from .pdfa import PagePlan, assemble, image_page, pdf_page
 from .prepare import needs_conversion, to_accepted_mode
 from .tools import tesseract
@@ -277,7 +277,7 @@ def _page(source: SourceFile, number: int, ocr: OcrSettings, scan: ScanSettings,
         straight = straighten(rotate_upright(image, analysis.rotation), skew)
         words = recognize_page(straight, languages=ocr.languages, dpi=analysis.dpi, layer=layer,
                                timeout=ocr.tesseract_timeout, workdir=folder)
-        analysis = replace(analysis, text=words.text, confidence=words.mean_confidence, read_skew=skew)
+        analysis = with_reading(analysis, words, straight.size, skew, scan)
     del image
     plan = PagePlan(analysis.rotation, skew, layer if layer is not None and layer.exists() else None)
     out = folder / "page.pdf"

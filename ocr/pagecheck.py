@@ -9,7 +9,7 @@ worker process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image
@@ -92,16 +92,33 @@ def text_at_edge(words: PageWords, size: tuple[int, int], dpi: int) -> bool:
 
 
 def recognition_issues(orientation: Orientation, upright: Image.Image, dpi: int, settings: ScanSettings) -> list[str]:
-    """Issues found by reading the upright page: confidence, orientation, skew, cut-off text."""
-    issues = []
-    confidence = orientation.words.mean_confidence
-    if confidence is not None and confidence < settings.min_confidence:
-        issues.append(LOW_CONFIDENCE)
+    """Issues found by reading the upright page: confidence, cut-off text, orientation."""
+    issues = reading_issues(orientation.words, upright.size, dpi, settings)
     if orientation.uncertain:
         issues.append(ORIENTATION_UNCERTAIN)
-    if text_at_edge(orientation.words, upright.size, dpi):
+    return issues
+
+
+def reading_issues(words: PageWords, size: tuple[int, int], dpi: int, settings: ScanSettings) -> list[str]:
+    """Issues of one reading of the upright page (``size`` pixels): confidence, cut-off text."""
+    issues = []
+    confidence = words.mean_confidence
+    if confidence is not None and confidence < settings.min_confidence:
+        issues.append(LOW_CONFIDENCE)
+    if text_at_edge(words, size, dpi):
         issues.append(TEXT_AT_EDGE)
     return issues
+
+
+def with_reading(analysis: PageAnalysis, words: PageWords, size: tuple[int, int], read_skew: float,
+                 settings: ScanSettings) -> PageAnalysis:
+    """``analysis`` after the upright page was read again, straightened by ``read_skew`` (``size``
+    pixels): text, confidence and the issues of a reading are the new reading's, not those of
+    the one it replaces."""
+    kept = tuple(i for i in analysis.issues if i not in (LOW_CONFIDENCE, TEXT_AT_EDGE))
+    fresh = tuple(reading_issues(words, size, analysis.dpi, settings))
+    return replace(analysis, text=words.text, confidence=words.mean_confidence, read_skew=read_skew,
+                   issues=kept + fresh)
 
 
 def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, default_dpi: int,

@@ -12,14 +12,19 @@ from aktenarchiv.ocr.pagecheck import (
     BLANK,
     DARK_BORDER,
     DARK_PAGE,
+    LOW_CONFIDENCE,
     LOW_DPI,
+    ORIENTATION_UNCERTAIN,
     RESCAN_DPI,
     TEXT_AT_EDGE,
+    PageAnalysis,
     analyse_page,
     ink_issues,
+    with_reading,
 )
 from aktenarchiv.ocr.resolution import effective_resolution
 from aktenarchiv.ocr.separator import Separator, match_separator, read_barcodes, split_pages
+from aktenarchiv.ocr.tools.tesseract_page import PageWords, Word
 from aktenarchiv.ocr.wordlist import dictionary_share
 from drawn_pages import BAUANTRAG, barcode_sheet, blank_back, letter_page
 from PIL import Image
@@ -226,3 +231,17 @@ def test_straightening_uncovers_paper_not_ink_in_every_mode(mode):
         assert corner == frame.getextrema()[1]
     else:
         assert turned.convert("L").getpixel((0, 0)) >= 250, corner
+
+
+def test_a_second_reading_brings_its_own_reading_issues():
+    """A sideways page read again after straightening: the page keeps the issues of its scan
+    and orientation, but confidence and cut-off text are those of the reading that is kept."""
+    first = PageAnalysis(150, "tag", 90, False, None, "S3ite ein5", 41.0, 2.5, 0.05,
+                         (LOW_DPI, LOW_CONFIDENCE, ORIENTATION_UNCERTAIN, TEXT_AT_EDGE), 1.5)
+    clean = PageWords("Seite eins", (Word("Seite", 93.0, 200, 200, 80, 30), Word("eins", 91.0, 300, 200, 60, 30)))
+    again = with_reading(first, clean, (1240, 1754), 2.5, SCAN)
+    assert again.issues == (LOW_DPI, ORIENTATION_UNCERTAIN)
+    assert (again.text, again.confidence, again.read_skew) == ("Seite eins", 92.0, 2.5)
+    cut = PageWords("Seite", (Word("Seite", 20.0, 200, 200, 80, 30), Word("eins", 95.0, 0, 200, 60, 30)))
+    worse = with_reading(again, cut, (1240, 1754), 2.5, SCAN)
+    assert worse.issues == (LOW_DPI, ORIENTATION_UNCERTAIN, LOW_CONFIDENCE, TEXT_AT_EDGE)
