@@ -29,6 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
@@ -38,7 +39,7 @@ from .ocr.recognize import stop_ocr
 from .ocr.tools.lifetime import die_with_parent
 
 _HEADER = struct.Struct("!Q")
-_STOP_GRACE = 5.0  # seconds a stopped worker gets to kill its OCR run before SIGKILL
+_STOP_GRACE = 5.0  # seconds stopped workers get, together, to kill their OCR runs before SIGKILL
 
 
 class WorkerDiedError(RuntimeError):
@@ -122,13 +123,7 @@ class WorkerPool:
         for worker in workers:  # all at once: each ends while the others do
             self._discard(worker)
             worker.proc.stdin.close()
-        for worker in workers:
-            try:
-                worker.proc.wait(timeout=_STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                _kill_group(worker.proc.pid, signal.SIGKILL)
-                worker.proc.wait()
-            worker.proc.stdout.close()
+        _reap(workers)
 
     def stop(self) -> None:
         """Stop every worker and its OCR run now (Ctrl-C, a fatal error)."""
@@ -136,13 +131,7 @@ class WorkerPool:
         for worker in workers:
             self._discard(worker)
             _kill_group(worker.proc.pid, signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.proc.wait(timeout=_STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                _kill_group(worker.proc.pid, signal.SIGKILL)
-                worker.proc.wait()
-            _close(worker)
+        _reap(workers)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -220,6 +209,21 @@ class InlinePool:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self.stop()
+
+
+def _reap(workers: list[_Worker]) -> None:
+    """Wait for ending workers, together at most ``_STOP_GRACE``; SIGKILL for any still running."""
+    deadline = time.monotonic() + _STOP_GRACE
+    try:
+        for worker in workers:
+            try:
+                worker.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _kill_group(worker.proc.pid, signal.SIGKILL)
+                worker.proc.wait()
+    finally:
+        for worker in workers:
+            _close(worker)
 
 
 def _close(worker: _Worker) -> None:
@@ -328,6 +332,11 @@ def _leave() -> NoReturn:
     holds needs tidying. A normal interpreter exit tears down numpy, pikepdf and the rest
     module by module, which took ~0.1 s per worker at the end of every run."""
     logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):  # a library's stray print, which a normal exit would flush
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
     os._exit(0)
 
 
