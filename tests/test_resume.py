@@ -36,15 +36,16 @@ def start_batch(settings, folder: Path, engine: str) -> tuple[int, Callable[[], 
     """
     if engine.startswith("fake_engines:"):
         pid = os.fork()
-        if pid == 0:  # the child: never back into pytest
-            code = 0
+        if pid == 0:  # the child: never back into pytest, whatever happens
+            code = 1
             try:
                 os.setpgid(0, 0)
                 ingest([folder], replace(settings, ocr=replace(settings.ocr, engine=engine, workers=1)))
+                code = 0
             except BaseException:
                 traceback.print_exc()
-                code = 1
-            os._exit(code)
+            finally:
+                os._exit(code)
         with contextlib.suppress(OSError):  # the child may have done it already
             os.setpgid(pid, pid)
         return pid, lambda: os.waitpid(pid, 0)
@@ -67,11 +68,14 @@ def test_kill_9_mid_batch_then_resume(tmp_path, make_scan, settings, engine):
 
     group, reap = start_batch(settings, folder, engine)
     records = archive / "records"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(records.glob("*/*.json"))) < 2:
-        time.sleep(0.05)
-    os.killpg(group, signal.SIGKILL)
-    reap()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(records.glob("*/*.json"))) < 2:
+            time.sleep(0.05)
+    finally:  # killed and reaped, even when the test fails or is interrupted while it waits
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        reap()
     first = len(list(records.glob("*/*.json")))
     assert 2 <= first < len(WORDS), "the kill should land mid-batch"
 
