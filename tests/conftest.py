@@ -153,18 +153,22 @@ def product_password_hashes(_cheap_password_hashes, monkeypatch) -> None:
     monkeypatch.setattr(users, "_DUMMY_HASH", _cheap_password_hashes[1])
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """How many processes ``-n auto`` (pyproject's addopts) starts: every core (pytest-xdist's
-    own count, at most ``--maxprocesses``) for the fast tier, a marker expression with
-    ``not slow``; one process, no xdist, for any other run.
+    own count, at most ``--maxprocesses``) for the fast tier; one process, no xdist, for any
+    other run.
 
-    The slow tier runs test by test, as in CI: its tests share one Elasticsearch node (one of
-    them stops it) and its OCR uses every core anyway. ``-s`` needs the test's own process to
-    print, as ``--pdb`` does (xdist sees to that one itself); ``-n 0`` is one process always.
+    The fast tier is ``-m "not slow"``, or ``not slow and`` more conditions: an expression
+    that can select no slow test. The slow tier runs test by test, as in CI: its tests share
+    one Elasticsearch node (one of them stops it) and its OCR uses every core anyway. ``-s``
+    needs the test's own process to print, as ``--pdb`` does (xdist sees to that one itself);
+    ``-n 0`` is one process always.
     """
-    if "not slow" not in (config.option.markexpr or "") or config.option.capture == "no":
-        return 0
-    return None
+    expression = " ".join((config.option.markexpr or "").split())
+    fast = expression == "not slow" or (expression.startswith("not slow and ") and " or " not in expression
+                                        and "(" not in expression)
+    return None if fast and config.option.capture != "no" else 0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
