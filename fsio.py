@@ -65,7 +65,10 @@ def atomic_open(path: Path, mode: int = 0o666, *, hidden: bool = False) -> Itera
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if hidden:
-        part = path.with_name(f".{path.name[:200]}.{secrets.token_hex(4)}.part")
+        # At most 200 bytes of the name (125 "ü" are 250 bytes), so that the temporary name
+        # stays within the usual 255-byte limit; a character cut in two stays the bytes it was.
+        stem = os.fsdecode(os.fsencode(path.name)[:200])
+        part = path.with_name(f".{stem}.{secrets.token_hex(4)}.part")
     else:
         part = path.with_name(path.name + ".part")
         part.unlink(missing_ok=True)

@@ -67,3 +67,10 @@ def test_a_hidden_write_leaves_a_users_part_file_alone(tmp_path):
         raise RuntimeError("altered on the way")
     assert target.read_bytes() == b"neu"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.pdf", "brief.pdf.part"]
+
+
+def test_a_hidden_write_of_a_long_name_fits_the_file_systems_limit(tmp_path):
+    target = tmp_path / ("ü" * 125 + ".pdf")  # 254 bytes: a legal name, but not with ".part" and more
+    with atomic_open(target, hidden=True) as fh:
+        fh.write(b"lang")
+    assert target.read_bytes() == b"lang" and [p.name for p in tmp_path.iterdir()] == [target.name]
