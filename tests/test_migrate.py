@@ -14,6 +14,7 @@ from aktenarchiv.archive.base import SearchQuery
 from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
+from aktenarchiv.fsio import sha256_file
 
 
 @pytest.fixture
@@ -97,7 +98,9 @@ def _paperless_export(root, make_scan, make_text_pdf):
     export.mkdir()
     docs = []
     original = make_text_pdf("0000001.pdf", ["Gebührenbescheid über die Abfallentsorgung 2023"], folder=export)
-    archive = make_text_pdf("0000001-archive.pdf", ["Gebührenbescheid über die Abfallentsorgung 2023"], folder=export)
+    # paperless's archive version (its OCRed PDF/A) is other bytes than the original.
+    archive = make_text_pdf("0000001-archive.pdf", ["Gebührenbescheid über die Abfallentsorgung 2023",
+                                                    "Archivversion (PDF/A)"], folder=export)
     md5 = lambda p: hashlib.md5(p.read_bytes()).hexdigest()  # noqa: E731
     docs.append({"model": "documents.document", "pk": 1, "fields": {
         "title": "Abfallgebühren 2023", "content": "Gebührenbescheid über die Abfallentsorgung 2023",
@@ -157,7 +160,9 @@ def test_import_paperless(cli, ocr_engine, tmp_path, make_scan, make_text_pdf, a
     assert extra["correspondent"] == "Abfallwirtschaftsbetrieb"
     assert [v for k, v in bescheid.extra if k == "tag"] == ["Gebühren", "2023"]
     assert extra["Betrag"] == "EUR123.45" and extra["note"] == "geprüft"
-    assert bescheid.archival_object is not None  # paperless's archive file kept as archival copy
+    # paperless's archive file kept as the archival copy, the original as the original
+    assert bescheid.archival_sha256 == sha256_file(export / "0000001-archive.pdf")
+    assert bescheid.sha256 == sha256_file(export / "0000001.pdf")
     brief = records["2"]
     assert brief.doc_type == "korrespondenz"
     # paperless's text is kept instead of OCRing again
