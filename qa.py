@@ -11,11 +11,13 @@ decisions a person recorded in its audit trail, so it never drifts from the mani
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Iterable
 
 from .archive.audit import Actor
+from .archive.store import ArchiveStore
 from .errors import AkteError
 from .models import ArchiveRecord, PageText, now_iso
 from .ocr.pagecheck import INFORMATIONAL
@@ -172,3 +174,38 @@ def qa_queue(records: Iterable[ArchiveRecord], include_decided: bool = False) ->
             queue.append(QueueEntry(record, status, tuple(findings(record))))
     queue.sort(key=lambda entry: entry.record.ingested_at)
     return queue
+
+
+class QueueCache:
+    """The QA queue of one archive, kept between calls: the web's QS page asks on every view.
+
+    A manifest is read again only when its file changed. Every write replaces a manifest by
+    a rename, so a changed one has another inode, size or modification time; a view of a large
+    archive then costs one ``stat`` per record instead of reading and parsing every manifest.
+    Records that need no person are remembered as such, without their content.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[tuple[int, int, int], QueueEntry | None]] = {}
+        self._lock = threading.Lock()  # the web answers requests in several threads
+
+    def queue(self, store: ArchiveStore) -> list[QueueEntry]:
+        """What :func:`qa_queue` gives for every record of ``store`` (oldest first).
+
+        Raises:
+            BrokenManifestError, ArchiveUnavailableError: as :meth:`ArchiveStore.read_record`.
+        """
+        with self._lock:
+            known = {}
+            # The stat is taken before the read: a manifest replaced in between is read again next time.
+            for record_id, found in store.manifest_stats():
+                stamp = (found.st_ino, found.st_size, found.st_mtime_ns)
+                entry = self._known.get(record_id)
+                if entry is None or entry[0] != stamp:
+                    waiting = qa_queue([store.read_record(record_id)])
+                    entry = (stamp, waiting[0] if waiting else None)
+                known[record_id] = entry
+            self._known = known
+        queue = [entry for _, entry in known.values() if entry is not None]
+        queue.sort(key=lambda entry: entry.record.ingested_at)
+        return queue

@@ -25,6 +25,8 @@ DIR, e.g. to measure the same 100 000 records before and after a change of the b
 
 Usage: .venv/bin/python bench/bench_web.py [--records 10000] [--requests 200] [--backend sqlite] [--keep DIR]
 Target (issue 14): search p95 <= 150 ms at 100 000 records on SQLite, warm.
+The QS page of a records-staff user is timed too: its first view reads every manifest, later
+views only those that changed (``qa.QueueCache``); beside it, what reading every manifest costs.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.seal import commit_record_change
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
+from aktenarchiv.qa import qa_queue
 from aktenarchiv.web.access import ScopedArchive
 from aktenarchiv.web.app import create_app
 from aktenarchiv.web.pages import PAGE_SIZE
@@ -82,6 +85,15 @@ def build(settings, count: int, corpus: str) -> list[str]:
     backend.index(batch)
     backend.close()
     return ids
+
+
+def signed_in(app, name: str) -> TestClient:
+    """A browser of ``name``, signed in through the real form."""
+    client = TestClient(app)
+    form = client.get("/anmelden").text
+    csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    client.post("/anmelden", data={"name": name, "passwort": PASSWORD, "csrf": csrf, "weiter": "/"})
+    return client
 
 
 def timed(client: TestClient, urls: list[str], warmup: int) -> dict[str, float]:
@@ -142,11 +154,10 @@ def main() -> None:
             print(f"built {args.records} records in {time.perf_counter() - started:.0f} s ({args.backend}, {args.corpus})")
             users = UserStore(settings.archive_dir)
             users.add("bench", Role.CLERK, None, PASSWORD)
+            users.add("qs", Role.RECORDS, None, PASSWORD)
             users.close()
-        client = TestClient(create_app(settings))
-        form = client.get("/anmelden").text
-        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        client.post("/anmelden", data={"name": "bench", "passwort": PASSWORD, "csrf": csrf, "weiter": "/"})
+        app = create_app(settings)
+        client, staff = signed_in(app, "bench"), signed_in(app, "qs")
         rng = random.Random(3)
         searches = ["/?" + urlencode({"q": rng.choice(QUERIES)}) for _ in range(args.requests)]
         pages = [f"/akte/{rng.choice(ids)}" for _ in range(args.requests)]
@@ -155,6 +166,14 @@ def main() -> None:
         print("search page ms", timed(client, searches, args.warmup))
         print("of which backend ms", backend_time(settings, searches, args.warmup), "(scoped search + counts)")
         print("record page ms", timed(client, pages, args.warmup), "(404 for unclassified records)")
+        started = time.perf_counter()
+        waiting = len(qa_queue(ArchiveStore(settings.archive_dir).iter_records()))
+        print(f"QA queue read from every manifest (each QS view before the cache): "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms, {waiting} waiting")
+        started = time.perf_counter()
+        assert staff.get("/qs").status_code == 200
+        print(f"QS page ms, first view (cache filled): {(time.perf_counter() - started) * 1000:.0f}; after it",
+              timed(staff, ["/qs"] * 20, 2))
         print("load average after timing (1/5/15 min):", os.getloadavg())
     finally:
         if args.backend == "elasticsearch":

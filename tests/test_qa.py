@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
+from aktenarchiv.archive.seal import write_record
+from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.errors import AkteError
 from aktenarchiv.models import ArchiveRecord, PageText
-from aktenarchiv.qa import QaStatus, decide, findings, qa_status, record_qa
+from aktenarchiv.qa import QaStatus, QueueCache, decide, findings, qa_status, record_qa
 from drawn_pages import letter_page
 
 
@@ -102,3 +105,28 @@ def test_two_decisions_from_the_same_stale_view_both_stay(instant_settings, make
     stored = store.read_record(outcome.record_id)
     assert [e.get("by") for e in stored.audit[-3:]] == ["anna", "bernd", "carla"]
     assert store.verify().ok and store.audit.verify().ok
+
+
+def test_the_queue_cache_reads_only_manifests_that_changed(tmp_path, monkeypatch):
+    """The QS page asks for the queue on every view: unchanged manifests are not read again."""
+    store = ArchiveStore(tmp_path / "archiv")
+    doubtful, clean, coarse = (
+        replace(_record(*pages), id=c * 64, sha256=c * 64, ingested_at=f"2026-01-0{n}T00:00:00+00:00")
+        for n, c, pages in ((2, "a", [_page(1, ["low-dpi"])]), (1, "b", [_page(1)]), (3, "c", [_page(1, ["rescan-dpi"])])))
+    for record in (doubtful, clean, coarse):
+        write_record(store, record, "ingested")
+    (store.root / "records" / "aa" / "notizen.json").write_text("{}")  # not a manifest: skipped by both
+    assert [record_id for record_id, _ in store.manifest_stats()] == list(store.record_ids())
+    reads = []
+    read = store.read_record
+    monkeypatch.setattr(store, "read_record", lambda record_id: reads.append(record_id) or read(record_id))
+    cache = QueueCache()
+
+    assert [e.record.id for e in cache.queue(store)] == [doubtful.id, coarse.id]  # oldest first
+    assert sorted(reads) == sorted(r.id for r in (doubtful, clean, coarse))
+    reads.clear()
+    assert [e.findings for e in cache.queue(store)] == [("page 1: low-dpi",), ("page 1: rescan-dpi",)]
+    assert reads == []  # nothing changed: nothing read
+    write_record(store, decide(read(doubtful.id), approve=True, text="geprüft"))
+    assert [e.record.id for e in cache.queue(store)] == [coarse.id]
+    assert reads == [doubtful.id]

@@ -20,7 +20,7 @@ from ..classify.labelling import apply_label
 from ..config import Settings
 from ..errors import ConfigError, RecordNotFoundError
 from ..models import SUFFIXES, ArchiveRecord, SearchPage
-from ..qa import QueueEntry, qa_queue
+from ..qa import QueueCache, QueueEntry
 from ..qa_decisions import record_decision
 from .readlog import log_read
 from .users import Role, User
@@ -65,13 +65,15 @@ class Download:
 class ScopedArchive:
     """The archive as one signed-in user may see it."""
 
-    def __init__(self, settings: Settings, user: User, channel: str, client: str) -> None:
+    def __init__(self, settings: Settings, user: User, channel: str, client: str,
+                 queue: QueueCache | None = None) -> None:
         self.settings = settings
         self.user = user
         self.channel = channel  # "web" or "api", for the read log
         self.actor = Actor(user.name, client)  # who reads, from which address
         self.scope = scope_for(user, settings)
         self.store = ArchiveStore(settings.archive_dir)
+        self.queue = queue or QueueCache()  # the application's, which remembers unchanged manifests
 
     def allows(self, doc_type: str | None) -> bool:
         """True when records of this type are inside the user's scope."""
@@ -166,8 +168,7 @@ class ScopedArchive:
             RecordNotFoundError: the user is a clerk (the queue is not theirs to see).
         """
         self._records_staff()
-        visible = (r for r in self.store.iter_records() if self.allows(r.doc_type))
-        queue = qa_queue(visible)
+        queue = [entry for entry in self.queue.queue(self.store) if self.allows(entry.record.doc_type)]
         self.log("qa-queue", records=len(queue))
         return queue
 

@@ -7,7 +7,7 @@ and :mod:`.api`: the routers import these, the application imports the routers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from fastapi import Depends, Request
@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from ..config import Settings
+from ..qa import QueueCache
 from .auth import SESSION_COOKIE, Authenticator, CookieSigner, load_session
 from .users import Session, UserStore
 
@@ -29,12 +30,14 @@ class SignInRequired(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Web:
-    """What every route needs: settings, the sign-in source, the cookie signer, templates."""
+    """What every route needs: settings, the sign-in source, the cookie signer, templates, and
+    the QA queue cache."""
 
     settings: Settings
     authenticator: Authenticator
     signer: CookieSigner
     templates: Jinja2Templates
+    qa_queue: QueueCache = field(default_factory=QueueCache)  # the QS page's, kept between views
 
     @property
     def idle_seconds(self) -> float:

@@ -36,7 +36,8 @@ WebApp = Annotated[Web, Depends(web_of)]
 
 def _archive(web: Web, session: Session, request: Request) -> ScopedArchive:
     """The archive as the signed-in user may see it; reads are logged with their address."""
-    return ScopedArchive(web.settings, session.user, "web", request.client.host if request.client else "-")
+    return ScopedArchive(web.settings, session.user, "web", request.client.host if request.client else "-",
+                         web.qa_queue)
 
 
 def _check_csrf(session: Session, token: str) -> None:
