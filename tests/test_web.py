@@ -137,6 +137,19 @@ def test_unclassified_records_are_for_records_staff_and_admins(app, web) -> None
         assert "nicht zugeordnet" in client.get("/").text
 
 
+def test_a_damaged_manifest_is_the_archives_fault_not_the_requests(app, web, caplog) -> None:
+    rid = web.ids["bauantrag"]
+    manifest = ArchiveStore(web.settings.archive_dir).manifest_path(rid)
+    manifest.chmod(0o644)
+    manifest.write_text('{"id": "kaputt"', encoding="utf-8")
+    client = signed_in_client(app, "admin")
+    for path in (f"/akte/{rid}", f"/api/records/{rid}"):
+        answer = client.get(path, headers={"Authorization": f"Bearer {web.tokens['admin']}"})
+        assert answer.status_code == 500, (path, answer.status_code)  # was 400: "request refused"
+        assert "beschädigt" in answer.text and "records/" not in answer.text and "Traceback" not in answer.text
+    assert any("BrokenManifestError" in r.getMessage() and rid in r.getMessage() for r in caplog.records)
+
+
 def test_record_page_image_and_downloads(app, web) -> None:
     rid = web.ids["bauantrag"]
     clerk = signed_in_client(app, "sach")

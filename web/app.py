@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 
 from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, ConfigError, RecordNotFoundError
+from ..errors import AkteError, ArchiveUnavailableError, ConfigError, IntegrityError, RecordNotFoundError
 from . import api, pages
 from .auth import Authenticator, CookieSigner, LocalAuthenticator, web_secret
 from .deps import SignInRequired, Web, web_of
@@ -101,6 +101,9 @@ _TYPED_ERRORS = (
     (RecordNotFoundError, 404, "Nicht gefunden."),
     (ConfigError, 400, "Ungültige Anfrage: {}"),
     (ArchiveUnavailableError, 503, "Das Archiv ist gerade nicht erreichbar. Bitte später erneut versuchen."),
+    # A damaged manifest or object is no fault of the request: the archive needs `akte verify`.
+    (IntegrityError, 500, "Diese Akte ist im Archiv beschädigt; der Fehler wurde protokolliert. "
+                          "Bitte die Verwaltung informieren."),
     (AkteError, 400, "Anfrage abgelehnt: {}"),
 )
 
