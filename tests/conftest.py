@@ -155,9 +155,9 @@ def product_password_hashes(_cheap_password_hashes, monkeypatch) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """How many processes ``-n auto`` (pyproject's addopts) starts: every core (pytest-xdist's
-    own count, at most ``--maxprocesses``) for the fast tier; one process, no xdist, for any
-    other run.
+    """How many processes ``-n auto`` (pyproject's addopts) starts: one per core this process
+    may use (at most ``--maxprocesses``) for the fast tier; one process, no xdist, for any
+    other run and on a single core.
 
     The fast tier is ``-m "not slow"``, or ``not slow and`` more conditions: an expression
     that can select no slow test. The slow tier runs test by test, as in CI: its tests share
@@ -168,7 +168,12 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     expression = " ".join((config.option.markexpr or "").split())
     fast = expression == "not slow" or (expression.startswith("not slow and ") and " or " not in expression
                                         and "(" not in expression)
-    return None if fast and config.option.capture != "no" else 0
+    if not fast or config.option.capture == "no":
+        return 0
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own way to choose
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores > 1 else 0  # one core: a worker process would only add its start-up
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
