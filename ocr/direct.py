@@ -315,13 +315,17 @@ def _image_frame(source: SourceFile, number: int) -> tuple[Image.Image, bytes]:
         frame.info["dpi"] = dpi
     if single and not needs_conversion(frame):
         return frame, Path(source.path).read_bytes()
+    # The checks and Tesseract see the frame as it is archived: 16-bit grey scaled to 8 bit, not
+    # clipped by Pillow's convert("L"), which turned all but pure black ink into paper (blank).
     kept = to_accepted_mode(frame) if needs_conversion(frame) else frame
+    if dpi:  # a conversion may start a new image without the resolution tag
+        kept.info["dpi"] = dpi
     buffer = io.BytesIO()
     if kept.mode == "1":
         kept.save(buffer, format="TIFF", compression="group4")
     else:
         kept.save(buffer, format="PNG", compress_level=6)
-    return frame, buffer.getvalue()
+    return kept, buffer.getvalue()
 
 
 def _pdf_page_dpi(page: pikepdf.Page) -> int | None:

@@ -17,6 +17,7 @@ from PIL import Image
 from ..config import ScanSettings
 from .ink import InkStats, ink_stats, mask_skew, turned_content, work_page
 from .orientation import Orientation, decide_orientation, rotate_upright, straighten
+from .prepare import needs_conversion, to_accepted_mode
 from .resolution import Resolution, effective_resolution
 from .separator import Separator, match_separator, read_barcodes
 from .tools.tesseract_page import PageWords
@@ -142,6 +143,11 @@ def analyse_page(image: Image.Image, *, settings: ScanSettings, languages: str, 
     """
     resolution = effective_resolution(image, default_dpi)
     dpi = resolution.dpi
+    if needs_conversion(image):
+        # As ocrmypdf and the archival copy get it: 16-bit grey scaled to 8 bit (Pillow's
+        # convert("L") clips it, so all but pure black ink was paper and the page "blank"),
+        # alpha flattened onto white.
+        image = to_accepted_mode(image)
     work = work_page(image, dpi)
     ink = ink_stats(work)
     separator = match_separator(read_barcodes(image, dpi), settings)

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 import pytest
 from aktenarchiv.config import OcrSettings, ScanSettings
@@ -229,3 +230,27 @@ def test_a_grey_palette_scan_is_read_as_grey(tmp_path):
     page.save(path, dpi=(150, 150))
     result = _recognize(path, tmp_path)
     assert "Grundstück" in result.pages[0].text and result.pages[0].rotation == 0
+
+
+@pytest.mark.slow
+def test_a_16_bit_grey_scan_is_read_not_taken_for_blank(tmp_path):
+    """A 16-bit grey scan whose ink is dark grey, not black: Pillow's convert("L") clips 16-bit
+    values at 255, so every pixel but pure black turned paper-white and the page came out blank,
+    left unread and out of the archival copy."""
+    ink = np.asarray(letter_page()).astype(np.float64) / 255  # 0 ink, 1 paper
+    grey = ((0.15 + 0.85 * ink) * 65535).astype(np.uint16)  # ink at 15 % of full scale: 9830 of 65535
+    path = tmp_path / "brief16.png"
+    Image.fromarray(grey).save(path, dpi=(150, 150))
+    assert Image.open(path).mode == "I;16"
+    result = _recognize(path, tmp_path)
+    page = result.pages[0]
+    assert not page.blank and "Grundstück" in page.text and page.dpi == 150, page
+
+
+@pytest.mark.slow
+def test_a_scan_with_alpha_keeps_its_resolution(tmp_path):
+    """Flattening the alpha channel starts a new image: the page's resolution tag must survive it."""
+    path = tmp_path / "brief.png"
+    letter_page().convert("RGBA").save(path, dpi=(200, 200))
+    page = _recognize(path, tmp_path).pages[0]
+    assert page.dpi == 200 and "Grundstück" in page.text, page

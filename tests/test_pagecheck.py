@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import zxingcpp
 from aktenarchiv.config import ScanSettings, load_settings
@@ -215,22 +216,22 @@ def test_scan_settings_come_from_the_settings_file(tmp_path):
         load_settings(tmp_path, cfg, environ={})
 
 
-@pytest.mark.parametrize("mode", ["L", "RGB", "P", "CMYK", "1", "I;16"])
+@pytest.mark.parametrize("mode", ["L", "RGB", "P", "CMYK", "YCbCr", "1", "I;16", "I;16B"])
 def test_straightening_uncovers_paper_not_ink_in_every_mode(mode):
     """The corners a rotation uncovers are filled with white paper in the frame's own mode (a
     palette or CMYK scan got black wedges, which Tesseract read as marks)."""
     page = letter_page(["Seite eins"], size=(400, 300), origin=(40, 40))
-    if mode == "I;16":
-        frame = Image.frombytes("I;16", page.size, bytes(b for v in page.tobytes() for b in (v, v)))
+    if mode.startswith("I;16"):  # 16-bit grey, both byte orders: v → v * 257
+        frame = Image.frombytes(mode, page.size, bytes(b for v in page.tobytes() for b in (v, v)))
     else:
         frame = page.convert(mode)
     turned = straighten(frame, 3.0)
     assert turned.mode == mode
     corner = turned.getpixel((0, 0))
-    if mode == "I;16":
-        assert corner == frame.getextrema()[1]
+    if mode.startswith("I;16"):
+        assert corner == 65535
     else:
-        assert turned.convert("L").getpixel((0, 0)) >= 250, corner
+        assert min(turned.convert("RGB").getpixel((0, 0))) >= 250, corner
 
 
 def test_a_second_reading_brings_its_own_reading_issues():
@@ -245,3 +246,14 @@ def test_a_second_reading_brings_its_own_reading_issues():
     cut = PageWords("Seite", (Word("Seite", 20.0, 200, 200, 80, 30), Word("eins", 95.0, 0, 200, 60, 30)))
     worse = with_reading(again, cut, (1240, 1754), 2.5, SCAN)
     assert worse.issues == (LOW_DPI, ORIENTATION_UNCERTAIN, LOW_CONFIDENCE, TEXT_AT_EDGE)
+
+
+@pytest.mark.slow
+def test_a_16_bit_grey_scan_is_checked_and_read_not_taken_for_blank():
+    """Ink at 15 % of full scale in a 16-bit scan: clipped to 8 bit it was all paper, the page
+    "blank" and, without keep_blank_pages, left out of the archival copy unread."""
+    ink = np.asarray(letter_page()).astype(np.float64) / 255
+    frame = Image.fromarray(((0.15 + 0.85 * ink) * 65535).astype(np.uint16))
+    frame.info["dpi"] = (150, 150)
+    found = analyse(frame)
+    assert not found.blank and "Grundstück" in found.text and found.dpi == 150, found
