@@ -63,15 +63,19 @@ def _paper(image: Image.Image) -> int | float | str | tuple[int, ...]:
     Pillow's "white" is palette entry 0 in a palette image, full ink in CMYK and 255 of
     65535 in 16-bit grey: black wedges in the corners, which Tesseract then reads.
     """
-    if image.mode == "1":
+    mode = image.mode
+    if mode == "1":
         return 1
-    if image.mode == "P":  # the palette's lightest entry
+    if mode in ("P", "PA"):  # the palette's lightest entry (opaque)
         palette = image.getpalette() or [255, 255, 255]
-        return max(range(len(palette) // 3), key=lambda i: sum(palette[3 * i:3 * i + 3]))
-    if image.mode == "CMYK":
+        lightest = max(range(len(palette) // 3), key=lambda i: sum(palette[3 * i:3 * i + 3]))
+        return lightest if mode == "P" else (lightest, 255)
+    if mode == "CMYK":
         return (0, 0, 0, 0)
-    if image.mode.startswith("I") or image.mode == "F":  # 16-bit, 32-bit or float grey
-        return image.getextrema()[1]  # the paper is the brightest of it
+    if mode in ("YCbCr", "LAB"):  # full lightness, no colour
+        return (255, 128, 128)
+    if mode.startswith("I") or mode == "F":  # 16-bit, 32-bit or float grey: the paper is the brightest
+        return (image if mode in ("I", "F") else image.convert("I")).getextrema()[1]
     return "white"
 
 
