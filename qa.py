@@ -12,6 +12,7 @@ decisions a person recorded in its audit trail, so it never drifts from the mani
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Iterable
@@ -180,32 +181,50 @@ class QueueCache:
     """The QA queue of one archive, kept between calls: the web's QS page asks on every view.
 
     A manifest is read again only when its file changed. Every write replaces a manifest by
-    a rename, so a changed one has another inode, size or modification time; a view of a large
-    archive then costs one ``stat`` per record instead of reading and parsing every manifest.
-    Records that need no person are remembered as such, without their content.
+    a rename, so a changed one has another inode, size, modification or change time; a view
+    of a large archive then costs one ``stat`` per record instead of reading and parsing every
+    manifest. A manifest written in the last ``racy_seconds`` is read again on the next view too
+    (git's rule for "racily clean" files: a file system may reuse a freed inode within one
+    timestamp tick). Records that need no person are remembered as such; those that wait keep
+    what the QS page shows, without their page texts and audit trail (a large queue would
+    otherwise hold every text in memory).
     """
 
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[tuple[int, int, int], QueueEntry | None]] = {}
+    def __init__(self, racy_seconds: float = 2.0) -> None:
+        self._known: dict[str, tuple[tuple[int, ...] | None, QueueEntry | None]] = {}
         self._lock = threading.Lock()  # the web answers requests in several threads
+        self._racy_ns = int(racy_seconds * 1e9)
 
     def queue(self, store: ArchiveStore) -> list[QueueEntry]:
-        """What :func:`qa_queue` gives for every record of ``store`` (oldest first).
+        """What :func:`qa_queue` gives for every record of ``store`` (oldest first), with each
+        entry's record shorn of its page texts and audit trail.
 
         Raises:
-            BrokenManifestError, ArchiveUnavailableError: as :meth:`ArchiveStore.read_record`.
+            BrokenManifestError, ArchiveUnavailableError: as :meth:`ArchiveStore.read_record`
+            and :meth:`ArchiveStore.manifest_stats`.
         """
         with self._lock:
-            known = {}
-            # The stat is taken before the read: a manifest replaced in between is read again next time.
-            for record_id, found in store.manifest_stats():
-                stamp = (found.st_ino, found.st_size, found.st_mtime_ns)
-                entry = self._known.get(record_id)
-                if entry is None or entry[0] != stamp:
-                    waiting = qa_queue([store.read_record(record_id)])
-                    entry = (stamp, waiting[0] if waiting else None)
-                known[record_id] = entry
-            self._known = known
+            known: dict[str, tuple[tuple[int, ...] | None, QueueEntry | None]] = {}
+            racy = time.time_ns() - self._racy_ns
+            complete = False
+            try:
+                # Each stat is taken before the read: a manifest replaced in between is read again.
+                for record_id, found in store.manifest_stats():
+                    stamp = (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+                    entry = self._known.get(record_id)
+                    if entry is None or entry[0] != stamp:
+                        waiting = qa_queue([store.read_record(record_id)])
+                        entry = (stamp if max(found.st_mtime_ns, found.st_ctime_ns) < racy else None,
+                                 _shown(waiting[0]) if waiting else None)
+                    known[record_id] = entry
+                complete = True
+            finally:  # what was read stays known, even when a broken manifest ends this view
+                self._known = known if complete else {**self._known, **known}
         queue = [entry for _, entry in known.values() if entry is not None]
         queue.sort(key=lambda entry: entry.record.ingested_at)
         return queue
+
+
+def _shown(entry: QueueEntry) -> QueueEntry:
+    pages = tuple(replace(page, text="") for page in entry.record.pages)
+    return replace(entry, record=replace(entry.record, pages=pages, audit=()))

@@ -245,32 +245,32 @@ class ArchiveStore:
 
     def record_ids(self) -> Iterator[str]:
         """Every record id, in a stable order."""
+        for record_id, _ in self._manifests():
+            yield record_id
+
+    def manifest_stats(self) -> Iterator[tuple[str, os.stat_result]]:
+        """Every record id with its manifest's ``stat``, from one scan of each folder: for a
+        caller that looks for changed manifests among 100 000."""
+        for record_id, entry in self._manifests():
+            try:
+                found = entry.stat()
+            except FileNotFoundError:  # gone since the scan, or a dangling link
+                continue
+            yield record_id, found
+
+    def _manifests(self) -> Iterator[tuple[str, os.DirEntry]]:
+        # records/<2 hex>/<the same 2 + 62 more>.json; anything else is stray (``verify`` says so).
         records = self.root / "records"
         if not records.is_dir():
             return
-        for sub in sorted(records.iterdir()):
-            if len(sub.name) != 2 or not sub.is_dir():
-                continue  # not part of the layout: ``verify`` reports it as stray
-            for manifest in sorted(sub.glob(f"{sub.name}*.json")):
-                if len(manifest.stem) == 64:
-                    yield manifest.stem
-
-    def manifest_stats(self) -> Iterator[tuple[str, os.stat_result]]:
-        """Every record id (as :meth:`record_ids`) with its manifest's ``stat``, from one scan of
-        each folder: for a caller that looks for changed manifests among 100 000."""
         try:
-            shards = sorted((e for e in os.scandir(self.root / "records") if len(e.name) == 2 and e.is_dir()),
-                            key=lambda e: e.name)
-        except FileNotFoundError:
-            return
-        for shard in shards:
-            for entry in sorted(os.scandir(shard.path), key=lambda e: e.name):
-                name = entry.name
-                if len(name) == 69 and name.startswith(shard.name) and name.endswith(".json"):
-                    try:
-                        yield name[:64], entry.stat()
-                    except FileNotFoundError:  # gone since the scan
-                        continue
+            for shard in sorted((e for e in os.scandir(records) if len(e.name) == 2 and e.is_dir()),
+                                key=lambda e: e.name):
+                for entry in sorted(os.scandir(shard.path), key=lambda e: e.name):
+                    if len(entry.name) == 69 and entry.name.startswith(shard.name) and entry.name.endswith(".json"):
+                        yield entry.name[:64], entry
+        except OSError as exc:  # an unreadable folder must not hide its records
+            raise ArchiveUnavailableError(f"cannot list the records in {records}: {exc.strerror or exc}") from None
 
     def iter_records(self) -> Iterator[ArchiveRecord]:
         """Every record (loaded one at a time)."""
