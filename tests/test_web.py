@@ -150,6 +150,23 @@ def test_a_damaged_manifest_is_the_archives_fault_not_the_requests(app, web, cap
     assert any("BrokenManifestError" in r.getMessage() and rid in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("field", ["original_object", "archival_object"])
+def test_a_manifest_never_sends_the_browser_a_file_outside_the_store(app, web, field) -> None:
+    rid = web.ids["bauantrag"]
+    manifest = ArchiveStore(web.settings.archive_dir).manifest_path(rid)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data[field] = "../../../../../../../../etc/passwd"  # a manifest edited behind the archive's back
+    manifest.chmod(0o644)
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    client = signed_in_client(app, "admin")
+    for path in (f"/akte/{rid}/original", f"/akte/{rid}/pdf", f"/akte/{rid}/seite/1.png", f"/api/records/{rid}/pdf"):
+        answer = client.get(path, headers={"Authorization": f"Bearer {web.tokens['admin']}"})
+        assert b"root:" not in answer.content, path
+        # The original of a record whose archival path was forged is still its own (a born-digital PDF).
+        served = field == "archival_object" and path.endswith("/original")
+        assert answer.status_code == (200 if served else 500), (path, answer.status_code)
+
+
 def test_record_page_image_and_downloads(app, web) -> None:
     rid = web.ids["bauantrag"]
     clerk = signed_in_client(app, "sach")

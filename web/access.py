@@ -134,7 +134,7 @@ class ScopedArchive:
         else:
             rel, media_type = record.archival_object, "application/pdf"
         suffix = SUFFIXES.get(media_type, ("",))[0]  # from the detected type, never from a file name
-        return Download(self.store.path(rel), f"{record.id[:12]}{suffix}", media_type)
+        return Download(self.store.stored_object(rel, record.id), f"{record.id[:12]}{suffix}", media_type)
 
     def archival_pdf(self, record_id: str, page: int) -> tuple[ArchiveRecord, Path]:
         """A record in scope and the PDF its page images come from (read of that page logged)."""
@@ -142,7 +142,7 @@ class ScopedArchive:
         if not 1 <= page <= record.page_count or (record.source_pages and not record.archival_object):
             raise RecordNotFoundError("no such page")  # a split document's page n is not page n of its file
         self.log("page-image", record.id, page=page)
-        return record, self.store.path(record.archival_object or record.original_object)
+        return record, self.store.stored_object(record.archival_object or record.original_object, record.id)
 
     def review_queue(self, limit: int = 20) -> SearchPage:
         """Records inside the scope that wait for a person's decision on their type."""

@@ -102,8 +102,8 @@ _TYPED_ERRORS = (
     (ConfigError, 400, "Ungültige Anfrage: {}"),
     (ArchiveUnavailableError, 503, "Das Archiv ist gerade nicht erreichbar. Bitte später erneut versuchen."),
     # A damaged manifest or object is no fault of the request: the archive needs `akte verify`.
-    (IntegrityError, 500, "Diese Akte ist im Archiv beschädigt; der Fehler wurde protokolliert. "
-                          "Bitte die Verwaltung informieren."),
+    (IntegrityError, 500, "Ein Teil des Archivs ist beschädigt (eine Akte, eine Datei oder das Protokoll); der "
+                          "Fehler wurde protokolliert. Bitte die Verwaltung informieren."),
     (AkteError, 400, "Anfrage abgelehnt: {}"),
 )
 
