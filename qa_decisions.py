@@ -24,8 +24,8 @@ def record_decision(store: ArchiveStore, record: ArchiveRecord, approve: bool, t
     and their client address in the web archive).
 
     Raises:
-        AkteError: the record's batch is released, a rejection has no reason, or the record
-            has no scanned pages.
+        QaClosedError: the record's batch is released.
+        AkteError: a rejection has no reason, or the record has no scanned pages.
     """
     actor = actor or Actor.current()
 

@@ -69,6 +69,10 @@ class AlreadyReleasedError(AkteError):
     """The batch was released before; a release is final."""
 
 
+class QaClosedError(AkteError):
+    """A QA decision or sign-off on a record of a released batch: its quality control is closed."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseCheck:
     """A batch and everything :func:`check_release` found about it."""
@@ -110,10 +114,10 @@ def release_entry(store: ArchiveStore, record_id: str) -> Entry | None:
 
 
 def refuse_if_released(store: ArchiveStore, record: ArchiveRecord) -> None:
-    """Raise AkteError when the record's batch is released: its QA is closed."""
+    """Raise QaClosedError when the record's batch is released: its QA is closed."""
     entry = release_entry(store, record.id)
     if entry is not None:
-        raise AkteError(f"record {record.id[:12]} belongs to batch {entry.details.get('batch')}, released on "
+        raise QaClosedError(f"record {record.id[:12]} belongs to batch {entry.details.get('batch')}, released on "
                         f"{entry.at} by {entry.actor}: its quality control is closed")
 
 

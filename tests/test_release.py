@@ -8,6 +8,9 @@ import shutil
 import pypdfium2
 import pytest
 from aktenarchiv.archive.store import ArchiveStore
+from aktenarchiv.config import load_settings
+from aktenarchiv.web.app import create_app
+from web_fixtures import PASSWORD, akte, csrf_of, signed_in_client
 
 
 def _as(monkeypatch, user: str) -> None:
@@ -73,6 +76,14 @@ def test_a_batch_from_ingest_through_its_sample_to_the_release_certificate(cli, 
     assert again.exit_code == 1 and "was released on" in again.stderr
     assert cli("qa", "signoff", records[0]["id"][:12]).exit_code == 1
     assert cli("qa", "approve", records[0]["id"][:12]).exit_code == 1
+    # The same in the web's QS, in German and as a conflict (a view from before the release).
+    settings = load_settings(archive_dir, environ={})
+    assert akte(settings, "user", "add", "akten", "--role", "records", "--password-stdin",
+                input=PASSWORD + "\n").exit_code == 0
+    staff = signed_in_client(create_app(settings), "akten")
+    csrf = csrf_of(staff.get("/qs").text)
+    refused = staff.post(f"/qs/{records[0]['id']}/freigeben", data={"csrf": csrf}, follow_redirects=False)
+    assert refused.status_code == 409 and "Qualitätssicherung dieser Akte ist abgeschlossen" in refused.text
     more = tmp_path / "nachzuegler"
     make_text_pdf("spaet.pdf", ["Nachtrag"], folder=more)
     assert cli("ingest", more, "--batch", "s1").exit_code == 1

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..config import Settings
 from ..errors import AkteError, ArchiveUnavailableError, ConfigError, IntegrityError, RecordNotFoundError
+from ..release import QaClosedError
 from . import api, pages
 from .auth import Authenticator, CookieSigner, LocalAuthenticator, web_secret
 from .deps import SignInRequired, Web, web_of
@@ -101,6 +102,7 @@ _TYPED_ERRORS = (
     (RecordNotFoundError, 404, "Nicht gefunden."),
     (ConfigError, 400, "Ungültige Anfrage: {}"),
     (ArchiveUnavailableError, 503, "Das Archiv ist gerade nicht erreichbar. Bitte später erneut versuchen."),
+    (QaClosedError, 409, "Die Qualitätssicherung dieser Akte ist abgeschlossen: ihr Stapel ist freigegeben."),
     # A damaged manifest or object is no fault of the request: the archive needs `akte verify`.
     (IntegrityError, 500, "Ein Teil des Archivs ist beschädigt (eine Akte, eine Datei oder das Protokoll); der "
                           "Fehler wurde protokolliert. Bitte die Verwaltung informieren."),
