@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import pytest
 from aktenarchiv.archive.elastic import ElasticBackend
 from aktenarchiv.config import ElasticSettings
+from ci import unavailable
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 ES_URL = os.environ.get("AKTE_ES_URL", "http://127.0.0.1:9200")
@@ -36,9 +37,7 @@ def es_client() -> Iterator[Elasticsearch]:
             "start one with: bash scripts/elasticsearch.sh start"
         )
         client.close()
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable(message)
     yield client
     client.close()
 

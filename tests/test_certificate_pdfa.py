@@ -3,7 +3,6 @@ veraPDF accepts it (veraPDF missing fails in CI, as in test_direct_ocr)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from aktenarchiv.archive import certificate_pdf as certificate
 from aktenarchiv.archive.certificate_pdf import render_pdf
 from aktenarchiv.errors import AkteError
+from ci import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 CERTIFICATE = {
@@ -56,10 +56,7 @@ def test_without_the_dejavu_fonts_no_certificate_is_made(tmp_path, monkeypatch):
 def test_verapdf_accepts_the_certificate(certificate_pdf):
     if not (shutil.which("java") and shutil.which("mvn")):
         # CI must never pass by not checking: there the missing tools are a failure, not a skip.
-        message = "veraPDF needs java and mvn (bash scripts/setup.sh installs them)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("veraPDF needs java and mvn (bash scripts/setup.sh installs them)")
     proc = subprocess.run(["bash", str(REPO / "scripts" / "verapdf.sh"), str(certificate_pdf)],
                           capture_output=True, text=True, timeout=600)
     assert proc.stdout.startswith("PASS"), proc.stdout + proc.stderr

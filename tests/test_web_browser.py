@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from aktenarchiv.qa import QaStatus, qa_status
 from aktenarchiv.web.app import create_app
+from ci import unavailable
 from web_fixtures import PASSWORD, build_archive, ingest_flagged_scans
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -53,10 +54,7 @@ def server(settings, make_text_pdf, tmp_path):
 def browser(tmp_path, request):
     """Headless chromium with downloads going to ``tmp_path/downloads``."""
     if not (CHROMIUM and DRIVER):
-        message = "chromium and chromium-driver are not installed (bash scripts/setup.sh installs them)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("chromium and chromium-driver are not installed (bash scripts/setup.sh installs them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
