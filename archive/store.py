@@ -267,7 +267,7 @@ class ArchiveStore:
             for shard in sorted((e for e in os.scandir(records) if len(e.name) == 2 and e.is_dir()),
                                 key=lambda e: e.name):
                 for entry in sorted(os.scandir(shard.path), key=lambda e: e.name):
-                    if len(entry.name) == 69 and entry.name.startswith(shard.name) and entry.name.endswith(".json"):
+                    if entry.name[:2] == shard.name and entry.name[64:] == ".json" and is_record_id(entry.name[:64]):
                         yield entry.name[:64], entry
         except OSError as exc:  # an unreadable folder must not hide its records
             raise ArchiveUnavailableError(f"cannot list the records in {records}: {exc.strerror or exc}") from None

@@ -116,6 +116,7 @@ def test_the_queue_cache_reads_only_manifests_that_changed(tmp_path, monkeypatch
     for record in (doubtful, clean, coarse):
         write_record(store, record, "ingested")
     (store.root / "records" / "aa" / "notizen.json").write_text("{}")  # not a manifest: skipped by both
+    (store.root / "records" / "aa" / ("aa" + "B" * 62 + ".json")).write_text("{}")  # 64 characters, not an id
     assert [record_id for record_id, _ in store.manifest_stats()] == list(store.record_ids())
     reads = []
     read = store.read_record
