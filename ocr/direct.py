@@ -133,7 +133,7 @@ def takes(source: SourceFile) -> bool:
         with pikepdf.open(source.path) as pdf:
             return all(_keepable_text_page(page) if number in source.text_pages else _plain_scan_page(page)
                        for number, page in enumerate(pdf.pages, start=1))
-    except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError):
+    except (pikepdf.PdfError, AttributeError, IndexError, KeyError, TypeError, ValueError):
         # A damaged or odd structure (a font array where a dictionary belongs, …): ocrmypdf
         # repairs what it can, and quarantines with its own reason what it cannot.
         return False
@@ -204,7 +204,8 @@ def _grey_or_rgb_content(page: pikepdf.Page) -> bool:
         operator = str(instruction.operator)
         if operator in ("k", "K"):
             return False
-        if operator in ("cs", "CS") and instruction.operands[0] not in (pikepdf.Name.DeviceGray, pikepdf.Name.DeviceRGB):
+        if operator in ("cs", "CS") and (not instruction.operands
+                                         or instruction.operands[0] not in (pikepdf.Name.DeviceGray, pikepdf.Name.DeviceRGB)):
             return False
     return True
 

@@ -157,7 +157,9 @@ def test_which_pdfs_the_direct_path_takes(tmp_path, mixed_pdf):
     odd = sniff(tmp_path / "odd-font.pdf", "e" * 64, 1, OCR)
     assert odd.text_pages == (1,) and not direct.takes(odd)
     # CMYK colour set through a colour space, or an inline image, is no sRGB content either.
-    for number, painting in enumerate((b"/DeviceCMYK cs 0 0 0 1 sc", b"BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI")):
+    # A colour-space operator without its operand is a damaged page: ocrmypdf's, not an internal error.
+    for number, painting in enumerate((b"/DeviceCMYK cs 0 0 0 1 sc", b"BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI",
+                                       b"cs 0 0 m")):
         with pikepdf.open(mixed_pdf) as pdf:
             pdf.pages[0].contents_add(pdf.make_stream(b"q " + painting + b" Q"))
             pdf.save(tmp_path / f"painted-{number}.pdf")
