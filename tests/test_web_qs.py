@@ -63,6 +63,11 @@ def test_records_staff_see_flagged_pages_inside_their_scope(app, web) -> None:
         answer = staff.get("/qs", params={"charge": hostile})
         assert answer.status_code == 400 and "Traceback" not in answer.text, hostile
         assert "<script>alert(1)" not in answer.text
+        csrf = csrf_of(staff.get("/qs").text)
+        decided = staff.post(f"/qs/{rid}/ablehnen", data={"csrf": csrf, "grund": "zu grob", "charge": hostile},
+                             follow_redirects=False)
+        assert decided.status_code == 400, hostile
+        assert _status(web, "sondernutzung") == QaStatus.REVIEW, hostile  # refused, so nothing was decided
     thumb = staff.get(f"/akte/{rid}/seite/1.png", params={"w": 240})
     assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).width == 240
     assert list((web.settings.archive_dir / "web" / "pages").rglob("*-1-240.png"))  # cached

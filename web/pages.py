@@ -208,7 +208,8 @@ ISSUES = {
 
 
 def _qs_target(charge: str) -> str:
-    return "/qs" + (f"?{urlencode({'charge': _charge(charge)})}" if charge else "")
+    # ``charge`` is checked (_charge) before anything is decided.
+    return "/qs" + (f"?{urlencode({'charge': charge})}" if charge else "")
 
 
 def _charge(value: str) -> str:
@@ -239,6 +240,7 @@ def qa_approve(request: Request, web: WebApp, session: SignedIn, record_id: str,
                charge: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Approve a record's scans as they are (as ``akte qa approve``; audited with the user's name)."""
     _check_csrf(session, csrf)
+    charge = _charge(charge)  # a bad one refused before the decision is stored, not after
     _archive(web, session, request).qa_decide(record_id, True, notiz.strip() or None)
     return RedirectResponse(_qs_target(charge), status_code=303)
 
@@ -249,6 +251,7 @@ def qa_reject(request: Request, web: WebApp, session: SignedIn, record_id: str,
               charge: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Reject a record's scans: a rescan is needed (as ``akte qa reject``; the reason is required)."""
     _check_csrf(session, csrf)
+    charge = _charge(charge)  # a bad one refused before the decision is stored, not after
     _archive(web, session, request).qa_decide(record_id, False, grund)
     return RedirectResponse(_qs_target(charge), status_code=303)
 
