@@ -31,7 +31,7 @@ from .archive.registry import indexed_ids
 from .archive.store import ArchiveStore
 from .batches import Batch, batch_summary, load_batch
 from .config import Settings
-from .errors import AkteError, ExitCode, IntegrityError
+from .errors import AkteError, ExitCode, IntegrityError, QaClosedError
 from .fsio import sha256_file
 from .ingest.journal import Journal
 from .models import ArchiveRecord, now_iso
@@ -67,10 +67,6 @@ class ReleaseBlockedError(AkteError):
 
 class AlreadyReleasedError(AkteError):
     """The batch was released before; a release is final."""
-
-
-class QaClosedError(AkteError):
-    """A QA decision or sign-off on a record of a released batch: its quality control is closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +201,12 @@ def _stored_blockers(store: ArchiveStore, journal: Journal, record: ArchiveRecor
         if rel not in hashed:
             try:  # confined to the object folders: a forged path is never read (/dev/zero, a FIFO)
                 hashed[rel] = sha256_file(store.stored_object(rel, record.id))
-            except IntegrityError:
+            except IntegrityError as exc:  # missing, not a regular file, or outside the store: it says which
+                found.append(Blocker(f"its {label}: {exc.message}", record.id, True))
                 hashed[rel] = None
+                continue
         if hashed[rel] != expected:
-            state = "is missing or not in the store" if hashed[rel] is None else "does not match its hash"
-            found.append(Blocker(f"its {label} {rel} {state}", record.id, True))
+            found.append(Blocker(f"its {label} {rel} does not match its hash", record.id, True))
     return found
 
 

@@ -142,11 +142,19 @@ def test_every_blocking_reason_is_listed(cli, make_text_pdf, tmp_path, monkeypat
     original = store.path(store.read_record(records[0]["id"]).original_object)
     original.chmod(0o644)
     original.write_bytes(original.read_bytes() + b"\n")
+    # A manifest edited to name a file outside the store: never read (/dev/zero never ends), named.
+    forged = store.manifest_path(records[1]["id"])
+    data = json.loads(forged.read_text(encoding="utf-8"))
+    data["original_object"] = "../../../../../../dev/zero"
+    forged.chmod(0o644)
+    forged.write_text(json.dumps(data), encoding="utf-8")
     result = cli("release", "s4", "--json")
     assert result.exit_code == 6  # a hash failed: an integrity failure, not just "not yet"
     reasons = [b["reason"] for b in json.loads(result.stdout)["blockers"]]
     assert any("the cover sheet says 8 pages, 6 are archived (2 missing" in r for r in reasons)
     assert any("its original" in r and "does not match its hash" in r for r in reasons)
+    assert any(r.startswith(f"its original: record {records[1]['id']}") and "leaves the object store" in r
+               for r in reasons)
     assert any("sample page" in r for r in reasons)
     assert not (archive_dir / "releases").exists()
     assert cli("release", "gibt-es-nicht").exit_code == 1
