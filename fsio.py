@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 CHUNK = 1 << 20
+NAME_BYTES = 200  # of a file name we make: 255 is the usual limit, and ".part" names must fit too
 
 
 def _chunks(fh: BinaryIO) -> Iterator[bytes]:
@@ -67,7 +68,7 @@ def atomic_open(path: Path, mode: int = 0o666, *, hidden: bool = False) -> Itera
     if hidden:
         # At most 200 bytes of the name (125 "ü" are 250 bytes), so that the temporary name
         # stays within the usual 255-byte limit; a character cut in two stays the bytes it was.
-        stem = os.fsdecode(os.fsencode(path.name)[:200])
+        stem = os.fsdecode(os.fsencode(path.name)[:NAME_BYTES])
         part = path.with_name(f".{stem}.{secrets.token_hex(4)}.part")
     else:
         part = path.with_name(path.name + ".part")

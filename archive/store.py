@@ -26,14 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..errors import ArchiveUnavailableError, InputFileError, IntegrityError, QuarantineReason, RecordNotFoundError
-from ..fsio import atomic_copy, atomic_open, atomic_write_bytes, copy_hashing, sha256_file
+from ..fsio import NAME_BYTES, atomic_copy, atomic_open, atomic_write_bytes, copy_hashing, sha256_file
 from ..models import ArchiveRecord
 from ..textnorm import shown
 
 if TYPE_CHECKING:
     from .audit import AuditLog
 
-_MAX_COPY_NAME = 200  # bytes; 255 is the usual limit, and the ".part" name must fit too
 RECORD_ID = re.compile(r"[0-9a-f]{64}")  # a record id is the SHA-256 of its original
 _ID_PREFIX = re.compile(r"[0-9a-f]{6,64}")
 _OBJECT_TOPS = ("objects", "archival")
@@ -158,7 +157,7 @@ class ArchiveStore:
         key = sha or hashlib.sha256(os.fsencode(str(src))).hexdigest()
         folder = self.root / "quarantine" / key
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        name = src.name if len(os.fsencode(src.name)) <= _MAX_COPY_NAME else "original" + _short_suffix(src)
+        name = src.name if len(os.fsencode(src.name)) <= NAME_BYTES else "original" + _short_suffix(src)
         copied = False
         if keep_copy:
             try:
