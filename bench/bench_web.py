@@ -50,7 +50,7 @@ from aktenarchiv.archive.registry import open_backend
 from aktenarchiv.archive.seal import commit_record_change
 from aktenarchiv.archive.store import ArchiveStore
 from aktenarchiv.config import load_settings
-from aktenarchiv.qa import qa_queue
+from aktenarchiv.qa import QueueCache, qa_queue
 from aktenarchiv.web.access import ScopedArchive
 from aktenarchiv.web.app import create_app
 from aktenarchiv.web.pages import PAGE_SIZE
@@ -112,7 +112,7 @@ def timed(client: TestClient, urls: list[str], warmup: int) -> dict[str, float]:
 
 def backend_time(settings, urls: list[str], warmup: int) -> dict[str, float]:
     """p50/p95 of the search pages' backend work alone: the clerk's scoped search with counts."""
-    archive = ScopedArchive(settings, User("bench", Role.CLERK, None, False, ""), "web", "bench")
+    archive = ScopedArchive(settings, User("bench", Role.CLERK, None, False, ""), "web", "bench", QueueCache())
     queries = [SearchQuery(text=parse_qs(urlsplit(url).query)["q"][0], limit=PAGE_SIZE) for url in urls]
     for query in queries[:warmup]:
         archive.search(query, with_counts=True)

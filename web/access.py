@@ -8,14 +8,13 @@ that does not exist. Every read is written to the read log before anything is ha
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..archive.audit import Actor
 from ..archive.base import SearchQuery
 from ..archive.registry import open_backend
-from ..archive.store import ArchiveStore
+from ..archive.store import ArchiveStore, is_record_id
 from ..classify.labelling import apply_label
 from ..config import Settings
 from ..errors import ConfigError, RecordNotFoundError
@@ -25,7 +24,6 @@ from ..qa_decisions import record_decision
 from .readlog import log_read
 from .users import Role, User
 
-_RECORD_ID = re.compile(r"^[0-9a-f]{64}\Z")
 UNCLASSIFIED = ""
 
 
@@ -48,7 +46,7 @@ def scope_for(user: User, settings: Settings) -> tuple[str, ...] | None:
 
 def check_record_id(record_id: str) -> str:
     """A full record id (64 lower-case hex digits); anything else is not found."""
-    if not _RECORD_ID.match(record_id):
+    if not is_record_id(record_id):
         raise RecordNotFoundError("no such record")
     return record_id
 
@@ -65,15 +63,14 @@ class Download:
 class ScopedArchive:
     """The archive as one signed-in user may see it."""
 
-    def __init__(self, settings: Settings, user: User, channel: str, client: str,
-                 queue: QueueCache | None = None) -> None:
+    def __init__(self, settings: Settings, user: User, channel: str, client: str, queue: QueueCache) -> None:
         self.settings = settings
         self.user = user
         self.channel = channel  # "web" or "api", for the read log
         self.actor = Actor(user.name, client)  # who reads, from which address
         self.scope = scope_for(user, settings)
         self.store = ArchiveStore(settings.archive_dir)
-        self.queue = queue or QueueCache()  # the application's, which remembers unchanged manifests
+        self.queue = queue  # the application's, which remembers unchanged manifests
 
     def allows(self, doc_type: str | None) -> bool:
         """True when records of this type are inside the user's scope."""

@@ -38,7 +38,7 @@ ApiUser = Annotated[User, Depends(bearer_user)]
 
 
 def _archive(web: Web, user: User, request: Request) -> ScopedArchive:
-    return ScopedArchive(web.settings, user, "api", request.client.host if request.client else "-")
+    return ScopedArchive(web.settings, user, "api", request.client.host if request.client else "-", web.qa_queue)
 WebApp = Annotated[Web, Depends(web_of)]
 
 
