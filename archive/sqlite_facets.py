@@ -19,6 +19,7 @@ from typing import Any
 
 from .base import SearchQuery
 from .recordfields import CORRESPONDENT, TAG
+from .sqlite_match import fts_quote
 from .sqlite_rank import YEARS_MAX, type_token, year_tokens
 
 _COUNT = "SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?"
@@ -58,7 +59,7 @@ class FtsFilter:
 
 
 def _quoted(tokens: list[str]) -> str:
-    return "(" + " OR ".join(f'"{t}"' for t in tokens) + ")"
+    return "(" + " OR ".join(fts_quote(t) for t in tokens) + ")"
 
 
 def _year(bound: str) -> bool:
