@@ -132,3 +132,7 @@ class IntegrityError(AkteError):
     """``verify`` found problems in the store."""
 
     exit_code = ExitCode.INTEGRITY
+
+
+class QaClosedError(AkteError):
+    """A QA decision or sign-off on a record of a released batch: its quality control is closed."""

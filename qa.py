@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from .archive.audit import Actor
 from .archive.store import ArchiveStore
-from .errors import AkteError
+from .errors import AkteError, RecordNotFoundError
 from .models import ArchiveRecord, PageText, now_iso
 from .ocr.pagecheck import INFORMATIONAL
 
@@ -213,7 +213,10 @@ class QueueCache:
                     stamp = (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
                     entry = self._known.get(record_id)
                     if entry is None or entry[0] != stamp:
-                        waiting = qa_queue([store.read_record(record_id)])
+                        try:
+                            waiting = qa_queue([store.read_record(record_id)])
+                        except RecordNotFoundError:  # gone since the listing
+                            continue
                         entry = (stamp if max(found.st_mtime_ns, found.st_ctime_ns) < racy else None,
                                  _shown(waiting[0]) if waiting else None)
                     known[record_id] = entry

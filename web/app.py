@@ -22,8 +22,14 @@ from starlette.exceptions import HTTPException
 
 from ..archive.query import MARK_CLOSE, MARK_OPEN
 from ..config import Settings
-from ..errors import AkteError, ArchiveUnavailableError, ConfigError, IntegrityError, RecordNotFoundError
-from ..release import QaClosedError
+from ..errors import (
+    AkteError,
+    ArchiveUnavailableError,
+    ConfigError,
+    IntegrityError,
+    QaClosedError,
+    RecordNotFoundError,
+)
 from . import api, pages
 from .auth import Authenticator, CookieSigner, LocalAuthenticator, web_secret
 from .deps import SignInRequired, Web, web_of
