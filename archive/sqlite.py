@@ -130,6 +130,8 @@ class SqliteBackend:
         # index being unavailable, not a bug.
         try:
             yield
+        except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # our own mistake (a binding, a closed connection): a bug, not the file
         except sqlite3.Error as exc:
             raise ArchiveUnavailableError(f"search index {self.path}: {exc}") from exc
 
