@@ -257,8 +257,9 @@ class ElasticBackend:
     def _accepted_without_cursor(self, request: dict[str, Any]) -> bool:
         # Whether the cursor (forged sort values, a foreign point in time) made the request bad.
         # The node's reasons do not say so reliably (a damaged point-in-time id is refused as a
-        # Java EOFException): ask the same without the cursor; other causes keep their error.
-        probe = {k: v for k, v in request.items() if k not in ("pit", "search_after")}
+        # Java EOFException): ask the same without the cursor (and without our fixed counts and
+        # suggestions, which cost but cannot be bad); other causes keep their error.
+        probe = {k: v for k, v in request.items() if k not in ("pit", "search_after", "aggs", "suggest")}
         try:
             self.client.search(index=self.alias, **probe)
         except BadRequestError:
