@@ -21,10 +21,15 @@ def fts_quote(stem: str) -> str:
     return '"' + stem.replace('"', '""') + '"'
 
 
+def _identifier_parts(term: Term) -> list[str]:
+    # An identifier as written compact, exactly, and in the metadata columns.
+    compact, exact = fts_quote(term.stems[0]), fts_quote(term.exact or "")
+    return [f"idents : {compact}", f"ident_exact : {exact}", f"{{{_META}}} : ({compact} OR {exact})"]
+
+
 def _fts_term(term: Term, scope: str) -> str:
     if term.is_identifier:
-        compact, exact = fts_quote(term.stems[0]), fts_quote(term.exact or "")
-        return f"(idents : {compact} OR ident_exact : {exact} OR {{{_META}}} : ({compact} OR {exact}))"
+        return "(" + " OR ".join(_identifier_parts(term)) + ")"
     if term.is_phrase:
         return f"{{body title_terms {_META}}} : " + fts_quote(" ".join(term.stems))
     words = " OR ".join(fts_quote(s) for s in (term.stems[0], *term.variants))
@@ -41,8 +46,7 @@ def fts_phrases(parsed: ParsedQuery, scope: str = WORD_SCOPE) -> list[str]:
     out = []
     for term in (t for clause in parsed.must for t in clause):
         if term.is_identifier:
-            compact, exact = fts_quote(term.stems[0]), fts_quote(term.exact or "")
-            out += [f"idents : {compact}", f"ident_exact : {exact}", f"{{{_META}}} : ({compact} OR {exact})"]
+            out += _identifier_parts(term)
         elif term.is_phrase:
             out.append(_fts_term(term, scope))
         else:
